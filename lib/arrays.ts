@@ -1,0 +1,179 @@
+// The array types of the public API, and the one place where user input is
+// checked and brought to the shape the native layer reads.
+import { native, CodeArray } from './native';
+
+export type Metric = 'l2' | 'dot';
+export type CodeDtype = 'uint8' | 'uint16' | 'uint32';
+
+/** A row-major float32 matrix of shape (rows, cols). */
+export interface Matrix { data: Float32Array; shape: [number, number] }
+/** A row-major (N, M) matrix of PQ codes. */
+export interface CodeMatrix { data: CodeArray; shape: [number, number] }
+/** A row-major (M, Ks, Ds) codebook. */
+export interface Codewords { data: Float32Array; shape: [number, number, number] }
+
+export type MatrixLike = Matrix | number[][] | Float32Array[];
+export type VectorLike = Float32Array | number[];
+export type CodesLike = CodeMatrix | number[][];
+
+/** nanopq's rule: Ks <= 2**8 -> uint8, <= 2**16 -> uint16, else uint32. */
+export function codeDtypeFor(Ks: number): CodeDtype {
+  return Ks <= 2 ** 8 ? 'uint8' : Ks <= 2 ** 16 ? 'uint16' : 'uint32';
+}
+
+const codeArrayTypes = { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array };
+
+export function newCodeArray(dtype: CodeDtype, length: number): CodeArray {
+  return new codeArrayTypes[dtype](length);
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as Float32Array).length}`;
+  if (typeof value === 'object') return `an object with keys [${Object.keys(value as object).join(', ')}]`;
+  if (typeof value === 'string') return `'${value}'`;
+  return String(value);
+}
+
+export function checkInteger(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`Expected an integer for ${name}, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`Expected ${min} <= ${name} <= ${max}, got ${value}`);
+  }
+  return value;
+}
+
+export function checkMetric(value: unknown, name = 'metric'): Metric {
+  if (value !== 'l2' && value !== 'dot') {
+    throw new TypeError(`Expected 'l2' or 'dot' for ${name}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Throws on options the function does not know, so a misspelling is not silently ignored. */
+export function checkOptions(options: unknown, known: readonly string[], where: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`Expected an options object for ${where}, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+      throw new TypeError(`Unknown option "${key}" for ${where}` +
+        (near ? `; did you mean "${near}"?` : `; expected one of ${known.join(', ')}`));
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+function checkShape(shape: unknown, rank: number, name: string): number[] {
+  if (!Array.isArray(shape) || shape.length !== rank ||
+      !shape.every((s) => Number.isInteger(s) && s >= 0)) {
+    throw new TypeError(`Expected ${name}.shape to be ${rank} non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  return shape;
+}
+
+function checkFinite(data: Float32Array, name: string, cols: number): void {
+  const i = native.firstNonFinite(data);
+  if (i >= 0) {
+    const where = cols > 0 ? `${name}[${Math.floor(i / cols)}][${i % cols}]` : `${name}[${i}]`;
+    throw new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
+  }
+}
+
+/** A row-major matrix (rows, cols) with finite values; Matrix data is used in place. */
+export function toMatrix(x: unknown, name: string, cols?: number): { data: Float32Array; rows: number; cols: number } {
+  let data: Float32Array;
+  let rows: number;
+  let width: number;
+  if (Array.isArray(x)) {
+    rows = x.length;
+    width = rows > 0 && (Array.isArray(x[0]) || x[0] instanceof Float32Array) ? x[0].length : (cols ?? 0);
+    data = new Float32Array(rows * width);
+    x.forEach((row, i) => {
+      if (!Array.isArray(row) && !(row instanceof Float32Array)) {
+        throw new TypeError(`Expected ${name}[${i}] to be a number[] or Float32Array, got ${describe(row)}`);
+      }
+      if (row.length !== width) {
+        throw new RangeError(`Expected every row of ${name} to have length ${width} (as ${name}[0]), got ${row.length} at ${name}[${i}]`);
+      }
+      for (let j = 0; j < width; j++) {
+        if (typeof row[j] !== 'number') {
+          throw new TypeError(`Expected a number at ${name}[${i}][${j}], got ${describe(row[j])}`);
+        }
+      }
+      data.set(row, i * width);
+    });
+  } else if (x !== null && typeof x === 'object' && 'data' in x && 'shape' in x) {
+    const m = x as Matrix;
+    if (!(m.data instanceof Float32Array)) {
+      throw new TypeError(`Expected ${name}.data to be a Float32Array, got ${describe(m.data)}`);
+    }
+    [rows, width] = checkShape(m.shape, 2, name);
+    if (m.data.length !== rows * width) {
+      throw new RangeError(`Expected ${name}.data.length to be rows * cols = ${rows * width} for shape [${rows}, ${width}], got ${m.data.length}`);
+    }
+    data = m.data;
+  } else {
+    throw new TypeError(`Expected ${name} to be a {data: Float32Array, shape: [rows, cols]}, number[][] or Float32Array[], got ${describe(x)}`);
+  }
+  if (cols !== undefined && width !== cols) {
+    throw new RangeError(`Expected ${name} to have ${cols} columns (D), got shape [${rows}, ${width}]`);
+  }
+  checkFinite(data, name, width);
+  return { data, rows, cols: width };
+}
+
+/** A finite vector of length D; a Float32Array is used in place. */
+export function toVector(x: unknown, name: string, D: number): Float32Array {
+  let data: Float32Array;
+  if (x instanceof Float32Array) {
+    data = x;
+  } else if (Array.isArray(x) && x.every((v) => typeof v === 'number')) {
+    data = Float32Array.from(x);
+  } else {
+    throw new TypeError(`Expected ${name} to be a Float32Array or number[], got ${describe(x)}`);
+  }
+  if (data.length !== D) {
+    throw new RangeError(`Expected ${name} to have length ${D} (D), got ${data.length}`);
+  }
+  checkFinite(data, name, 0);
+  return data;
+}
+
+/** An (N, M) code matrix; typed codes are used in place (their range is checked natively). */
+export function toCodes(codes: unknown, name: string, M: number, Ks: number): { data: CodeArray; rows: number } {
+  if (Array.isArray(codes)) {
+    const data = newCodeArray(codeDtypeFor(Ks), codes.length * M);
+    codes.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== M) {
+        throw new RangeError(`Expected ${name}[${i}] to be an array of M = ${M} codes, got ${describe(row)}`);
+      }
+      for (let m = 0; m < M; m++) {
+        const c = row[m];
+        if (!Number.isInteger(c) || c < 0 || c >= Ks) {
+          throw new RangeError(`Expected integer codes in [0, Ks = ${Ks}) in ${name}, got ${c} at ${name}[${i}][${m}]`);
+        }
+        data[i * M + m] = c;
+      }
+    });
+    return { data, rows: codes.length };
+  }
+  if (codes !== null && typeof codes === 'object' && 'data' in codes && 'shape' in codes) {
+    const c = codes as CodeMatrix;
+    if (!(c.data instanceof Uint8Array || c.data instanceof Uint16Array || c.data instanceof Uint32Array)) {
+      throw new TypeError(`Expected ${name}.data to be a Uint8Array, Uint16Array or Uint32Array, got ${describe(c.data)}`);
+    }
+    const [rows, cols] = checkShape(c.shape, 2, name);
+    if (cols !== M) throw new RangeError(`Expected ${name} to have M = ${M} columns, got shape [${rows}, ${cols}]`);
+    if (c.data.length !== rows * cols) {
+      throw new RangeError(`Expected ${name}.data.length to be N * M = ${rows * cols} for shape [${rows}, ${cols}], got ${c.data.length}`);
+    }
+    return { data: c.data, rows };
+  }
+  throw new TypeError(`Expected ${name} to be a {data: Uint8Array | Uint16Array | Uint32Array, shape: [N, M]} or number[][], got ${describe(codes)}`);
+}

@@ -1,0 +1,57 @@
+import { checkInteger, checkMetric, CodesLike, describe, Metric, toCodes } from './arrays';
+import { native } from './native';
+
+/**
+ * Distances from one query to every codeword of every subspace, as nanopq's
+ * DistanceTable: `dtable[m][ks]` (row-major (M, Ks)) is the squared L2
+ * distance (metric 'l2') or the inner product (metric 'dot') between the
+ * query's m-th sub-vector and codeword ks of subspace m.
+ */
+export class DistanceTable {
+  readonly dtable: { data: Float32Array; shape: [number, number] };
+  readonly metric: Metric;
+
+  constructor(dtable: { data: Float32Array; shape: [number, number] }, metric: Metric = 'l2') {
+    if (dtable === null || typeof dtable !== 'object' || !(dtable.data instanceof Float32Array)) {
+      throw new TypeError(`Expected dtable to be {data: Float32Array, shape: [M, Ks]}, got ${describe(dtable)}`);
+    }
+    const shape = dtable.shape;
+    if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((s) => Number.isInteger(s) && s > 0)) {
+      throw new TypeError(`Expected dtable.shape to be [M, Ks] of positive integers, got ${JSON.stringify(shape)}`);
+    }
+    if (dtable.data.length !== shape[0] * shape[1]) {
+      throw new RangeError(`Expected dtable.data.length to be M * Ks = ${shape[0] * shape[1]}, got ${dtable.data.length}`);
+    }
+    const nan = dtable.data.findIndex(Number.isNaN);
+    if (nan >= 0) {
+      throw new RangeError(`Expected no NaN in dtable, got NaN at dtable[${Math.floor(nan / shape[1])}][${nan % shape[1]}]`);
+    }
+    this.dtable = { data: dtable.data, shape: [shape[0], shape[1]] };
+    this.metric = checkMetric(metric);
+  }
+
+  /** Asymmetric distance from the query to each code, in the codes' order: (N,). */
+  adist(codes: CodesLike): Float32Array {
+    const [M, Ks] = this.dtable.shape;
+    const { data, rows } = toCodes(codes, 'codes', M, Ks);
+    const dists = new Float32Array(rows);
+    native.adist(this.dtable.data, M, Ks, data, rows, dists);
+    return dists;
+  }
+
+  /**
+   * The k nearest codes, best first: smallest distance for 'l2', largest inner
+   * product for 'dot'; ties go to the lower id. Fewer than k when there are
+   * fewer codes.
+   */
+  topk(codes: CodesLike, k: number): { ids: Uint32Array; dists: Float32Array } {
+    const [M, Ks] = this.dtable.shape;
+    checkInteger(k, 'k', 1);
+    const { data, rows } = toCodes(codes, 'codes', M, Ks);
+    const found = Math.min(k, rows);
+    const ids = new Uint32Array(found);
+    const dists = new Float32Array(found);
+    native.topk(this.dtable.data, M, Ks, data, rows, found, this.metric === 'dot', ids, dists);
+    return { ids, dists };
+  }
+}

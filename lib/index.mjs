@@ -1,0 +1,7 @@
+// The ES module entry: the CommonJS build, re-exported by name.
+import { createRequire } from 'node:module';
+
+const nanopq = createRequire(import.meta.url)('./index.js');
+
+export const { PQ, DistanceTable } = nanopq;
+export default nanopq;

@@ -1,0 +1,6 @@
+export { PQ } from './pq';
+export type { PQOptions, FitOptions, Minit } from './pq';
+export { DistanceTable } from './distance-table';
+export type {
+  Matrix, CodeMatrix, Codewords, MatrixLike, VectorLike, CodesLike, Metric, CodeDtype,
+} from './arrays';

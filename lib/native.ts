@@ -1,0 +1,58 @@
+// Loads the native addon and describes what it provides. Every function takes
+// arrays already validated and shaped by the TypeScript layer, and writes its
+// results into output arrays the caller allocates.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
+
+export interface NativeAddon {
+  train(x: Float32Array, n: number, M: number, Ks: number, Ds: number, iter: number, seed: number,
+    minit: string, verbose: boolean, codewordsOut: Float32Array): void;
+  encode(codewords: Float32Array, M: number, Ks: number, Ds: number, x: Float32Array, n: number,
+    codesOut: CodeArray): void;
+  decode(codewords: Float32Array, M: number, Ks: number, Ds: number, codes: CodeArray, n: number,
+    xOut: Float32Array): void;
+  distanceTable(codewords: Float32Array, M: number, Ks: number, Ds: number, query: Float32Array,
+    metric: string, dtableOut: Float32Array): void;
+  adist(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, distsOut: Float32Array): void;
+  topk(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, k: number,
+    largestFirst: boolean, idsOut: Uint32Array, distsOut: Float32Array): void;
+  /** Index of the first NaN or infinity, or -1. */
+  firstNonFinite(x: Float32Array): number;
+}
+
+const root = path.join(__dirname, '..');
+const candidates = [
+  process.env.NANOPQ_ADDON,
+  path.join(root, 'build', 'Release', 'nanopq.node'),
+  path.join(root, 'build', 'Debug', 'nanopq.node'),
+].filter((p): p is string => Boolean(p));
+
+function load(): NativeAddon {
+  const failures: string[] = [];
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) {
+      failures.push(`${file}: not built`);
+      continue;
+    }
+    try {
+      return require(file) as NativeAddon;
+    } catch (err) {
+      failures.push(`${file}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error([
+    'nanopq could not load its native addon.',
+    'Tried:',
+    ...failures.map((f) => `  - ${f}`),
+    'Possible solutions:',
+    '  - Install Faiss and a compiler, then rebuild:',
+    '      Debian/Ubuntu: sudo apt-get install libfaiss-dev libopenblas-dev cmake g++',
+    '      conda: conda install -c pytorch faiss-cpu, and set FAISS_ROOT=$CONDA_PREFIX',
+    '    then run "npm rebuild nanopq" (or "npm run build" in a checkout).',
+    '  - Set NANOPQ_ADDON to the path of a nanopq.node you built yourself.',
+  ].join('\n'));
+}
+
+export const native: NativeAddon = load();

@@ -1,0 +1,30 @@
+// Registers the bindings; each goes through `guarded`, which turns every C++
+// exception into a JavaScript one.
+#include <napi.h>
+
+#include "errors.h"
+#include "pq_binding.h"
+
+namespace nanopq {
+
+template <Napi::Value (*Binding)(const Napi::CallbackInfo&)>
+void add(Napi::Env env, Napi::Object exports, const char* name) {
+    exports.Set(name, Napi::Function::New(env, guarded<Binding>, name));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    add<Train>(env, exports, "train");
+    add<Encode>(env, exports, "encode");
+    add<Decode>(env, exports, "decode");
+    add<DistanceTable>(env, exports, "distanceTable");
+    add<Adist>(env, exports, "adist");
+    add<Topk>(env, exports, "topk");
+    add<FirstNonFinite>(env, exports, "firstNonFinite");
+    return exports;
+}
+
+}  // namespace nanopq
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return nanopq::Init(env, exports); }
+
+NODE_API_MODULE(nanopq, InitAddon)

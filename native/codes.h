@@ -1,0 +1,50 @@
+// PQ codes as they cross the boundary: an (n, M) row-major matrix of
+// uint8, uint16 or uint32, chosen by nanopq's rule from Ks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "errors.h"
+
+namespace nanopq {
+
+struct Codes {
+    void* data;
+    size_t n, M;
+    int width;  // bytes per code: 1, 2 or 4
+
+    // Calls f with the codes as a typed pointer (uint8_t*, uint16_t* or uint32_t*).
+    template <typename F>
+    void visit(F&& f) const {
+        switch (width) {
+            case 1: f(static_cast<uint8_t*>(data)); break;
+            case 2: f(static_cast<uint16_t*>(data)); break;
+            case 4: f(static_cast<uint32_t*>(data)); break;
+            default: throw TypeError("codes must be uint8, uint16 or uint32");
+        }
+    }
+
+    // Throws a RangeError naming the first code >= Ks.
+    void check_range(size_t Ks) const {
+        if (width < 8 && Ks >= (uint64_t(1) << (8 * width))) return;  // every value fits
+        visit([&](auto* codes) {
+            for (size_t i = 0; i < n * M; i++) {
+                if (codes[i] >= Ks)
+                    throw RangeError("Expected codes < Ks = " + std::to_string(Ks) + ", got " +
+                                     std::to_string(codes[i]) + " at codes[" + std::to_string(i / M) +
+                                     "][" + std::to_string(i % M) + "]");
+            }
+        });
+    }
+
+    // Throws unless every code in [0, Ks) can be stored.
+    void check_capacity(size_t Ks) const {
+        if (width < 8 && Ks > (uint64_t(1) << (8 * width)))
+            throw TypeError("codes of " + std::to_string(width) + " byte(s) cannot hold Ks = " +
+                            std::to_string(Ks) + " codewords");
+    }
+};
+
+}  // namespace nanopq

@@ -1,0 +1,195 @@
+#include "pq_ops.h"
+
+#include <faiss/Clustering.h>
+#include <faiss/IndexFlat.h>
+#include <faiss/impl/ProductQuantizer.h>
+#include <faiss/utils/distances.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#include "kmeans_init.h"
+
+namespace nanopq {
+
+namespace {
+
+// log2(Ks) when Ks is a power of two that Faiss's ProductQuantizer handles
+// with its fast encoders (at most 16 bits), else 0.
+int faiss_nbits(size_t Ks) {
+    for (int nbits = 1; nbits <= 16; nbits++)
+        if (Ks == (size_t(1) << nbits)) return nbits;
+    return 0;
+}
+
+faiss::ClusteringParameters clustering_parameters(const TrainOptions& options) {
+    faiss::ClusteringParameters cp;
+    cp.niter = options.iter;
+    cp.seed = options.seed;
+    cp.verbose = options.verbose;
+    // Faiss prints "WARNING clustering N points to K centroids" whatever its
+    // verbose flag; that check is the only use of min_points_per_centroid.
+    if (!options.verbose) cp.min_points_per_centroid = 0;
+    return cp;
+}
+
+// Rows [i0, i0 + rows) of subspace m of x (n, M * Ds), made contiguous.
+void copy_subspace(const float* x, size_t i0, size_t rows, size_t M, size_t Ds, size_t m, float* out) {
+    const size_t D = M * Ds;
+    for (size_t i = 0; i < rows; i++)
+        std::memcpy(out + i * Ds, x + (i0 + i) * D + m * Ds, Ds * sizeof(float));
+}
+
+// Row blocks keep Faiss's temporaries (distance tables, subspace copies) near 64 MiB.
+size_t block_rows(size_t floats_per_row) {
+    return std::max<size_t>(1, (size_t(64) << 20) / (sizeof(float) * std::max<size_t>(floats_per_row, 1)));
+}
+
+}  // namespace
+
+void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
+           float* codewords) {
+    if (Ks > n)
+        throw RangeError("Expected more training vectors than Ks = " + std::to_string(Ks) + ", got " +
+                         std::to_string(n));
+    const int nbits = faiss_nbits(Ks);
+    if (nbits && options.init == Init::Points) {
+        faiss::ProductQuantizer pq(M * Ds, M, nbits);
+        pq.cp = clustering_parameters(options);
+        pq.verbose = options.verbose;
+        pq.train(n, x);
+        std::memcpy(codewords, pq.centroids.data(), M * Ks * Ds * sizeof(float));
+        return;
+    }
+    // Any other Ks, or an initialisation ProductQuantizer::train cannot take:
+    // the same per-subspace k-means, with Faiss's Clustering.
+    std::vector<float> slice(n * Ds);
+    for (size_t m = 0; m < M; m++) {
+        if (options.verbose) std::printf("Training the subspace: %zu / %zu\n", m, M);
+        copy_subspace(x, 0, n, M, Ds, m, slice.data());
+        faiss::Clustering clustering(int(Ds), Ks, clustering_parameters(options));
+        const unsigned init_seed = unsigned(options.seed) * 1000003u + unsigned(m);
+        if (options.init == Init::PlusPlus)
+            clustering.centroids = kmeans_plus_plus(slice.data(), n, Ds, Ks, init_seed);
+        else if (options.init == Init::Random)
+            clustering.centroids = gaussian_samples(slice.data(), n, Ds, Ks, init_seed);
+        faiss::IndexFlatL2 index(Ds);
+        clustering.train(n, slice.data(), index);
+        std::memcpy(codewords + m * Ks * Ds, clustering.centroids.data(), Ks * Ds * sizeof(float));
+    }
+}
+
+void encode(const Codebook& cb, const float* x, Codes codes) {
+    codes.check_capacity(cb.Ks);
+    const size_t D = cb.M * cb.Ds;
+    const int nbits = faiss_nbits(cb.Ks);
+    if (nbits) {
+        faiss::ProductQuantizer pq(D, cb.M, nbits);
+        std::memcpy(pq.centroids.data(), cb.codewords, cb.M * cb.Ks * cb.Ds * sizeof(float));
+        // Faiss's bit-packed codes are our layout as they stand for 8 and 16 bits.
+        const bool same_layout = (nbits == 8 && codes.width == 1) || (nbits == 16 && codes.width == 2);
+        const size_t rows = block_rows(cb.Ks * cb.M);  // Faiss builds (rows, M, Ks) tables when Ds >= 16
+        std::vector<uint8_t> packed(same_layout ? 0 : rows * pq.code_size);
+        for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
+            const size_t nb = std::min(rows, codes.n - i0);
+            if (same_layout) {
+                pq.compute_codes(x + i0 * D, static_cast<uint8_t*>(codes.data) + i0 * pq.code_size, nb);
+                continue;
+            }
+            pq.compute_codes(x + i0 * D, packed.data(), nb);
+            codes.visit([&](auto* out) {
+                for (size_t i = 0; i < nb; i++) {
+                    faiss::PQDecoderGeneric decoder(packed.data() + i * pq.code_size, nbits);
+                    for (size_t m = 0; m < cb.M; m++) out[(i0 + i) * cb.M + m] = decoder.decode();
+                }
+            });
+        }
+        return;
+    }
+    // Other Ks: nearest codeword by Faiss's exact k-NN (BLAS for large blocks).
+    const size_t rows = block_rows(cb.Ds + cb.Ks);
+    std::vector<float> slice(std::min(rows, codes.n) * cb.Ds), distances(std::min(rows, codes.n));
+    std::vector<int64_t> labels(distances.size());
+    for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
+        const size_t nb = std::min(rows, codes.n - i0);
+        for (size_t m = 0; m < cb.M; m++) {
+            copy_subspace(x, i0, nb, cb.M, cb.Ds, m, slice.data());
+            faiss::knn_L2sqr(slice.data(), cb.codewords + m * cb.Ks * cb.Ds, cb.Ds, nb, cb.Ks, 1,
+                             distances.data(), labels.data());
+            codes.visit([&](auto* out) {
+                using Code = std::remove_pointer_t<decltype(out)>;
+                for (size_t i = 0; i < nb; i++) out[(i0 + i) * cb.M + m] = Code(labels[i]);
+            });
+        }
+    }
+}
+
+void decode(const Codebook& cb, Codes codes, float* x) {
+    codes.check_range(cb.Ks);
+    // A gather of codewords: what ProductQuantizer::decode does, without
+    // packing the codes into its layout or copying the codebook into it.
+    codes.visit([&](const auto* in) {
+        for (size_t i = 0; i < codes.n; i++)
+            for (size_t m = 0; m < cb.M; m++)
+                std::memcpy(x + (i * cb.M + m) * cb.Ds,
+                            cb.codewords + (m * cb.Ks + in[i * cb.M + m]) * cb.Ds, cb.Ds * sizeof(float));
+    });
+}
+
+void distance_table(const Codebook& cb, const float* query, Metric metric, float* dtable) {
+    // Faiss's ProductQuantizer::compute_distance_table / compute_inner_prod_table
+    // run these kernels subspace by subspace; called directly, they need no copy
+    // of the codebook and work for any Ks.
+    for (size_t m = 0; m < cb.M; m++) {
+        const float* codewords = cb.codewords + m * cb.Ks * cb.Ds;
+        if (metric == Metric::L2)
+            faiss::fvec_L2sqr_ny(dtable + m * cb.Ks, query + m * cb.Ds, codewords, cb.Ds, cb.Ks);
+        else
+            faiss::fvec_inner_products_ny(dtable + m * cb.Ks, query + m * cb.Ds, codewords, cb.Ds, cb.Ks);
+    }
+}
+
+void adist(const float* dtable, size_t Ks, Codes codes, float* dists) {
+    codes.check_range(Ks);
+    codes.visit([&](const auto* in) {
+        for (size_t i = 0; i < codes.n; i++) {
+            float sum = 0;
+            for (size_t m = 0; m < codes.M; m++) sum += dtable[m * Ks + in[i * codes.M + m]];
+            dists[i] = sum;
+        }
+    });
+}
+
+void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids,
+          float* dists) {
+    std::vector<float> all(codes.n);
+    adist(dtable, Ks, codes, all.data());
+    // NaN ranks last, so the order stays strict and weak whatever the table holds.
+    auto key = [&](uint32_t i) {
+        float d = all[i];
+        return std::isnan(d) ? INFINITY : (largest_first ? -d : d);
+    };
+    std::vector<uint32_t> order(codes.n);
+    std::iota(order.begin(), order.end(), 0u);
+    k = std::min(k, codes.n);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](uint32_t a, uint32_t b) {
+        float ka = key(a), kb = key(b);
+        return ka < kb || (ka == kb && a < b);
+    });
+    for (size_t j = 0; j < k; j++) {
+        ids[j] = order[j];
+        dists[j] = all[order[j]];
+    }
+}
+
+size_t first_non_finite(const float* x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!std::isfinite(x[i])) return i;
+    return n;
+}
+
+}  // namespace nanopq

@@ -1,0 +1,52 @@
+// Product quantization as plain C++ over raw pointers: no N-API here, so the
+// same functions serve the synchronous bindings and the async workers.
+// Vectors are row-major float32; a codebook is (M, Ks, Ds) row-major.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "codes.h"
+
+namespace nanopq {
+
+enum class Metric { L2, Dot };
+enum class Init { Points, Random, PlusPlus };
+
+struct Codebook {
+    const float* codewords;
+    size_t M, Ks, Ds;
+};
+
+struct TrainOptions {
+    int iter = 20;
+    int seed = 123;
+    Init init = Init::Points;
+    bool verbose = false;
+};
+
+// k-means in each of the M subspaces of x (n, M * Ds); writes the (M, Ks, Ds) codewords.
+void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
+           float* codewords);
+
+// The nearest codeword of each sub-vector of x (codes.n, M * Ds), into codes.
+void encode(const Codebook& codebook, const float* x, Codes codes);
+
+// The codewords that codes name, concatenated: (codes.n, M * Ds).
+void decode(const Codebook& codebook, Codes codes, float* x);
+
+// dtable[m][k]: squared L2 distance (or inner product) of query's m-th sub-vector to codeword k.
+void distance_table(const Codebook& codebook, const float* query, Metric metric, float* dtable);
+
+// Asymmetric distances of one query (its (M, Ks) dtable) to each code: (codes.n,).
+void adist(const float* dtable, size_t Ks, Codes codes, float* dists);
+
+// The k codes nearest to the query (smallest distance, or largest when
+// largest_first), best first; ties go to the lower id.
+void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids,
+          float* dists);
+
+// Index of the first NaN or infinity in x, or n when all are finite.
+size_t first_non_finite(const float* x, size_t n);
+
+}  // namespace nanopq

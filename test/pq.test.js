@@ -1,0 +1,281 @@
+// The intent of Python nanopq's tests/test_pq.py, and what this library adds.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { PQ, DistanceTable } = require('..');
+const { randomMatrix, row, relativeError, argmin } = require('./helpers/data');
+
+const N = 100, D = 12, M = 4, Ks = 10;
+
+describe('PQ construction', () => {
+  test('code dtype follows nanopq: uint8 up to 2**8, uint16 up to 2**16, else uint32', () => {
+    expect(new PQ({ M: 4, Ks: 256 }).codeDtype).toBe('uint8');
+    expect(new PQ({ M: 4, Ks: 257 }).codeDtype).toBe('uint16');
+    expect(new PQ({ M: 4, Ks: 500 }).codeDtype).toBe('uint16');
+    expect(new PQ({ M: 4, Ks: 2 ** 16 }).codeDtype).toBe('uint16');
+    expect(new PQ({ M: 4, Ks: 2 ** 16 + 10 }).codeDtype).toBe('uint32');
+    expect(new PQ({ M: 4, Ks: 2 ** 32 }).codeDtype).toBe('uint32');
+  });
+
+  test('defaults: Ks 256, metric l2, quiet, not fitted', () => {
+    const pq = new PQ({ M: 4 });
+    expect([pq.Ks, pq.metric, pq.verbose, pq.Ds, pq.codewords]).toEqual([256, 'l2', false, null, null]);
+  });
+});
+
+describe('PQ.fit', () => {
+  const X = randomMatrix(N, D);
+
+  test('sets Ds and codewords of shape (M, Ks, Ds), and chains', () => {
+    const pq = new PQ({ M, Ks });
+    expect(pq.fit(X)).toBe(pq);
+    expect(pq.Ds).toBe(D / M);
+    expect(pq.codewords.shape).toEqual([M, Ks, D / M]);
+    expect(pq.codewords.data).toHaveLength(M * Ks * (D / M));
+  });
+
+  test('same data, options and seed give identical codewords', () => {
+    for (const [ks, minit] of [[10, 'points'], [16, 'points'], [10, '++'], [16, 'random']]) {
+      const a = new PQ({ M, Ks: ks }).fit(X, { iter: 15, seed: 7, minit });
+      const b = new PQ({ M, Ks: ks }).fit(X, { iter: 15, seed: 7, minit });
+      expect(Array.from(a.codewords.data)).toEqual(Array.from(b.codewords.data));
+    }
+  });
+
+  test('another seed gives other codewords', () => {
+    const a = new PQ({ M, Ks }).fit(X, { seed: 1 });
+    const b = new PQ({ M, Ks }).fit(X, { seed: 2 });
+    expect(a.equals(b)).toBe(false);
+  });
+
+  test('accepts number[][], Float32Array[] and {data, shape} alike', () => {
+    const rows = Array.from({ length: N }, (_, i) => row(X, i));
+    const a = new PQ({ M, Ks }).fit(X);
+    const b = new PQ({ M, Ks }).fit(rows);
+    const c = new PQ({ M, Ks }).fit(rows.map((r) => Array.from(r)));
+    expect(a.equals(b)).toBe(true);
+    expect(a.equals(c)).toBe(true);
+  });
+
+  test.each(['points', 'random', '++'])('minit %s trains a usable quantizer', (minit) => {
+    for (const ks of [10, 64]) {
+      const pq = new PQ({ M, Ks: ks }).fit(X, { minit });
+      expect(relativeError(X, pq.decode(pq.encode(X)))).toBeLessThan(0.1);
+    }
+  });
+});
+
+describe('PQ.equals', () => {
+  const X = randomMatrix(N, D);
+
+  test('as nanopq __eq__: same settings and codewords', () => {
+    const pq1 = new PQ({ M, Ks });
+    const pq2 = new PQ({ M, Ks });
+    const pq4 = new PQ({ M, Ks: 2 * Ks });
+    expect(pq1.equals(pq1)).toBe(true);
+    expect(pq1.equals(pq2)).toBe(true);
+    expect(pq1.equals(pq4)).toBe(false);
+    pq1.fit(X);
+    expect(pq1.equals(pq2)).toBe(false);
+    pq2.fit(X);
+    pq4.fit(X);
+    expect(pq1.equals(pq2)).toBe(true);
+    expect(pq1.equals(PQ.fromBuffer(pq1.toBuffer()))).toBe(true);
+    expect(pq1.equals(pq4)).toBe(false);
+    expect(pq1.equals(new PQ({ M, Ks, metric: 'dot' }).fit(X))).toBe(false);
+    expect(pq1.equals({ ...pq1 })).toBe(false);
+  });
+});
+
+describe('encode / decode', () => {
+  const X = randomMatrix(N, D);
+
+  test('codes (N, M) of codeDtype; reconstruction relative error < 0.1', () => {
+    const pq = new PQ({ M, Ks }).fit(X);
+    const codes = pq.encode(X);
+    expect(codes.shape).toEqual([N, M]);
+    expect(codes.data).toBeInstanceOf(Uint8Array);
+    const decoded = pq.decode(codes);
+    expect(decoded.shape).toEqual([N, D]);
+    expect(relativeError(X, decoded)).toBeLessThan(0.1);
+  });
+
+  test('each code names the nearest codeword of its subspace', () => {
+    for (const ks of [10, 16, 256, 300]) {
+      const train = randomMatrix(1000, D, 5);
+      const pq = new PQ({ M, Ks: ks }).fit(train, { iter: 5 });
+      const codes = pq.encode(X);
+      const Ds = pq.Ds;
+      const cw = pq.codewords.data;
+      for (let i = 0; i < N; i++) {
+        for (let m = 0; m < M; m++) {
+          let best = -1, bestDist = Infinity;
+          for (let k = 0; k < ks; k++) {
+            let d = 0;
+            for (let j = 0; j < Ds; j++) d += (X.data[i * D + m * Ds + j] - cw[(m * ks + k) * Ds + j]) ** 2;
+            if (d < bestDist) [best, bestDist] = [k, d];
+          }
+          expect(codes.data[i * M + m]).toBe(best);
+        }
+      }
+    }
+  });
+
+  test('decode gathers the codewords the codes name; number[][] codes work too', () => {
+    const pq = new PQ({ M, Ks }).fit(X);
+    const decoded = pq.decode([[0, 1, 2, 3], [9, 9, 9, 9]]);
+    const cw = pq.codewords.data;
+    const Ds = pq.Ds;
+    for (let m = 0; m < M; m++) {
+      for (let j = 0; j < Ds; j++) {
+        expect(decoded.data[m * Ds + j]).toBe(cw[(m * Ks + m) * Ds + j]);
+        expect(decoded.data[D + m * Ds + j]).toBe(cw[(m * Ks + 9) * Ds + j]);
+      }
+    }
+  });
+
+  test('Ks above 256 gives uint16 codes that round-trip', () => {
+    const train = randomMatrix(3000, 8, 9);
+    for (const ks of [512, 1000]) {
+      const pq = new PQ({ M: 2, Ks: ks }).fit(train, { iter: 3 });
+      const codes = pq.encode(train);
+      expect(codes.data).toBeInstanceOf(Uint16Array);
+      expect(Math.max(...codes.data)).toBeGreaterThan(255);
+      expect(Array.from(pq.encode(pq.decode(codes)).data)).toEqual(Array.from(codes.data));
+    }
+  });
+
+  test('encode reads a view with a byteOffset in place', () => {
+    const pq = new PQ({ M, Ks }).fit(X);
+    const padded = new Float32Array(D + X.data.length);
+    padded.set(X.data, D);
+    const view = { data: padded.subarray(D), shape: [N, D] };
+    expect(Array.from(pq.encode(view).data)).toEqual(Array.from(pq.encode(X).data));
+  });
+});
+
+describe('dtable / adist / topk', () => {
+  const X = randomMatrix(N, D);
+
+  test('a query\'s own code is the argmin of adist; dtable chains', () => {
+    const pq = new PQ({ M, Ks }).fit(X);
+    const codes = pq.encode(X);
+    const q = row(X, 13);
+    const dt = pq.dtable(q);
+    expect(dt).toBeInstanceOf(DistanceTable);
+    expect(dt.dtable.shape).toEqual([M, Ks]);
+    const dists = dt.adist(codes);
+    expect(dists).toHaveLength(N);
+    expect(argmin(dists)).toBe(13);
+    expect(Array.from(pq.dtable(Array.from(q)).adist(codes))).toEqual(Array.from(dists));
+  });
+
+  test('dtable[m][ks] is the squared distance of sub-vector m to codeword ks', () => {
+    const pq = new PQ({ M, Ks }).fit(X);
+    const q = row(X, 3);
+    const t = pq.dtable(q).dtable.data;
+    const cw = pq.codewords.data;
+    const Ds = pq.Ds;
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < Ks; k++) {
+        let d = 0;
+        for (let j = 0; j < Ds; j++) d += (q[m * Ds + j] - cw[(m * Ks + k) * Ds + j]) ** 2;
+        expect(t[m * Ks + k]).toBeCloseTo(d, 5);
+      }
+    }
+  });
+
+  test('adist is the sum of the table entries the codes name, unsorted', () => {
+    const pq = new PQ({ M, Ks }).fit(X);
+    const codes = pq.encode(X);
+    const dt = pq.dtable(row(X, 0));
+    const dists = dt.adist(codes);
+    for (let i = 0; i < N; i++) {
+      let s = 0;
+      for (let m = 0; m < M; m++) s += dt.dtable.data[m * Ks + codes.data[i * M + m]];
+      expect(dists[i]).toBeCloseTo(s, 5);
+    }
+  });
+
+  test('metric dot: the table holds inner products (hand-computed), and adist sums them', () => {
+    const pq = new PQ({ M, Ks, metric: 'dot' }).fit(X);
+    const codes = pq.encode(X);
+    const q = row(X, 13);
+    const dt = pq.dtable(q);
+    expect(dt.metric).toBe('dot');
+    const cw = pq.codewords.data;
+    const Ds = pq.Ds;
+    const table = new Float32Array(M * Ks);
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < Ks; k++) {
+        let ip = 0;
+        for (let j = 0; j < Ds; j++) ip += q[m * Ds + j] * cw[(m * Ks + k) * Ds + j];
+        table[m * Ks + k] = ip;
+      }
+    }
+    dt.dtable.data.forEach((v, i) => expect(v).toBeCloseTo(table[i], 5));
+    const dists = dt.adist(codes);
+    let meanError = 0;
+    for (let i = 0; i < N; i++) {
+      let exact = 0;
+      for (let j = 0; j < D; j++) exact += X.data[i * D + j] * q[j];
+      meanError += (exact - dists[i]) / N;
+    }
+    expect(Math.abs(meanError)).toBeLessThan(0.05);
+    // Encoding stays Euclidean, as nanopq: the same codes as the l2 model.
+    expect(Array.from(codes.data)).toEqual(Array.from(new PQ({ M, Ks }).fit(X).encode(X).data));
+  });
+
+  test('topk: best first, the smallest for l2 and the largest for dot', () => {
+    for (const metric of ['l2', 'dot']) {
+      const pq = new PQ({ M, Ks, metric }).fit(X);
+      const codes = pq.encode(X);
+      const dt = pq.dtable(row(X, 42));
+      const all = dt.adist(codes);
+      const order = Array.from(all.keys()).sort((a, b) => (metric === 'l2' ? all[a] - all[b] : all[b] - all[a]) || a - b);
+      const { ids, dists } = dt.topk(codes, 10);
+      expect(Array.from(ids)).toEqual(order.slice(0, 10));
+      expect(Array.from(dists)).toEqual(order.slice(0, 10).map((i) => all[i]));
+      expect(dt.topk(codes, 1000).ids).toHaveLength(N);
+    }
+  });
+
+  test('DistanceTable built by hand works as nanopq\'s', () => {
+    const dt = new DistanceTable({ data: Float32Array.from([1, 5, 2, 0, 3, 4]), shape: [2, 3] });
+    expect(dt.metric).toBe('l2');
+    expect(Array.from(dt.adist([[0, 0], [2, 1], [1, 2]]))).toEqual([1, 5, 9]);
+    expect(Array.from(dt.topk([[0, 0], [2, 1], [1, 2]], 2).ids)).toEqual([0, 1]);
+  });
+});
+
+describe('serialization', () => {
+  const X = randomMatrix(N, D);
+
+  test('toBuffer / fromBuffer and save / load give an equal model with the same codes', () => {
+    for (const metric of ['l2', 'dot']) {
+      const pq = new PQ({ M, Ks, metric }).fit(X);
+      const copy = PQ.fromBuffer(pq.toBuffer());
+      expect(copy.equals(pq)).toBe(true);
+      expect(copy.metric).toBe(metric);
+      expect(Array.from(copy.encode(X).data)).toEqual(Array.from(pq.encode(X).data));
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-')), 'pq.npq');
+      pq.save(file);
+      expect(PQ.load(file).equals(pq)).toBe(true);
+    }
+  });
+
+  test('an unfitted model round-trips, as a pickle of one does', () => {
+    const pq = new PQ({ M: 3, Ks: 2 ** 32 });
+    const copy = PQ.fromBuffer(pq.toBuffer());
+    expect([copy.M, copy.Ks, copy.Ds, copy.codewords]).toEqual([3, 2 ** 32, null, null]);
+  });
+
+  test('the header is the documented one', () => {
+    const buf = new PQ({ M, Ks }).fit(X).toBuffer();
+    expect(buf.toString('latin1', 0, 8)).toBe('NANOPQ\0\0');
+    expect(buf.readUInt32LE(8)).toBe(1);
+    expect([buf.readUInt8(12), buf.readUInt8(13), buf.readUInt32LE(16), buf.readUInt32LE(20)]).toEqual([0, 0, M, D / M]);
+    expect(buf.readBigUInt64LE(24)).toBe(BigInt(Ks));
+    expect(buf.length).toBe(32 + 4 * M * Ks * (D / M));
+  });
+});
