@@ -4,3 +4,5 @@ export { DistanceTable } from './distance-table';
 export type {
   Matrix, CodeMatrix, Codewords, MatrixLike, VectorLike, CodesLike, Metric, CodeDtype,
 } from './arrays';
+export { exactSearch } from './search';
+export type { SearchResult } from './search';

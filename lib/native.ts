@@ -18,6 +18,8 @@ export interface NativeAddon {
   adist(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, distsOut: Float32Array): void;
   topk(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, k: number,
     largestFirst: boolean, idsOut: Uint32Array, distsOut: Float32Array): void;
+  exactSearch(queries: Float32Array, nq: number, database: Float32Array, nb: number, d: number, k: number,
+    idsOut: Uint32Array, distsOut: Float32Array): void;
   /** Index of the first NaN or infinity, or -1. */
   firstNonFinite(x: Float32Array): number;
 }
@@ -55,4 +57,23 @@ function load(): NativeAddon {
   ].join('\n'));
 }
 
-export const native: NativeAddon = load();
+// Errors from C++ are re-created here, in the caller's realm (a jest or vm
+// context has its own TypeError), with a stack through the caller's code.
+const errorTypes: Record<string, ErrorConstructor> = { TypeError, RangeError };
+
+function withLocalErrors(addon: NativeAddon): NativeAddon {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(addon)) {
+    wrapped[name] = (...args: unknown[]) => {
+      try {
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      } catch (err) {
+        const { name: type, message } = err as Error;
+        throw new (errorTypes[type] ?? Error)(message);
+      }
+    };
+  }
+  return wrapped as unknown as NativeAddon;
+}
+
+export const native: NativeAddon = withLocalErrors(load());

@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     add<DistanceTable>(env, exports, "distanceTable");
     add<Adist>(env, exports, "adist");
     add<Topk>(env, exports, "topk");
+    add<ExactSearch>(env, exports, "exactSearch");
     add<FirstNonFinite>(env, exports, "firstNonFinite");
     return exports;
 }

@@ -47,6 +47,7 @@ inline napi_typedarray_type typed_array_type<float>() { return napi_float32_arra
 template <>
 inline napi_typedarray_type typed_array_type<uint32_t>() { return napi_uint32_array; }
 
+
 // A typed array of exactly `length` elements of T.
 template <typename T>
 ArrayArg<T> array_arg(const Napi::CallbackInfo& info, size_t i, size_t length) {

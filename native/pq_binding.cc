@@ -97,6 +97,17 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
+// exactSearch(queries, nq, database, nb, d, k, ids_out: Uint32Array, dists_out); k <= nb
+Napi::Value ExactSearch(const Napi::CallbackInfo& info) {
+    size_t nq = size_arg(info, 1), nb = size_arg(info, 3), d = size_arg(info, 4), k = size_arg(info, 5);
+    if (k > nb) throw RangeError("Expected k <= nb");
+    auto queries = array_arg<float>(info, 0, nq * d);
+    auto database = array_arg<float>(info, 2, nb * d);
+    auto ids = array_arg<uint32_t>(info, 6, nq * k);
+    exact_search(queries.data, nq, database.data, nb, d, k, ids.data, array_arg<float>(info, 7, nq * k).data);
+    return info.Env().Undefined();
+}
+
 // firstNonFinite(x): index of the first NaN or infinity, or -1.
 Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)

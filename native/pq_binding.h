@@ -10,6 +10,7 @@ Napi::Value Decode(const Napi::CallbackInfo& info);
 Napi::Value DistanceTable(const Napi::CallbackInfo& info);
 Napi::Value Adist(const Napi::CallbackInfo& info);
 Napi::Value Topk(const Napi::CallbackInfo& info);
+Napi::Value ExactSearch(const Napi::CallbackInfo& info);
 Napi::Value FirstNonFinite(const Napi::CallbackInfo& info);
 
 }  // namespace nanopq

@@ -186,6 +186,14 @@ void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_fi
     }
 }
 
+void exact_search(const float* queries, size_t nq, const float* database, size_t nb, size_t d, size_t k,
+                  uint32_t* ids, float* dists) {
+    if (nb > UINT32_MAX) throw RangeError("Expected at most 2**32 - 1 database vectors");
+    std::vector<int64_t> labels(nq * k);
+    faiss::knn_L2sqr(queries, database, d, nq, nb, k, dists, labels.data());
+    std::copy(labels.begin(), labels.end(), ids);
+}
+
 size_t first_non_finite(const float* x, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (!std::isfinite(x[i])) return i;

@@ -46,6 +46,11 @@ void adist(const float* dtable, size_t Ks, Codes codes, float* dists);
 void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids,
           float* dists);
 
+// Exact k nearest neighbours of each query among the database rows, by
+// squared L2 distance (Faiss's knn_L2sqr, BLAS): (nq, k) ids and distances.
+void exact_search(const float* queries, size_t nq, const float* database, size_t nb, size_t d, size_t k,
+                  uint32_t* ids, float* dists);
+
 // Index of the first NaN or infinity in x, or n when all are finite.
 size_t first_non_finite(const float* x, size_t n);
 

@@ -279,3 +279,18 @@ describe('serialization', () => {
     expect(buf.length).toBe(32 + 4 * M * Ks * (D / M));
   });
 });
+
+describe('exactSearch', () => {
+  const { exactSearch } = require('..');
+  test('finds each vector itself first, and agrees with a brute-force scan', () => {
+    const X = randomMatrix(300, 12, 4);
+    const r = exactSearch(X, X, 5);
+    expect(r.shape).toEqual([300, 5]);
+    for (let i = 0; i < 300; i++) expect(r.ids[i * 5]).toBe(i);
+    const q = row(X, 17);
+    const all = Array.from({ length: 300 }, (_, j) => row(X, j).reduce((s, v, t) => s + (v - q[t]) ** 2, 0));
+    const order = all.map((_, j) => j).sort((a, b) => all[a] - all[b]).slice(0, 5);
+    expect(Array.from(r.ids.subarray(17 * 5, 18 * 5))).toEqual(order);
+    r.dists.subarray(17 * 5, 18 * 5).forEach((d, t) => expect(d).toBeCloseTo(all[order[t]], 4));
+  });
+});

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// The nanopq tutorial end to end, in JavaScript, on Fashion-MNIST:
+// 60,000 database vectors, 10,000 queries, D = 784, M = 8, Ks = 256.
+// Falls back to random data (saying so) when the data set is not installed.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { PQ, exactSearch } = require('..');
+const { loadFashionMnist, DIR } = require('./fashion-mnist');
+
+const M = 8, Ks = 256, TRAIN = 20000, RECALL_AT = [1, 10, 100];
+
+function randomData(n, d, seed) {
+  let a = seed;
+  const data = new Float32Array(n * d).map(() => {
+    a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+    return a / 2 ** 32;
+  });
+  return { data, shape: [n, d] };
+}
+
+function rows(x, start, end) {
+  const d = x.shape[1];
+  return { data: x.data.subarray(start * d, end * d), shape: [end - start, d] };
+}
+
+function timed(label, fn) {
+  const t0 = process.hrtime.bigint();
+  const result = fn();
+  console.log(`${label.padEnd(44)} ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s`);
+  return result;
+}
+
+let data = loadFashionMnist();
+if (data) {
+  console.log(`Fashion-MNIST from ${DIR}`);
+} else {
+  console.log(`Fashion-MNIST is not installed (${DIR}; apt-get install dataset-fashion-mnist): using random data of the same shape`);
+  data = { train: randomData(60000, 784, 1), test: randomData(10000, 784, 2) };
+}
+const X = data.train;                 // database
+const Xq = data.test;                 // queries
+const Xt = rows(X, 0, TRAIN);         // training vectors: a subset of the database, as the tutorial allows
+const [N, D] = X.shape;
+console.log(`database ${N} x ${D}, queries ${Xq.shape[0]}, training ${Xt.shape[0]}; M = ${M}, Ks = ${Ks}\n`);
+
+const pq = timed(`fit (iter 20, seed 123)`, () => new PQ({ M, Ks }).fit(Xt, { iter: 20, seed: 123 }));
+const codes = timed(`encode ${N} vectors`, () => pq.encode(X));
+const decoded = timed(`decode ${N} codes`, () => pq.decode(codes));
+
+let num = 0, den = 0;
+for (let i = 0; i < X.data.length; i++) {
+  num += (X.data[i] - decoded.data[i]) ** 2;
+  den += X.data[i] ** 2;
+}
+console.log(`\nrelative reconstruction error ${(num / den).toFixed(4)}`);
+console.log(`bytes per vector: ${codes.data.BYTES_PER_ELEMENT * M} (float32: ${4 * D}), ${(4 * D / M).toFixed(0)}x smaller\n`);
+
+// One query, as the tutorial: distance table, asymmetric distances, the nearest.
+const query = Xq.data.subarray(0, D);
+const dists = pq.dtable(query).adist(codes);
+let nearest = 0;
+for (let i = 1; i < N; i++) if (dists[i] < dists[nearest]) nearest = i;
+const exact0 = exactSearch({ data: query, shape: [1, D] }, X, 5);
+console.log(`query 0: nearest by PQ is ${nearest} (adist ${dists[nearest].toFixed(0)}); exact top 5: ${Array.from(exact0.ids).join(', ')}`);
+const exactDists = Array.from({ length: 5 }, (_, i) => X.data.subarray(i * D, (i + 1) * D).reduce((s, v, j) => s + (v - query[j]) ** 2, 0));
+console.log(`first 5 distances by PQ:    ${Array.from(dists.subarray(0, 5), (d) => d.toFixed(0)).join(', ')}`);
+console.log(`first 5 distances, exact:   ${exactDists.map((d) => d.toFixed(0)).join(', ')}\n`);
+
+// I/O, as the tutorial's pickling: the saved model loads equal.
+const file = path.join(os.tmpdir(), `nanopq-demo-${process.pid}.npq`);
+pq.save(file);
+console.log(`saved to ${file} (${fs.statSync(file).size} bytes); loads equal: ${PQ.load(file).equals(pq)}\n`);
+fs.unlinkSync(file);
+
+// All queries: exact ground truth, then PQ top-100 by distance table per query.
+const K = Math.max(...RECALL_AT);
+const truth = timed(`exact search, ${Xq.shape[0]} queries (Faiss, BLAS)`, () => exactSearch(Xq, X, 1));
+const found = timed(`PQ dtable + topk(${K}), ${Xq.shape[0]} queries`, () => {
+  const ids = [];
+  for (let q = 0; q < Xq.shape[0]; q++) ids.push(pq.dtable(Xq.data.subarray(q * D, (q + 1) * D)).topk(codes, K).ids);
+  return ids;
+});
+for (const R of RECALL_AT) {
+  let hits = 0;
+  found.forEach((ids, q) => { if (ids.subarray(0, R).includes(truth.ids[q])) hits++; });
+  console.log(`recall@${R}: ${(hits / found.length).toFixed(4)}`);
+}

@@ -1,0 +1,75 @@
+// The package as a user gets it: CommonJS and ES module entries, from the
+// checkout and from a project that depends on it, and nothing printed when quiet.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+const EXPORTS = ['DistanceTable', 'PQ'];
+
+function node(args, cwd) {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${r.stderr}`);
+  return r;
+}
+
+describe('entries', () => {
+  // A project that depends on nanopq, as npm would lay it out (a link to this checkout).
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-user-'));
+  fs.mkdirSync(path.join(project, 'node_modules'));
+  fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'nanopq'), 'dir');
+
+  test('require from the checkout', () => {
+    const out = node(['-e', 'console.log(Object.keys(require(".")).sort().join())'], ROOT).stdout.trim();
+    expect(out.split(',')).toEqual(expect.arrayContaining(EXPORTS));
+  });
+
+  test.each([['require', 'console.log(Object.keys(require("nanopq")).sort().join())'],
+    ['import', 'import * as m from "nanopq"; console.log(Object.keys(m).filter((k) => k !== "default").sort().join())']])(
+    '%s from a dependent project gives the same names', (kind, code) => {
+      const args = kind === 'import' ? ['--input-type=module', '-e', code] : ['-e', code];
+      const names = node(args, project).stdout.trim().split(',');
+      expect(names).toEqual(Object.keys(require('..')).sort());
+      expect(names).toEqual(expect.arrayContaining(EXPORTS));
+    });
+
+  test('import works end to end', () => {
+    const code = 'import { PQ } from "nanopq"; const pq = new PQ({ M: 2, Ks: 4 }).fit([[0,0],[1,1],[2,2],[3,3],[4,4],[5,5]]); console.log(pq.encode([[5,5]]).shape.join())';
+    expect(node(['--input-type=module', '-e', code], project).stdout.trim()).toBe('1,2');
+  });
+});
+
+describe('verbose', () => {
+  // Too few training points for Ks: Faiss warns on stderr unless we silence it.
+  const script = (verbose, Ks) => `
+    const { PQ } = require(${JSON.stringify(ROOT)});
+    const X = Array.from({ length: 100 }, (_, i) => Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j)));
+    for (const minit of ['points', '++']) {
+      const pq = new PQ({ M: 2, Ks: ${Ks}, verbose: ${verbose} }).fit(X, { minit });
+      pq.dtable(X[0]).topk(pq.encode(X), 3);
+      pq.decode(pq.encode(X));
+    }`;
+
+  test.each([16, 10])('verbose: false prints nothing at all (Ks = %i)', (Ks) => {
+    const r = node(['-e', script(false, Ks)], ROOT);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
+  });
+
+  test.each([16, 10])('verbose: true reports training progress (Ks = %i)', (Ks) => {
+    const r = node(['-e', script(true, Ks)], ROOT);
+    expect(r.stdout).toMatch(`M: 2, Ks: ${Ks}, metric: l2, code_dtype: uint8`);
+    expect(r.stdout).toMatch('iter: 20, seed: 123');
+    expect(r.stdout).toMatch(/Training (PQ slice|the subspace)/);
+    expect(r.stdout).toMatch(/Iteration 19/);
+    // ...and Faiss's own warning, which verbose: false silences.
+    expect(r.stderr).toMatch('WARNING clustering 100 points to');
+  });
+});
+
+test('binding.gyp builds the same native sources as CMakeLists.txt (every native/*.cc)', () => {
+  const gyp = JSON.parse(fs.readFileSync(path.join(ROOT, 'binding.gyp'), 'utf8'));
+  const sources = fs.readdirSync(path.join(ROOT, 'native')).filter((f) => f.endsWith('.cc')).map((f) => `native/${f}`);
+  expect([...gyp.targets[0].sources].sort()).toEqual(sources.sort());
+});
