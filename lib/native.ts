@@ -32,6 +32,11 @@ const candidates = [
 ].filter((p): p is string => Boolean(p));
 
 function load(): NativeAddon {
+  // Faiss parallelises with OpenMP and calls a BLAS with threads of its own;
+  // OpenMP's default busy-waiting between regions then starves the BLAS
+  // threads (k-means runs 2-3x slower on 2 cores). libgomp reads this once,
+  // when the addon loads it, so it is set before; a user's choice stands.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const failures: string[] = [];
   for (const file of candidates) {
     if (!fs.existsSync(file)) {
