@@ -6,6 +6,9 @@
         "native/addon.cc",
         "native/errors.cc",
         "native/kmeans_init.cc",
+        "native/linalg.cc",
+        "native/opq_binding.cc",
+        "native/opq_ops.cc",
         "native/pq_binding.cc",
         "native/pq_ops.cc"
       ],
@@ -13,10 +16,25 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node scripts/find-faiss.js include)"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],
-      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fopenmp", "-O3"],
-      "libraries": ["<!@(node scripts/find-faiss.js libs)"]
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_CPP_EXCEPTIONS"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions",
+        "-fno-rtti",
+        "-std=gnu++17"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-fexceptions",
+        "-frtti",
+        "-fopenmp",
+        "-O3"
+      ],
+      "libraries": [
+        "<!@(node scripts/find-faiss.js libs)"
+      ]
     }
   ]
 }

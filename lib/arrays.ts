@@ -77,12 +77,20 @@ function checkShape(shape: unknown, rank: number, name: string): number[] {
   return shape;
 }
 
-function checkFinite(data: Float32Array, name: string, cols: number): void {
-  const i = native.firstNonFinite(data);
-  if (i >= 0) {
-    const where = cols > 0 ? `${name}[${Math.floor(i / cols)}][${i % cols}]` : `${name}[${i}]`;
-    throw new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
-  }
+/**
+ * The largest magnitude a vector component may have: squared distances of
+ * larger ones overflow float32 inside Faiss (which then asserts, aborting the
+ * process) or lose all precision.
+ */
+export const MAX_ABS_VALUE = 1e15;
+
+/** Throws a RangeError naming the first NaN, infinity or value beyond MAX_ABS_VALUE. */
+export function checkValues(data: Float32Array, name: string, cols: number): void {
+  const i = native.firstOutOfRange(data, MAX_ABS_VALUE);
+  if (i < 0) return;
+  const where = cols > 0 ? `${name}[${Math.floor(i / cols)}][${i % cols}]` : `${name}[${i}]`;
+  if (!Number.isFinite(data[i])) throw new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
+  throw new RangeError(`Expected values of magnitude <= ${MAX_ABS_VALUE} in ${name}, got ${data[i]} at ${where}`);
 }
 
 /** A row-major matrix (rows, cols) with finite values; Matrix data is used in place. */
@@ -94,7 +102,8 @@ export function toMatrix(x: unknown, name: string, cols?: number): { data: Float
     rows = x.length;
     width = rows > 0 && (Array.isArray(x[0]) || x[0] instanceof Float32Array) ? x[0].length : (cols ?? 0);
     data = new Float32Array(rows * width);
-    x.forEach((row, i) => {
+    for (let i = 0; i < rows; i++) {  // an index loop, so holes are seen
+      const row = x[i];
       if (!Array.isArray(row) && !(row instanceof Float32Array)) {
         throw new TypeError(`Expected ${name}[${i}] to be a number[] or Float32Array, got ${describe(row)}`);
       }
@@ -107,7 +116,7 @@ export function toMatrix(x: unknown, name: string, cols?: number): { data: Float
         }
       }
       data.set(row, i * width);
-    });
+    }
   } else if (x !== null && typeof x === 'object' && 'data' in x && 'shape' in x) {
     const m = x as Matrix;
     if (!(m.data instanceof Float32Array)) {
@@ -124,7 +133,7 @@ export function toMatrix(x: unknown, name: string, cols?: number): { data: Float
   if (cols !== undefined && width !== cols) {
     throw new RangeError(`Expected ${name} to have ${cols} columns (D), got shape [${rows}, ${width}]`);
   }
-  checkFinite(data, name, width);
+  checkValues(data, name, width);
   return { data, rows, cols: width };
 }
 
@@ -133,7 +142,7 @@ export function toVector(x: unknown, name: string, D: number): Float32Array {
   let data: Float32Array;
   if (x instanceof Float32Array) {
     data = x;
-  } else if (Array.isArray(x) && x.every((v) => typeof v === 'number')) {
+  } else if (Array.isArray(x) && Array.from(x).every((v) => typeof v === 'number')) {
     data = Float32Array.from(x);
   } else {
     throw new TypeError(`Expected ${name} to be a Float32Array or number[], got ${describe(x)}`);
@@ -141,7 +150,7 @@ export function toVector(x: unknown, name: string, D: number): Float32Array {
   if (data.length !== D) {
     throw new RangeError(`Expected ${name} to have length ${D} (D), got ${data.length}`);
   }
-  checkFinite(data, name, 0);
+  checkValues(data, name, 0);
   return data;
 }
 
@@ -149,7 +158,8 @@ export function toVector(x: unknown, name: string, D: number): Float32Array {
 export function toCodes(codes: unknown, name: string, M: number, Ks: number): { data: CodeArray; rows: number } {
   if (Array.isArray(codes)) {
     const data = newCodeArray(codeDtypeFor(Ks), codes.length * M);
-    codes.forEach((row, i) => {
+    for (let i = 0; i < codes.length; i++) {  // an index loop, so holes are seen
+      const row = codes[i];
       if (!Array.isArray(row) || row.length !== M) {
         throw new RangeError(`Expected ${name}[${i}] to be an array of M = ${M} codes, got ${describe(row)}`);
       }
@@ -160,7 +170,7 @@ export function toCodes(codes: unknown, name: string, M: number, Ks: number): { 
         }
         data[i * M + m] = c;
       }
-    });
+    }
     return { data, rows: codes.length };
   }
   if (codes !== null && typeof codes === 'object' && 'data' in codes && 'shape' in codes) {

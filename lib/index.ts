@@ -1,5 +1,7 @@
 export { PQ } from './pq';
 export type { PQOptions, FitOptions, Minit } from './pq';
+export { OPQ } from './opq';
+export type { OPQFitOptions } from './opq';
 export { DistanceTable } from './distance-table';
 export type {
   Matrix, CodeMatrix, Codewords, MatrixLike, VectorLike, CodesLike, Metric, CodeDtype,

@@ -18,10 +18,19 @@ export interface NativeAddon {
   adist(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, distsOut: Float32Array): void;
   topk(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, k: number,
     largestFirst: boolean, idsOut: Uint32Array, distsOut: Float32Array): void;
+  trainOpq(x: Float32Array, n: number, M: number, Ks: number, Ds: number, pqIter: number, seed: number,
+    minit: string, verbose: boolean, rotationIter: number, parametricInit: boolean, ROut: Float32Array,
+    codewordsOut: Float32Array): void;
+  /** yOut = x @ R, or x @ R^T when inverse. */
+  rotate(x: Float32Array, n: number, D: number, R: Float32Array, inverse: boolean, yOut: Float32Array): void;
+  encodeRotated(codewords: Float32Array, M: number, Ks: number, Ds: number, R: Float32Array, x: Float32Array,
+    n: number, codesOut: CodeArray): void;
+  decodeRotated(codewords: Float32Array, M: number, Ks: number, Ds: number, R: Float32Array, codes: CodeArray,
+    n: number, xOut: Float32Array): void;
   exactSearch(queries: Float32Array, nq: number, database: Float32Array, nb: number, d: number, k: number,
     idsOut: Uint32Array, distsOut: Float32Array): void;
-  /** Index of the first NaN or infinity, or -1. */
-  firstNonFinite(x: Float32Array): number;
+  /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */
+  firstOutOfRange(x: Float32Array, limit: number): number;
 }
 
 const root = path.join(__dirname, '..');
@@ -32,11 +41,6 @@ const candidates = [
 ].filter((p): p is string => Boolean(p));
 
 function load(): NativeAddon {
-  // Faiss parallelises with OpenMP and calls a BLAS with threads of its own;
-  // OpenMP's default busy-waiting between regions then starves the BLAS
-  // threads (k-means runs 2-3x slower on 2 cores). libgomp reads this once,
-  // when the addon loads it, so it is set before; a user's choice stands.
-  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const failures: string[] = [];
   for (const file of candidates) {
     if (!fs.existsSync(file)) {
@@ -81,4 +85,18 @@ function withLocalErrors(addon: NativeAddon): NativeAddon {
   return wrapped as unknown as NativeAddon;
 }
 
-export const native: NativeAddon = withLocalErrors(load());
+// Faiss parallelises with OpenMP and calls a BLAS with threads of its own;
+// OpenMP's default busy-waiting between regions then starves the BLAS threads
+// (k-means ran 2-3x slower on 2 cores). libgomp reads OMP_WAIT_POLICY once,
+// as the addon loads it: set for that moment only, and a user's choice stands.
+function loadWithPassiveOpenMP(): NativeAddon {
+  if (process.env.OMP_WAIT_POLICY !== undefined) return load();
+  process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  try {
+    return load();
+  } finally {
+    delete process.env.OMP_WAIT_POLICY;
+  }
+}
+
+export const native: NativeAddon = withLocalErrors(loadWithPassiveOpenMP());

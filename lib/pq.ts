@@ -14,6 +14,23 @@ export interface FitOptions { iter?: number; seed?: number; minit?: Minit }
 
 const MAX_SEED = 2 ** 31 - 1;
 
+/** The checks PQ.fit and OPQ.fit share: training vectors, seed and minit. */
+export function checkTraining(model: { M: number; Ks: number }, vecs: MatrixLike, o: Record<string, unknown>) {
+  const seed = checkInteger(o.seed ?? 123, 'seed', 0, MAX_SEED);
+  const minit = o.minit ?? 'points';
+  if (minit !== 'points' && minit !== 'random' && minit !== '++') {
+    throw new TypeError(`Expected 'points', 'random' or '++' for minit, got ${describe(minit)}`);
+  }
+  const x = toMatrix(vecs, 'vecs');
+  if (x.cols === 0 || x.cols % model.M !== 0) {
+    throw new RangeError(`Expected vecs to have D divisible by M = ${model.M}, got D = ${x.cols}`);
+  }
+  if (x.rows <= model.Ks) {
+    throw new RangeError(`Expected more training vectors than Ks = ${model.Ks} in vecs, got N = ${x.rows}`);
+  }
+  return { x, Ds: x.cols / model.M, seed, minit: minit as Minit };
+}
+
 /**
  * Product quantization (Jégou et al., TPAMI 2011) with the interface of Python
  * nanopq's PQ: a D-dim vector is split into M sub-vectors of Ds = D / M dims,
@@ -94,19 +111,7 @@ export class PQ {
   fit(vecs: MatrixLike, options: FitOptions = {}): this {
     const o = checkOptions(options, ['iter', 'seed', 'minit'], 'PQ.fit');
     const iter = checkInteger(o.iter ?? 20, 'iter', 1, 1e6);
-    const seed = checkInteger(o.seed ?? 123, 'seed', 0, MAX_SEED);
-    const minit = o.minit ?? 'points';
-    if (minit !== 'points' && minit !== 'random' && minit !== '++') {
-      throw new TypeError(`Expected 'points', 'random' or '++' for minit, got ${describe(minit)}`);
-    }
-    const x = toMatrix(vecs, 'vecs');
-    if (x.cols === 0 || x.cols % this.M !== 0) {
-      throw new RangeError(`Expected vecs to have D divisible by M = ${this.M}, got D = ${x.cols}`);
-    }
-    if (x.rows <= this.Ks) {
-      throw new RangeError(`Expected more training vectors than Ks = ${this.Ks} in vecs, got N = ${x.rows}`);
-    }
-    const Ds = x.cols / this.M;
+    const { x, Ds, seed, minit } = checkTraining(this, vecs, o);
     if (this.verbose) console.log(`iter: ${iter}, seed: ${seed}`);
     const codewords = new Float32Array(this.M * this.Ks * Ds);
     native.train(x.data, x.rows, this.M, this.Ks, Ds, iter, seed, minit, this.verbose, codewords);
@@ -161,9 +166,8 @@ export class PQ {
   static fromBuffer(buf: Uint8Array): PQ {
     const model = readModel(buf);
     if (model.kind !== 'PQ') throw new TypeError(`Expected a PQ model for buf, got an ${model.kind} model`);
-    const pq = new PQ({ M: model.M, Ks: model.Ks, metric: model.metric });
-    if (model.codewords && model.Ds) pq.#setCodewords(model.codewords, model.Ds);
-    return pq;
+    if (!model.codewords || !model.Ds) return new PQ({ M: model.M, Ks: model.Ks, metric: model.metric });
+    return PQ.fromCodewords({ data: model.codewords, shape: [model.M, model.Ks, model.Ds] }, { metric: model.metric });
   }
 
   save(path: string): void {

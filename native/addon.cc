@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "errors.h"
+#include "opq_binding.h"
 #include "pq_binding.h"
 
 namespace nanopq {
@@ -20,7 +21,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     add<Adist>(env, exports, "adist");
     add<Topk>(env, exports, "topk");
     add<ExactSearch>(env, exports, "exactSearch");
-    add<FirstNonFinite>(env, exports, "firstNonFinite");
+    add<TrainOpq>(env, exports, "trainOpq");
+    add<Rotate>(env, exports, "rotate");
+    add<EncodeRotated>(env, exports, "encodeRotated");
+    add<DecodeRotated>(env, exports, "decodeRotated");
+    add<FirstOutOfRange>(env, exports, "firstOutOfRange");
     return exports;
 }
 

@@ -10,6 +10,7 @@
 
 #include "codes.h"
 #include "errors.h"
+#include "pq_ops.h"
 
 namespace nanopq {
 
@@ -21,6 +22,15 @@ struct ArrayArg {
 };
 
 inline std::string arg_name(size_t i) { return "argument " + std::to_string(i); }
+
+// a * b, or a RangeError when it does not fit in size_t (a length check on a
+// wrapped product would pass for an empty array).
+inline size_t checked_mul(size_t a, size_t b) {
+    size_t product;
+    if (__builtin_mul_overflow(a, b, &product)) throw RangeError("Expected sizes whose product fits in memory");
+    return product;
+}
+inline size_t checked_mul(size_t a, size_t b, size_t c) { return checked_mul(checked_mul(a, b), c); }
 
 inline size_t size_arg(const Napi::CallbackInfo& info, size_t i) {
     if (!info[i].IsNumber()) throw TypeError("Expected a number for " + arg_name(i));
@@ -72,11 +82,50 @@ inline Codes codes_arg(const Napi::CallbackInfo& info, size_t i, size_t n, size_
         case napi_uint32_array: width = 4; break;
         default: throw TypeError("Expected a Uint8Array, Uint16Array or Uint32Array for " + arg_name(i));
     }
-    if (array.ElementLength() != n * M)
-        throw RangeError("Expected " + std::to_string(n * M) + " codes for " + arg_name(i) +
+    const size_t length = checked_mul(n, M);
+    if (array.ElementLength() != length)
+        throw RangeError("Expected " + std::to_string(length) + " codes for " + arg_name(i) +
                          ", got " + std::to_string(array.ElementLength()));
-    auto* bytes = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    return {bytes, n, M, width};
+    // TypedArrayOf::Data() honours byteOffset and works on a SharedArrayBuffer too.
+    void* data = width == 1   ? static_cast<void*>(info[i].As<Napi::Uint8Array>().Data())
+                 : width == 2 ? static_cast<void*>(info[i].As<Napi::Uint16Array>().Data())
+                              : static_cast<void*>(info[i].As<Napi::Uint32Array>().Data());
+    return {data, n, M, width};
+}
+
+// Arguments (codewords, M, Ks, Ds) starting at index i.
+inline Codebook codebook_arg(const Napi::CallbackInfo& info, size_t i) {
+    size_t M = size_arg(info, i + 1), Ks = size_arg(info, i + 2), Ds = size_arg(info, i + 3);
+    if (M == 0 || Ks == 0 || Ds == 0) throw RangeError("Expected a non-empty codebook");
+    return {array_arg<float>(info, i, checked_mul(M, Ks, Ds)).data, M, Ks, Ds};
+}
+
+inline Metric metric_arg(const Napi::CallbackInfo& info, size_t i) {
+    std::string metric = string_arg(info, i);
+    if (metric == "l2") return Metric::L2;
+    if (metric == "dot") return Metric::Dot;
+    throw TypeError("Expected metric 'l2' or 'dot', got '" + metric + "'");
+}
+
+inline Init init_arg(const Napi::CallbackInfo& info, size_t i) {
+    std::string init = string_arg(info, i);
+    if (init == "points") return Init::Points;
+    if (init == "random") return Init::Random;
+    if (init == "++") return Init::PlusPlus;
+    throw TypeError("Expected minit 'points', 'random' or '++', got '" + init + "'");
+}
+
+// Arguments (iter, seed, minit, verbose) starting at index i.
+inline TrainOptions train_options_arg(const Napi::CallbackInfo& info, size_t i) {
+    size_t iter = size_arg(info, i), seed = size_arg(info, i + 1);
+    if (iter < 1 || iter > 1000000) throw RangeError("Expected 1 <= iter <= 1000000");
+    if (seed > 0x7fffffff) throw RangeError("Expected 0 <= seed < 2**31");
+    TrainOptions options;
+    options.iter = int(iter);
+    options.seed = int(seed);
+    options.init = init_arg(info, i + 2);
+    options.verbose = bool_arg(info, i + 3);
+    return options;
 }
 
 }  // namespace nanopq

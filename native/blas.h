@@ -1,9 +1,13 @@
-// The Fortran BLAS symbols that Faiss itself links (OpenBLAS on Debian, MKL
-// or OpenBLAS in conda). Faiss declares them privately, so we do too.
+// The Fortran BLAS/LAPACK symbols that Faiss itself links (OpenBLAS on
+// Debian, MKL or OpenBLAS in conda). Faiss declares them privately, so we do too.
 #pragma once
 
 extern "C" {
 int sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
            const float* beta, float* c, const int* ldc);
+int sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u,
+            const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* iwork, int* info);
+int dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
+           double* work, const int* lwork, int* info);
 }

@@ -15,6 +15,11 @@ struct Codes {
     size_t n, M;
     int width;  // bytes per code: 1, 2 or 4
 
+    // Rows [i0, i0 + count) of these codes.
+    Codes rows(size_t i0, size_t count) const {
+        return {static_cast<uint8_t*>(data) + i0 * M * width, count, M, width};
+    }
+
     // Calls f with the codes as a typed pointer (uint8_t*, uint16_t* or uint32_t*).
     template <typename F>
     void visit(F&& f) const {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <random>
 
-#include "blas.h"
+#include "linalg.h"
 
 namespace nanopq {
 
@@ -73,29 +73,31 @@ std::vector<double> cholesky(const std::vector<double>& a, size_t d) {
 }  // namespace
 
 std::vector<float> gaussian_samples(const float* x, size_t n, size_t d, size_t k, unsigned seed) {
-    std::vector<double> mean(d, 0.0);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) mean[j] += x[i * d + j];
-    for (double& m : mean) m /= double(n);
-
-    // Covariance (x - mean)^T (x - mean) / (n - 1), by BLAS.
-    std::vector<float> centered(n * d);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) centered[i * d + j] = float(x[i * d + j] - mean[j]);
-    std::vector<float> gram(d * d);
-    int di = int(d), ni = int(n);
-    float one = 1, zero = 0;
-    // Column-major view: centered is (d x n); gram = centered * centered^T.
-    sgemm_("N", "T", &di, &di, &ni, &one, centered.data(), &di, centered.data(), &di, &zero,
-           gram.data(), &di);
-    std::vector<double> covariance(d * d);
-    for (size_t i = 0; i < d * d; i++) covariance[i] = gram[i] / double(std::max<size_t>(n - 1, 1));
-
-    std::vector<double> l = cholesky(covariance, d);
     std::mt19937_64 rng(seed);
     std::normal_distribution<double> normal;
-    std::vector<double> z(d);
     std::vector<float> samples(k * d);
+    if (k < d + d * d / std::max<size_t>(n, 1)) {
+        // Cheaper than a (d, d) covariance when d is large: mean + the centred
+        // rows mixed by N(0, 1) weights / sqrt(n - 1) has the same covariance.
+        std::vector<double> mean(d, 0.0);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++) mean[j] += x[i * d + j] / double(n);
+        const double scale = 1.0 / std::sqrt(double(std::max<size_t>(n, 2) - 1));
+        std::vector<double> sample(d);
+        for (size_t c = 0; c < k; c++) {
+            sample = mean;
+            for (size_t i = 0; i < n; i++) {
+                const double w = normal(rng) * scale;
+                for (size_t j = 0; j < d; j++) sample[j] += w * (x[i * d + j] - mean[j]);
+            }
+            for (size_t j = 0; j < d; j++) samples[c * d + j] = float(sample[j]);
+        }
+        return samples;
+    }
+    std::vector<double> mean, cov;
+    covariance(x, n, d, mean, cov);
+    std::vector<double> l = cholesky(cov, d);
+    std::vector<double> z(d);
     for (size_t c = 0; c < k; c++) {
         for (double& v : z) v = normal(rng);
         for (size_t i = 0; i < d; i++) {

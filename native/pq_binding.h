@@ -11,6 +11,6 @@ Napi::Value DistanceTable(const Napi::CallbackInfo& info);
 Napi::Value Adist(const Napi::CallbackInfo& info);
 Napi::Value Topk(const Napi::CallbackInfo& info);
 Napi::Value ExactSearch(const Napi::CallbackInfo& info);
-Napi::Value FirstNonFinite(const Napi::CallbackInfo& info);
+Napi::Value FirstOutOfRange(const Napi::CallbackInfo& info);
 
 }  // namespace nanopq

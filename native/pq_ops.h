@@ -25,9 +25,11 @@ struct TrainOptions {
     bool verbose = false;
 };
 
-// k-means in each of the M subspaces of x (n, M * Ds); writes the (M, Ks, Ds) codewords.
+// k-means in each of the M subspaces of x (n, M * Ds); writes the (M, Ks, Ds)
+// codewords. With `warm_start`, the codewords it holds on entry are the
+// initial centroids (options.init is not used).
 void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
-           float* codewords);
+           float* codewords, bool warm_start = false);
 
 // The nearest codeword of each sub-vector of x (codes.n, M * Ds), into codes.
 void encode(const Codebook& codebook, const float* x, Codes codes);
@@ -51,7 +53,8 @@ void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_fi
 void exact_search(const float* queries, size_t nq, const float* database, size_t nb, size_t d, size_t k,
                   uint32_t* ids, float* dists);
 
-// Index of the first NaN or infinity in x, or n when all are finite.
-size_t first_non_finite(const float* x, size_t n);
+// Index of the first value of x that is not finite or exceeds `limit` in
+// magnitude, or n when there is none.
+size_t first_out_of_range(const float* x, size_t n, float limit);
 
 }  // namespace nanopq

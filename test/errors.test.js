@@ -80,6 +80,31 @@ describe('fit', () => {
   });
 });
 
+describe('values Faiss cannot take', () => {
+  // Squared distances of such values overflow float32; Faiss then asserts and aborts.
+  test('huge magnitudes are refused before they reach Faiss', () => {
+    const rows = Array.from({ length: 100 }, (_, i) => [1e19 * (1 + i / 100), -1e19]);
+    expectError(() => new PQ({ M: 1, Ks: 3 }).fit(rows), RangeError,
+      'Expected values of magnitude <= 1000000000000000 in vecs, got 9999999980506448000 at vecs[0][0]');
+    expectError(() => fitted.dtable(new Float32Array(12).fill(1e16)), RangeError,
+      'Expected values of magnitude <= 1000000000000000 in query, got 10000000272564224 at query[0]');
+    expect(() => PQ.fromCodewords({ data: new Float32Array(5).fill(3e19), shape: [1, 5, 1] })).toThrow(RangeError);
+  });
+  test('a model file with NaN codewords is refused', () => {
+    const buf = fitted.toBuffer();
+    buf.writeFloatLE(NaN, 32 + 4 * 7);
+    expectError(() => PQ.fromBuffer(buf), RangeError, 'Expected finite values in codewords, got NaN at codewords[2][1]');
+  });
+  test('holes in arrays are not zero rows', () => {
+    expectError(() => fitted.encode(new Array(3)), TypeError, 'Expected vecs[0] to be a number[] or Float32Array, got undefined');
+    // eslint-disable-next-line no-sparse-arrays
+    expectError(() => fitted.encode([[...X.data.subarray(0, 12)], , [...X.data.subarray(0, 12)]]), TypeError,
+      'Expected vecs[1] to be a number[] or Float32Array, got undefined');
+    expectError(() => fitted.decode(new Array(2)), RangeError, 'Expected codes[0] to be an array of M = 4 codes, got undefined');
+    expectError(() => fitted.dtable(new Array(12)), TypeError, 'Expected query to be a Float32Array or number[], got an array of length 12');
+  });
+});
+
 describe('use before fit', () => {
   const pq = new PQ({ M: 4, Ks: 10 });
   test.each(['encode', 'decode', 'dtable'])('%s', (method) => {
@@ -169,7 +194,13 @@ describe('the native layer guards itself', () => {
     ['train', () => native.train(X.data, 100, 4, 10, 3, 20, 1, 'kmeans', false, new Float32Array(120))],
     ['distanceTable', () => native.distanceTable(cw, 4, 10, 3, new Float32Array(12), 'cos', new Float32Array(40))],
     ['distanceTable', () => native.distanceTable(cw, 4, -1, 3, new Float32Array(12), 'l2', new Float32Array(40))],
-    ['firstNonFinite', () => native.firstNonFinite([1, 2])],
+    ['firstOutOfRange', () => native.firstOutOfRange([1, 2], 1)],
+    // Sizes whose products wrap around 2**64 must not pass the length checks.
+    ['decode', () => native.decode(new Float32Array(0), 2 ** 32, 2 ** 32, 1, new Uint8Array(0), 2 ** 32, new Float32Array(0))],
+    ['encode', () => native.encode(new Float32Array(0), 2 ** 32, 2 ** 32, 1, new Float32Array(0), 2 ** 32, new Uint8Array(0))],
+    ['adist', () => native.adist(new Float32Array(0), 2 ** 32, 2 ** 32, new Uint8Array(0), 2 ** 32, new Float32Array(0))],
+    ['trainOpq', () => native.trainOpq(new Float32Array(0), 2 ** 32, 2 ** 32, 2, 1, 1, 1, 'points', false, 1, false, new Float32Array(0), new Float32Array(0))],
+    ['exactSearch', () => native.exactSearch(new Float32Array(0), 2 ** 32, new Float32Array(0), 2 ** 32, 2 ** 32, 1, new Uint32Array(0), new Float32Array(0))],
   ])('%s', (_, call) => {
     const err = thrown(call);
     // Thrown in the addon's realm, not jest's: check by name.

@@ -2,7 +2,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PQ, DistanceTable } = require('..');
+const { PQ, DistanceTable, exactSearch } = require('..');
 const { randomMatrix, row, relativeError, argmin } = require('./helpers/data');
 
 const N = 100, D = 12, M = 4, Ks = 10;
@@ -280,8 +280,59 @@ describe('serialization', () => {
   });
 });
 
+describe('data far from the origin', () => {
+  // Faiss's BLAS distances (|x|^2 + |c|^2 - 2 x.c) lose such data; centring keeps it.
+  function nearest(x, cw, i, m, Ks, Ds, D) {
+    let best = -1, bestDist = Infinity;
+    for (let k = 0; k < Ks; k++) {
+      let d = 0;
+      for (let j = 0; j < Ds; j++) d += (x.data[i * D + m * Ds + j] - cw[(m * Ks + k) * Ds + j]) ** 2;
+      if (d < bestDist) [best, bestDist] = [k, d];
+    }
+    return best;
+  }
+  test.each([256, 100])('encode finds the nearest codeword of data around 1000 (Ds 16, Ks %i)', (Ks) => {
+    const Ds = 16, D = 32;
+    const x = randomMatrix(200, D, 21);
+    x.data.forEach((v, i) => { x.data[i] = 1000 + v; });
+    const cw = randomMatrix(2 * Ks, Ds, 22).data.map((v) => 1000 + v);
+    const pq = PQ.fromCodewords({ data: cw, shape: [2, Ks, Ds] });
+    const codes = pq.encode(x);
+    for (let i = 0; i < 200; i++) for (let m = 0; m < 2; m++) expect(codes.data[i * 2 + m]).toBe(nearest(x, cw, i, m, Ks, Ds, D));
+  });
+  test('exactSearch finds each vector itself among data around 1000', () => {
+    const db = randomMatrix(100, 32, 23);
+    db.data.forEach((v, i) => { db.data[i] = 1000 + v; });
+    const r = exactSearch({ data: db.data.subarray(0, 25 * 32), shape: [25, 32] }, db, 1);
+    expect(Array.from(r.ids)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+  });
+  test('fit on data around 1e4 reconstructs as well as on the same data around 0', () => {
+    const x = randomMatrix(2000, 32, 24);
+    const shifted = { data: x.data.map((v) => 1e4 + v), shape: x.shape };
+    const err = (data) => {
+      const pq = new PQ({ M: 2, Ks: 64 }).fit(data);
+      const d = pq.decode(pq.encode(data));
+      return d.data.reduce((s, v, i) => s + (v - data.data[i]) ** 2, 0);
+    };
+    expect(err(shifted)).toBeLessThan(err(x) * 1.1);
+  });
+});
+
+describe('shared memory', () => {
+  test('codes and vectors on a SharedArrayBuffer work', () => {
+    const X = randomMatrix(N, D);
+    const pq = new PQ({ M, Ks }).fit(X);
+    const codes = pq.encode(X);
+    const shared = new Uint8Array(new SharedArrayBuffer(codes.data.length));
+    shared.set(codes.data);
+    expect(Array.from(pq.decode({ data: shared, shape: codes.shape }).data)).toEqual(Array.from(pq.decode(codes).data));
+    const sx = new Float32Array(new SharedArrayBuffer(X.data.byteLength));
+    sx.set(X.data);
+    expect(Array.from(pq.encode({ data: sx, shape: X.shape }).data)).toEqual(Array.from(codes.data));
+  });
+});
+
 describe('exactSearch', () => {
-  const { exactSearch } = require('..');
   test('finds each vector itself first, and agrees with a brute-force scan', () => {
     const X = randomMatrix(300, 12, 4);
     const r = exactSearch(X, X, 5);

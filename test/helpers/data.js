@@ -42,3 +42,37 @@ function argmin(a) {
 }
 
 module.exports = { rng, randomMatrix, row, relativeError, argmin };
+
+/**
+ * np.random.seed(seed); np.random.random((n, d)).astype(np.float32), bit for
+ * bit: MT19937 seeded by init_genrand, doubles from two draws (genrand_res53).
+ * Lets a test use the very data of a nanopq test.
+ */
+function numpyRandom(n, d, seed) {
+  const mt = new Uint32Array(624);
+  mt[0] = seed >>> 0;
+  for (let i = 1; i < 624; i++) {
+    const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+    mt[i] = (Math.imul(1812433253, prev) + i) >>> 0;
+  }
+  let index = 624;
+  const next = () => {
+    if (index >= 624) {
+      for (let i = 0; i < 624; i++) {
+        const y = (mt[i] & 0x80000000) | (mt[(i + 1) % 624] & 0x7fffffff);
+        mt[i] = mt[(i + 397) % 624] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+      }
+      index = 0;
+    }
+    let y = mt[index++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    return (y ^ (y >>> 18)) >>> 0;
+  };
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < data.length; i++) data[i] = ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+  return { data, shape: [n, d] };
+}
+
+module.exports.numpyRandom = numpyRandom;

@@ -1,0 +1,94 @@
+#include "linalg.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "blas.h"
+
+namespace nanopq {
+
+namespace {
+
+int blas_int(size_t v) {
+    if (v > 0x7fffffff) throw std::length_error("matrix dimension exceeds BLAS's int range");
+    return int(v);
+}
+
+void check_info(int info, const char* routine) {
+    if (info != 0) throw std::runtime_error(std::string(routine) + " failed (info " + std::to_string(info) + ")");
+}
+
+}  // namespace
+
+void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t cols, float* C, bool transpose_b) {
+    if (rows == 0 || cols == 0) return;
+    if (inner == 0) {
+        std::fill(C, C + rows * cols, 0.0f);
+        return;
+    }
+    // Row-major C = A B is column-major C^T = B^T A^T: BLAS sees our arrays transposed.
+    const int m = blas_int(cols), n = blas_int(rows), k = blas_int(inner);
+    const float one = 1, zero = 0;
+    const int ldb = transpose_b ? k : m;
+    sgemm_(transpose_b ? "T" : "N", "N", &m, &n, &k, &one, B, &ldb, A, &k, &zero, C, &m);
+}
+
+void covariance(const float* x, size_t n, size_t d, std::vector<double>& mean, std::vector<double>& cov) {
+    mean.assign(d, 0.0);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) mean[j] += x[i * d + j];
+    for (double& m : mean) m /= double(n);
+    std::vector<float> centered(n * d);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) centered[i * d + j] = float(x[i * d + j] - mean[j]);
+    // centered^T centered: (d, n) @ (n, d), with the (n, d) array read as its own transpose.
+    std::vector<float> gram(d * d);
+    const int di = blas_int(d), ni = blas_int(n);
+    const float one = 1, zero = 0;
+    sgemm_("N", "T", &di, &di, &ni, &one, centered.data(), &di, centered.data(), &di, &zero, gram.data(), &di);
+    cov.resize(d * d);
+    const double denominator = double(std::max<size_t>(n, 2) - 1);
+    for (size_t i = 0; i < d * d; i++) cov[i] = gram[i] / denominator;
+}
+
+void symmetric_eigen(const std::vector<double>& a, size_t d, std::vector<double>& values,
+                     std::vector<double>& vectors) {
+    // LAPACK's column-major result is the transpose of what we want; a is symmetric.
+    std::vector<double> work_matrix(a);
+    values.resize(d);
+    const int n = blas_int(d);
+    int lwork = -1, info = 0;
+    double size = 0;
+    dsyev_("V", "U", &n, work_matrix.data(), &n, values.data(), &size, &lwork, &info);
+    check_info(info, "dsyev");
+    lwork = int(size);
+    std::vector<double> work(std::max(lwork, 1));
+    dsyev_("V", "U", &n, work_matrix.data(), &n, values.data(), work.data(), &lwork, &info);
+    check_info(info, "dsyev");
+    vectors.resize(d * d);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) vectors[i * d + j] = work_matrix[j * d + i];
+}
+
+void procrustes(const float* A, size_t d, float* R) {
+    // Read as column-major, our row-major A is A^T = V S U^T: LAPACK returns
+    // U' = V and VT' = U^T, and the column-major product U' VT' = V U^T read
+    // back row-major is its transpose, U V^T = R.
+    std::vector<float> a(A, A + d * d), s(d), u(d * d), vt(d * d);
+    std::vector<int> iwork(8 * d);
+    const int n = blas_int(d);
+    int lwork = -1, info = 0;
+    float size = 0;
+    sgesdd_("A", &n, &n, a.data(), &n, s.data(), u.data(), &n, vt.data(), &n, &size, &lwork, iwork.data(), &info);
+    check_info(info, "sgesdd");
+    lwork = int(size);
+    std::vector<float> work(std::max(lwork, 1));
+    sgesdd_("A", &n, &n, a.data(), &n, s.data(), u.data(), &n, vt.data(), &n, work.data(), &lwork, iwork.data(),
+            &info);
+    check_info(info, "sgesdd");
+    const float one = 1, zero = 0;
+    sgemm_("N", "N", &n, &n, &n, &one, u.data(), &n, vt.data(), &n, &zero, R, &n);
+}
+
+}  // namespace nanopq

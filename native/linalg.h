@@ -1,0 +1,25 @@
+// Dense linear algebra over row-major float32 matrices, by BLAS/LAPACK.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace nanopq {
+
+// C (rows, cols) = A (rows, inner) @ B (inner, cols), or @ B^T when B is (cols, inner).
+void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t cols, float* C,
+            bool transpose_b = false);
+
+// Mean (d,) and covariance (d, d), with n - 1 in the denominator as np.cov.
+void covariance(const float* x, size_t n, size_t d, std::vector<double>& mean, std::vector<double>& cov);
+
+// Eigenvalues (ascending) and eigenvectors (column j of the row-major (d, d)
+// `vectors` goes with value j) of a symmetric matrix.
+void symmetric_eigen(const std::vector<double>& a, size_t d, std::vector<double>& values,
+                     std::vector<double>& vectors);
+
+// The orthonormal R (d, d) that maximises trace(R^T A): U V^T for A = U S V^T,
+// the solution of the orthogonal Procrustes problem min ||X R - Y|| with A = X^T Y.
+void procrustes(const float* A, size_t d, float* R);
+
+}  // namespace nanopq

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <napi.h>
+
+namespace nanopq {
+
+Napi::Value TrainOpq(const Napi::CallbackInfo& info);
+Napi::Value Rotate(const Napi::CallbackInfo& info);
+Napi::Value EncodeRotated(const Napi::CallbackInfo& info);
+Napi::Value DecodeRotated(const Napi::CallbackInfo& info);
+
+}  // namespace nanopq
