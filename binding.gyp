@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/errors.cc",
+        "native/faiss_binding.cc",
         "native/kmeans_init.cc",
         "native/linalg.cc",
         "native/opq_binding.cc",

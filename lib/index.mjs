@@ -3,5 +3,5 @@ import { createRequire } from 'node:module';
 
 const nanopq = createRequire(import.meta.url)('./index.js');
 
-export const { PQ, OPQ, DistanceTable, exactSearch } = nanopq;
+export const { PQ, OPQ, DistanceTable, exactSearch, faiss, nanopqToFaiss, faissToNanopq } = nanopq;
 export default nanopq;

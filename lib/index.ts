@@ -7,4 +7,6 @@ export type {
   Matrix, CodeMatrix, Codewords, MatrixLike, VectorLike, CodesLike, Metric, CodeDtype,
 } from './arrays';
 export { exactSearch } from './search';
+export * as faiss from './faiss';
+export { nanopqToFaiss, faissToNanopq } from './convert';
 export type { SearchResult } from './search';

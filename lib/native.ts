@@ -6,6 +6,9 @@ import * as path from 'node:path';
 
 export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
 
+/** An opaque, type-tagged reference to a Faiss object (native/faiss_binding.cc). */
+export type FaissHandle = { readonly __faissHandle: unique symbol };
+
 export interface NativeAddon {
   train(x: Float32Array, n: number, M: number, Ks: number, Ds: number, iter: number, seed: number,
     minit: string, verbose: boolean, codewordsOut: Float32Array): void;
@@ -29,6 +32,34 @@ export interface NativeAddon {
     n: number, xOut: Float32Array): void;
   exactSearch(queries: Float32Array, nq: number, database: Float32Array, nb: number, d: number, k: number,
     idsOut: Uint32Array, distsOut: Float32Array): void;
+  pqNew(d: number, M: number, nbits: number): FaissHandle;
+  pqInfo(pq: FaissHandle): { d: number; M: number; nbits: number; dsub: number; ksub: number };
+  pqGetCentroids(pq: FaissHandle, out: Float32Array): void;
+  pqSetCentroids(pq: FaissHandle, centroids: Float32Array): void;
+  pqTrain(pq: FaissHandle, x: Float32Array, n: number): void;
+  pqComputeCodes(pq: FaissHandle, x: Float32Array, n: number, codesOut: CodeArray): void;
+  pqDecode(pq: FaissHandle, codes: CodeArray, n: number, xOut: Float32Array): void;
+  opqNew(d: number, M: number): FaissHandle;
+  transformInfo(t: FaissHandle): { dIn: number; dOut: number; isTrained: boolean };
+  transformGetA(t: FaissHandle, out: Float32Array): void;
+  transformSetA(t: FaissHandle, A: Float32Array): void;
+  transformTrain(t: FaissHandle, x: Float32Array, n: number): void;
+  transformApply(t: FaissHandle, x: Float32Array, n: number, yOut: Float32Array): void;
+  transformReverse(t: FaissHandle, y: Float32Array, n: number, xOut: Float32Array): void;
+  indexPQNew(d: number, M: number, nbits: number, metric: string): FaissHandle;
+  indexPreTransformNew(transform: FaissHandle, index: FaissHandle): FaissHandle;
+  indexInfo(index: FaissHandle): { type: string; d: number; ntotal: number; isTrained: boolean; metric: 'l2' | 'dot' };
+  indexSetTrained(index: FaissHandle, trained: boolean): void;
+  indexTrain(index: FaissHandle, x: Float32Array, n: number): void;
+  indexAdd(index: FaissHandle, x: Float32Array, n: number): void;
+  indexSearch(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
+    labelsOut: BigInt64Array): void;
+  indexCodes(index: FaissHandle, out: Uint8Array): void;
+  indexGetPQ(index: FaissHandle): FaissHandle;
+  preTransformParts(index: FaissHandle): { chain: FaissHandle[]; index: FaissHandle };
+  readIndex(bytes: Uint8Array): FaissHandle;
+  writeIndex(index: FaissHandle): Buffer;
+  unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number, codesOut: CodeArray): void;
   /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */
   firstOutOfRange(x: Float32Array, limit: number): number;
 }

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "errors.h"
+#include "faiss_binding.h"
 #include "opq_binding.h"
 #include "pq_binding.h"
 
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     add<EncodeRotated>(env, exports, "encodeRotated");
     add<DecodeRotated>(env, exports, "decodeRotated");
     add<FirstOutOfRange>(env, exports, "firstOutOfRange");
+    RegisterFaiss(env, exports);
     return exports;
 }
 

@@ -56,6 +56,10 @@ template <>
 inline napi_typedarray_type typed_array_type<float>() { return napi_float32_array; }
 template <>
 inline napi_typedarray_type typed_array_type<uint32_t>() { return napi_uint32_array; }
+template <>
+inline napi_typedarray_type typed_array_type<uint8_t>() { return napi_uint8_array; }
+template <>
+inline napi_typedarray_type typed_array_type<int64_t>() { return napi_bigint64_array; }
 
 
 // A typed array of exactly `length` elements of T.

@@ -153,12 +153,7 @@ void encode(const Codebook& cb, const float* x, Codes codes) {
                 continue;
             }
             pq.compute_codes(x + i0 * D, packed.data(), nb);
-            codes.visit([&](auto* out) {
-                for (size_t i = 0; i < nb; i++) {
-                    faiss::PQDecoderGeneric decoder(packed.data() + i * pq.code_size, nbits);
-                    for (size_t m = 0; m < cb.M; m++) out[(i0 + i) * cb.M + m] = decoder.decode();
-                }
-            });
+            unpack_codes(packed.data(), nbits, codes.rows(i0, nb));
         }
         return;
     }
@@ -254,6 +249,32 @@ void exact_search(const float* queries, size_t nq, const float* database, size_t
     faiss::knn_L2sqr(q.data(), db.data(), d, nq, nb, k, dists, labels.data());
     check_labels(labels.data(), labels.size());
     std::copy(labels.begin(), labels.end(), ids);
+}
+
+size_t packed_code_size(size_t M, int nbits) { return (M * size_t(nbits) + 7) / 8; }
+
+void pack_codes(Codes codes, int nbits, uint8_t* packed) {
+    codes.check_range(size_t(1) << nbits);
+    const size_t code_size = packed_code_size(codes.M, nbits);
+    std::memset(packed, 0, codes.n * code_size);  // the encoder ORs bits in
+    codes.visit([&](const auto* in) {
+        for (size_t i = 0; i < codes.n; i++) {
+            faiss::PQEncoderGeneric encoder(packed + i * code_size, nbits);
+            for (size_t m = 0; m < codes.M; m++) encoder.encode(in[i * codes.M + m]);
+        }
+    });
+}
+
+void unpack_codes(const uint8_t* packed, int nbits, Codes codes) {
+    codes.check_capacity(size_t(1) << nbits);
+    const size_t code_size = packed_code_size(codes.M, nbits);
+    codes.visit([&](auto* out) {
+        using Code = std::remove_pointer_t<decltype(out)>;
+        for (size_t i = 0; i < codes.n; i++) {
+            faiss::PQDecoderGeneric decoder(packed + i * code_size, nbits);
+            for (size_t m = 0; m < codes.M; m++) out[i * codes.M + m] = Code(decoder.decode());
+        }
+    });
 }
 
 size_t first_out_of_range(const float* x, size_t n, float limit) {

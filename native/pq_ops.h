@@ -53,6 +53,12 @@ void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_fi
 void exact_search(const float* queries, size_t nq, const float* database, size_t nb, size_t d, size_t k,
                   uint32_t* ids, float* dists);
 
+// Faiss's bit-packed codes (code_size = ceil(M * nbits / 8) bytes a row) to
+// and from one integer per sub-quantizer. pack_codes throws on a code >= 2**nbits.
+void pack_codes(Codes codes, int nbits, uint8_t* packed);
+void unpack_codes(const uint8_t* packed, int nbits, Codes codes);
+size_t packed_code_size(size_t M, int nbits);
+
 // Index of the first value of x that is not finite or exceeds `limit` in
 // magnitude, or n when there is none.
 size_t first_out_of_range(const float* x, size_t n, float limit);

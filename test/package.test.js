@@ -6,7 +6,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-const EXPORTS = ["DistanceTable", "OPQ", "PQ", "exactSearch"];
+const EXPORTS = ["DistanceTable", "OPQ", "PQ", "exactSearch", "faiss", "faissToNanopq", "nanopqToFaiss"];
 
 function node(args, cwd) {
   const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });

@@ -1,0 +1,73 @@
+// nanopq <-> Faiss, as Python nanopq's nanopq_to_faiss / faiss_to_nanopq.
+import { CodeMatrix, describe } from './arrays';
+import * as faiss from './faiss';
+import { OPQ } from './opq';
+import { PQ } from './pq';
+
+function nbitsOf(Ks: number): number {
+  const nbits = Math.log2(Ks);
+  if (!Number.isInteger(nbits) || nbits < 1 || nbits > 16) {
+    throw new TypeError(`Expected Ks = 2**nbits (nbits 1 to 16) for a Faiss IndexPQ, got Ks = ${Ks}`);
+  }
+  return nbits;
+}
+
+function indexPQFrom(pq: PQ): faiss.IndexPQ {
+  const codewords = pq.codewords;
+  if (!codewords) throw new TypeError('Expected a fitted model for nanopqToFaiss(); call fit() first');
+  const index = new faiss.IndexPQ(pq.M * codewords.shape[2], pq.M, nbitsOf(pq.Ks), pq.metric);
+  index.pq.centroids = codewords.data;  // Faiss's (M, ksub, dsub) is nanopq's (M, Ks, Ds)
+  index.isTrained = true;
+  return index;
+}
+
+/**
+ * A Faiss index with the model's codewords and metric ('dot' is
+ * METRIC_INNER_PRODUCT): an IndexPQ for a PQ; for an OPQ, an
+ * IndexPreTransform of an OPQMatrix (A = R^T) and that IndexPQ. Empty: add() fills it.
+ */
+export function nanopqToFaiss(model: PQ): faiss.IndexPQ;
+export function nanopqToFaiss(model: OPQ): faiss.IndexPreTransform;
+export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform {
+  if (model instanceof PQ) return indexPQFrom(model);
+  if (!(model instanceof OPQ)) throw new TypeError(`Expected a PQ or OPQ for model, got ${describe(model)}`);
+  const R = model.R;
+  if (!R) throw new TypeError('Expected a fitted model for nanopqToFaiss(); call fit() first');
+  const index = indexPQFrom(model.pq);
+  const D = R.shape[0];
+  const transform = new faiss.OPQMatrix(D, model.M);
+  const A = new Float32Array(D * D);
+  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) A[i * D + j] = R.data[j * D + i];
+  transform.A = A;
+  return new faiss.IndexPreTransform(transform, index);
+}
+
+function pqFrom(index: faiss.IndexPQ): [PQ, CodeMatrix] {
+  if (!index.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
+  const { M, ksub, dsub, nbits } = index.pq;
+  const pq = PQ.fromCodewords({ data: index.pq.centroids, shape: [M, ksub, dsub] }, { metric: index.metric });
+  return [pq, faiss.unpackCodes(index.codes, index.ntotal, M, nbits)];
+}
+
+/**
+ * The model of a Faiss IndexPQ (a PQ) or IndexPreTransform(OPQMatrix, IndexPQ)
+ * (an OPQ with R = A^T), with the codes the index holds, one integer per
+ * sub-quantizer: (ntotal, M), uint8 or uint16 by nanopq's rule.
+ */
+export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix] {
+  if (index instanceof faiss.IndexPQ) return pqFrom(index);
+  if (!(index instanceof faiss.IndexPreTransform)) {
+    throw new TypeError(`Expected a faiss.IndexPQ or faiss.IndexPreTransform for index, got ${describe(index)}`);
+  }
+  const chain = index.chain;
+  if (chain.length !== 1 || chain[0].dIn !== chain[0].dOut) {
+    throw new TypeError(`Expected an IndexPreTransform of one square OPQMatrix for index, got ${chain.length} transform(s)`);
+  }
+  const [pq, codes] = pqFrom(index.index);
+  const D = chain[0].dIn;
+  const A = chain[0].A;
+  const R = new Float32Array(D * D);
+  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) R[i * D + j] = A[j * D + i];
+  const opq = OPQ.fromParts({ data: R, shape: [D, D] }, pq.codewords!, { metric: pq.metric });
+  return [opq, codes];
+}

@@ -1,0 +1,132 @@
+// Checks a Faiss index file before Faiss reads it. Faiss's reader trusts the
+// sizes it reads (a short centroid table is read as it is, then searched out
+// of bounds), so every length and dimension is checked here: an index of the
+// kinds this library wraps, IndexPQ and IndexPreTransform(linear transforms,
+// IndexPQ), written as faiss.write_index (1.7.x) writes them.
+
+/** Some index types a file may hold instead, by the four bytes Faiss writes first. */
+const knownTypes: Record<string, string> = {
+  IxF2: 'IndexFlatL2', IxFI: 'IndexFlatIP', IxFl: 'IndexFlat', IwFl: 'IndexIVFFlat', IwF2: 'IndexIVFFlat',
+  IwPQ: 'IndexIVFPQ', IwQR: 'IndexIVFPQR', IwSq: 'IndexIVFScalarQuantizer', IxSQ: 'IndexScalarQuantizer',
+  IHNf: 'IndexHNSWFlat', IHNp: 'IndexHNSWPQ', IHNs: 'IndexHNSWSQ', IxLS: 'IndexLSH', IxMp: 'IndexIDMap',
+  IxM2: 'IndexIDMap2', IxRF: 'IndexRefineFlat', IPfs: 'IndexPQFastScan', IwPf: 'IndexIVFPQFastScan',
+  IxPQ: 'IndexPQ (legacy format)', IxPo: 'IndexPQ (legacy polysemous format)',
+};
+
+export interface IndexLayout {
+  type: 'IndexPQ' | 'IndexPreTransform';
+  d: number;
+  ntotal: number;
+}
+
+function invalid(detail: string): TypeError {
+  return new TypeError(`Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file for src, got ${detail}`);
+}
+
+class Reader {
+  offset = 0;
+  constructor(private readonly bytes: Buffer) {}
+
+  need(n: number, what: string): void {
+    if (this.offset + n > this.bytes.length) {
+      throw invalid(`a file that ends inside ${what} (offset ${this.offset}, ${this.bytes.length} bytes)`);
+    }
+  }
+  fourcc(): string { this.need(4, 'a type tag'); return this.bytes.toString('latin1', this.offset, (this.offset += 4)); }
+  u8(what: string): number { this.need(1, what); return this.bytes.readUInt8(this.offset++); }
+  i32(what: string): number { this.need(4, what); const v = this.bytes.readInt32LE(this.offset); this.offset += 4; return v; }
+  i64(what: string): number {
+    this.need(8, what);
+    const v = this.bytes.readBigInt64LE(this.offset);
+    this.offset += 8;
+    if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`${what} = ${v}`);
+    return Number(v);
+  }
+  /** A vector: its element count (uint64), then the elements; returns the count. */
+  vector(elementSize: number, what: string): number {
+    const count = this.i64(`the length of ${what}`);
+    this.need(count * elementSize, what);
+    this.offset += count * elementSize;
+    return count;
+  }
+}
+
+function describeType(tag: string): string {
+  const name = knownTypes[tag];
+  return `an index of type '${tag.replace(/[^\x20-\x7e]/g, '?')}'${name ? ` (${name})` : ''}, which this library does not wrap`;
+}
+
+function header(r: Reader): { d: number; ntotal: number; metric: number } {
+  const d = r.i32('d');
+  const ntotal = r.i64('ntotal');
+  r.i64('a reserved field');
+  r.i64('a reserved field');
+  r.u8('is_trained');
+  const metric = r.i32('metric_type');
+  if (d < 1) throw invalid(`d = ${d}`);
+  if (metric !== 0 && metric !== 1) throw invalid(`metric_type ${metric} (only METRIC_INNER_PRODUCT 0 and METRIC_L2 1 are supported)`);
+  return { d, ntotal, metric };
+}
+
+function indexPQ(r: Reader): IndexLayout {
+  const { d, ntotal } = header(r);
+  const pqD = r.i64('pq.d');
+  const M = r.i64('pq.M');
+  const nbits = r.i64('pq.nbits');
+  if (pqD !== d || M < 1 || d % M !== 0) throw invalid(`an IndexPQ with d = ${d}, pq.d = ${pqD}, pq.M = ${M}`);
+  if (nbits < 1 || nbits > 16) throw invalid(`pq.nbits = ${nbits} (1 to 16 are supported)`);
+  const centroids = r.vector(4, 'pq.centroids');
+  if (centroids !== d * 2 ** nbits) throw invalid(`${centroids} centroid floats where d * 2**nbits = ${d * 2 ** nbits}`);
+  const codes = r.vector(1, 'codes');
+  const codeSize = Math.ceil((M * nbits) / 8);
+  if (codes !== ntotal * codeSize) throw invalid(`${codes} code bytes where ntotal * code_size = ${ntotal * codeSize}`);
+  const searchType = r.i32('search_type');
+  if (searchType !== 0) throw invalid(`search_type ${searchType} (only ST_PQ 0 is supported)`);
+  r.u8('encode_signs');
+  r.i32('polysemous_ht');
+  return { type: 'IndexPQ', d, ntotal };
+}
+
+function linearTransform(r: Reader): { dIn: number; dOut: number } {
+  const tag = r.fourcc();
+  if (tag !== 'LTra') throw invalid(`a transform of type '${tag.replace(/[^\x20-\x7e]/g, '?')}' (only linear transforms such as OPQMatrix are supported)`);
+  const haveBias = r.u8('have_bias');
+  const a = r.vector(4, 'A');
+  const b = r.vector(4, 'b');
+  const dIn = r.i32('d_in');
+  const dOut = r.i32('d_out');
+  r.u8('is_trained');
+  if (dIn < 1 || dOut < 1 || a !== dIn * dOut || b !== (haveBias ? dOut : 0)) {
+    throw invalid(`a linear transform with d_in = ${dIn}, d_out = ${dOut}, ${a} floats in A and ${b} in b`);
+  }
+  return { dIn, dOut };
+}
+
+/** Throws a TypeError naming what is wrong unless bytes hold an index this library wraps. */
+export function checkIndexFile(bytes: Buffer): IndexLayout {
+  const r = new Reader(bytes);
+  const tag = r.fourcc();
+  let layout: IndexLayout;
+  if (tag === 'IxPq') {
+    layout = indexPQ(r);
+  } else if (tag === 'IxPT') {
+    const { d, ntotal } = header(r);
+    const nt = r.i32('the number of transforms');
+    if (nt < 1 || nt > 16) throw invalid(`${nt} transforms`);
+    let dim = d;
+    for (let i = 0; i < nt; i++) {
+      const { dIn, dOut } = linearTransform(r);
+      if (dIn !== dim) throw invalid(`transform ${i} taking d_in = ${dIn} vectors of ${dim} dimensions`);
+      dim = dOut;
+    }
+    const innerTag = r.fourcc();
+    if (innerTag !== 'IxPq') throw invalid(`an IndexPreTransform over ${describeType(innerTag)}`);
+    const inner = indexPQ(r);
+    if (inner.d !== dim || inner.ntotal !== ntotal) throw invalid(`an IndexPreTransform whose index has d = ${inner.d}, ntotal = ${inner.ntotal}`);
+    layout = { type: 'IndexPreTransform', d, ntotal };
+  } else {
+    throw invalid(describeType(tag));
+  }
+  if (r.offset !== bytes.length) throw invalid(`${bytes.length - r.offset} bytes after the index`);
+  return layout;
+}

@@ -1,0 +1,252 @@
+// The Faiss objects this library is built on, wrapped for JavaScript: search,
+// training and file I/O are Faiss's own. Each wraps a native handle that
+// shares ownership, so `index.pq` stays valid as long as it is referenced.
+import * as fs from 'node:fs';
+import {
+  checkInteger, checkMetric, CodeMatrix, codeDtypeFor, CodesLike, describe, Matrix, MatrixLike, Metric,
+  newCodeArray, toCodes, toMatrix,
+} from './arrays';
+import { checkIndexFile } from './faiss-format';
+import { native, FaissHandle } from './native';
+
+const handles = new WeakMap<object, FaissHandle>();
+
+function handleOf(object: unknown, name: string, what: string): FaissHandle {
+  const handle = typeof object === 'object' && object !== null ? handles.get(object) : undefined;
+  if (!handle) throw new TypeError(`Expected a faiss.${what} for ${name}, got ${describe(object)}`);
+  return handle;
+}
+
+/** An instance of cls around an existing handle, without running its constructor. */
+function adopt<T extends object>(cls: { prototype: T }, handle: FaissHandle): T {
+  const object = Object.create(cls.prototype) as T;
+  handles.set(object, handle);
+  return object;
+}
+
+function checkDims(d: unknown, M: unknown): [number, number] {
+  const dd = checkInteger(d, 'd', 1, 2 ** 31 - 1);
+  const mm = checkInteger(M, 'M', 1, dd);
+  if (dd % mm !== 0) throw new RangeError(`Expected d divisible by M = ${mm}, got d = ${dd}`);
+  return [dd, mm];
+}
+
+// Objects adopted from a handle never ran a constructor, so no #private fields: these read the handle.
+const pqInfo = (pq: object) => native.pqInfo(handleOf(pq, 'this', 'ProductQuantizer'));
+const transformInfo = (t: object) => native.transformInfo(handleOf(t, 'this', 'OPQMatrix'));
+const parts = (index: object) => native.preTransformParts(handleOf(index, 'this', 'IndexPreTransform'));
+
+/** faiss::ProductQuantizer: M sub-quantizers of 2**nbits centroids over d / M dimensions each. */
+export class ProductQuantizer {
+  constructor(d: number, M: number, nbits: number) {
+    const [dd, mm] = checkDims(d, M);
+    handles.set(this, native.pqNew(dd, mm, checkInteger(nbits, 'nbits', 1, 16)));
+  }
+
+  get d(): number { return pqInfo(this).d; }
+  get M(): number { return pqInfo(this).M; }
+  get nbits(): number { return pqInfo(this).nbits; }
+  get dsub(): number { return pqInfo(this).dsub; }
+  get ksub(): number { return pqInfo(this).ksub; }
+
+  /** A copy of the centroids, (M, ksub, dsub) row-major; assigning copies them in. */
+  get centroids(): Float32Array {
+    const { M, ksub, dsub } = pqInfo(this);
+    const out = new Float32Array(M * ksub * dsub);
+    native.pqGetCentroids(handleOf(this, 'this', 'ProductQuantizer'), out);
+    return out;
+  }
+
+  set centroids(values: Float32Array) {
+    const { M, ksub, dsub } = pqInfo(this);
+    if (!(values instanceof Float32Array)) throw new TypeError(`Expected a Float32Array for centroids, got ${describe(values)}`);
+    toMatrix({ data: values, shape: [values.length / dsub, dsub] }, 'centroids');  // finite, in range
+    if (values.length !== M * ksub * dsub) {
+      throw new RangeError(`Expected M * ksub * dsub = ${M * ksub * dsub} centroids values, got ${values.length}`);
+    }
+    native.pqSetCentroids(handleOf(this, 'this', 'ProductQuantizer'), values);
+  }
+
+  train(x: MatrixLike): void {
+    const m = toMatrix(x, 'x', this.d);
+    if (m.rows < this.ksub) throw new RangeError(`Expected at least ksub = ${this.ksub} training vectors in x, got ${m.rows}`);
+    native.pqTrain(handleOf(this, 'this', 'ProductQuantizer'), m.data, m.rows);
+  }
+
+  /** Codes of x (N, d): one integer per sub-quantizer, (N, M), uint8 or uint16 by nanopq's rule. */
+  computeCodes(x: MatrixLike): CodeMatrix {
+    const { d, M, ksub } = pqInfo(this);
+    const m = toMatrix(x, 'x', d);
+    const codes = newCodeArray(codeDtypeFor(ksub), m.rows * M);
+    native.pqComputeCodes(handleOf(this, 'this', 'ProductQuantizer'), m.data, m.rows, codes);
+    return { data: codes, shape: [m.rows, M] };
+  }
+
+  decode(codes: CodesLike): Matrix {
+    const { d, M, ksub } = pqInfo(this);
+    const c = toCodes(codes, 'codes', M, ksub);
+    const x = new Float32Array(c.rows * d);
+    native.pqDecode(handleOf(this, 'this', 'ProductQuantizer'), c.data, c.rows, x);
+    return { data: x, shape: [c.rows, d] };
+  }
+}
+
+/** faiss::OPQMatrix: y = A x, A (dOut, dIn) as Faiss stores it. Read from a file, any linear transform. */
+export class OPQMatrix {
+  constructor(d: number, M: number) {
+    const [dd, mm] = checkDims(d, M);
+    handles.set(this, native.opqNew(dd, mm));
+  }
+
+  get dIn(): number { return transformInfo(this).dIn; }
+  get dOut(): number { return transformInfo(this).dOut; }
+  get isTrained(): boolean { return transformInfo(this).isTrained; }
+
+  /** A copy of A, (dOut, dIn) row-major; assigning copies it in and marks the transform trained. */
+  get A(): Float32Array {
+    const { dIn, dOut, isTrained } = transformInfo(this);
+    if (!isTrained) throw new TypeError('Expected a trained OPQMatrix for A; call train() or assign A first');
+    const out = new Float32Array(dIn * dOut);
+    native.transformGetA(handleOf(this, 'this', 'OPQMatrix'), out);
+    return out;
+  }
+
+  set A(values: Float32Array) {
+    const { dIn, dOut } = transformInfo(this);
+    if (!(values instanceof Float32Array)) throw new TypeError(`Expected a Float32Array for A, got ${describe(values)}`);
+    if (values.length !== dIn * dOut) throw new RangeError(`Expected dOut * dIn = ${dIn * dOut} values for A, got ${values.length}`);
+    toMatrix({ data: values, shape: [dOut, dIn] }, 'A');
+    native.transformSetA(handleOf(this, 'this', 'OPQMatrix'), values);
+  }
+
+  train(x: MatrixLike): void {
+    const m = toMatrix(x, 'x', this.dIn);
+    native.transformTrain(handleOf(this, 'this', 'OPQMatrix'), m.data, m.rows);
+  }
+
+  /** y = A x for each row: (N, dOut). */
+  apply(x: MatrixLike): Matrix {
+    const { dIn, dOut } = transformInfo(this);
+    const m = toMatrix(x, 'x', dIn);
+    const y = new Float32Array(m.rows * dOut);
+    native.transformApply(handleOf(this, 'this', 'OPQMatrix'), m.data, m.rows, y);
+    return { data: y, shape: [m.rows, dOut] };
+  }
+
+  /** x = A^T y for each row (A orthonormal): (N, dIn). */
+  reverseTransform(y: MatrixLike): Matrix {
+    const { dIn, dOut } = transformInfo(this);
+    const m = toMatrix(y, 'x', dOut);
+    const x = new Float32Array(m.rows * dIn);
+    native.transformReverse(handleOf(this, 'this', 'OPQMatrix'), m.data, m.rows, x);
+    return { data: x, shape: [m.rows, dIn] };
+  }
+}
+
+/** Faiss search results: row i of (n, k) holds query i's k nearest, best first; label -1 where there are fewer. */
+export interface FaissSearchResult { distances: Float32Array; labels: BigInt64Array }
+
+/** What IndexPQ and IndexPreTransform share: train, add, search, ntotal. */
+abstract class IndexBase {
+  protected get info() { return native.indexInfo(handleOf(this, 'this', 'IndexPQ or IndexPreTransform')); }
+  get d(): number { return this.info.d; }
+  get ntotal(): number { return this.info.ntotal; }
+  get isTrained(): boolean { return this.info.isTrained; }
+  get metric(): Metric { return this.info.metric; }
+
+  train(x: MatrixLike): void {
+    const m = toMatrix(x, 'x', this.d);
+    native.indexTrain(handleOf(this, 'this', 'IndexPQ'), m.data, m.rows);
+  }
+
+  add(x: MatrixLike): void {
+    const m = toMatrix(x, 'x', this.d);
+    if (!this.isTrained) throw new TypeError('Expected a trained index for add(); call train() first');
+    native.indexAdd(handleOf(this, 'this', 'IndexPQ'), m.data, m.rows);
+  }
+
+  search(x: MatrixLike, k: number): FaissSearchResult {
+    const m = toMatrix(x, 'x', this.d);
+    checkInteger(k, 'k', 1, 2 ** 31 - 1);
+    if (!this.isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
+    const distances = new Float32Array(m.rows * k);
+    const labels = new BigInt64Array(m.rows * k);
+    native.indexSearch(handleOf(this, 'this', 'IndexPQ'), m.data, m.rows, k, distances, labels);
+    return { distances, labels };
+  }
+}
+
+/** faiss::IndexPQ: a ProductQuantizer and the codes of the vectors added. */
+export class IndexPQ extends IndexBase {
+  constructor(d: number, M: number, nbits: number, metric: Metric = 'l2') {
+    super();
+    const [dd, mm] = checkDims(d, M);
+    handles.set(this, native.indexPQNew(dd, mm, checkInteger(nbits, 'nbits', 1, 16), checkMetric(metric)));
+  }
+
+  override get isTrained(): boolean { return this.info.isTrained; }
+  /** Set true after assigning pq.centroids by hand, as Python's `index.is_trained = True`. */
+  override set isTrained(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for isTrained, got ${describe(value)}`);
+    native.indexSetTrained(handleOf(this, 'this', 'IndexPQ'), value);
+  }
+
+  /** The index's own ProductQuantizer (not a copy). */
+  get pq(): ProductQuantizer {
+    return adopt(ProductQuantizer, native.indexGetPQ(handleOf(this, 'this', 'IndexPQ')));
+  }
+
+  /** A copy of the codes as Faiss packs them: ntotal rows of ceil(M * nbits / 8) bytes. */
+  get codes(): Uint8Array {
+    const { M, nbits } = this.pq;
+    const out = new Uint8Array(this.ntotal * Math.ceil((M * nbits) / 8));
+    native.indexCodes(handleOf(this, 'this', 'IndexPQ'), out);
+    return out;
+  }
+}
+
+/** faiss::IndexPreTransform: vectors go through the transforms of `chain`, then into `index`. */
+export class IndexPreTransform extends IndexBase {
+  constructor(transform: OPQMatrix, index: IndexPQ) {
+    super();
+    const t = handleOf(transform, 'transform', 'OPQMatrix');
+    const i = handleOf(index, 'index', 'IndexPQ');
+    if (!(index instanceof IndexPQ)) throw new TypeError(`Expected a faiss.IndexPQ for index, got ${describe(index)}`);
+    if (transform.dOut !== index.d) {
+      throw new RangeError(`Expected the transform's dOut to be the index's d = ${index.d}, got ${transform.dOut}`);
+    }
+    handles.set(this, native.indexPreTransformNew(t, i));
+  }
+
+  get chain(): OPQMatrix[] { return parts(this).chain.map((h) => adopt(OPQMatrix, h)); }
+  get index(): IndexPQ { return adopt(IndexPQ, parts(this).index); }
+}
+
+function toBytes(src: unknown): Buffer {
+  if (typeof src === 'string') return fs.readFileSync(src);
+  if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+  throw new TypeError(`Expected a path or a Uint8Array for src, got ${describe(src)}`);
+}
+
+/** An index written by faiss.write_index (Python or C++): an IndexPQ or IndexPreTransform. */
+export function readIndex(src: string | Uint8Array): IndexPQ | IndexPreTransform {
+  const bytes = toBytes(src);
+  const layout = checkIndexFile(bytes);
+  const handle = native.readIndex(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return layout.type === 'IndexPQ' ? adopt(IndexPQ, handle) : adopt(IndexPreTransform, handle);
+}
+
+/** The index as faiss.write_index writes it: a Buffer, or written to dst. */
+export function writeIndex(index: IndexPQ | IndexPreTransform, dst?: string): Buffer | void {
+  const bytes = native.writeIndex(handleOf(index, 'index', 'IndexPQ or IndexPreTransform'));
+  if (dst === undefined) return bytes;
+  if (typeof dst !== 'string') throw new TypeError(`Expected a path for dst, got ${describe(dst)}`);
+  fs.writeFileSync(dst, bytes);
+}
+
+/** Codes as Faiss packs them, (n, ceil(M * nbits / 8)) bytes, to one integer per sub-quantizer. */
+export function unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number): CodeMatrix {
+  const codes = newCodeArray(codeDtypeFor(2 ** nbits), n * M);
+  native.unpackCodes(packed, n, M, nbits, codes);
+  return { data: codes, shape: [n, M] };
+}

@@ -1,0 +1,404 @@
+#include "faiss_binding.h"
+
+#include <faiss/IndexPQ.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/VectorTransform.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+
+#include <cstring>
+#include <memory>
+
+#include "args.h"
+#include "pq_ops.h"
+
+namespace nanopq {
+
+namespace {
+
+struct FaissObject {
+    std::shared_ptr<faiss::ProductQuantizer> pq;
+    std::shared_ptr<faiss::LinearTransform> transform;  // an OPQMatrix, or a LinearTransform read from a file
+    std::shared_ptr<faiss::Index> index;                 // an IndexPQ or an IndexPreTransform
+    std::shared_ptr<faiss::ProductQuantizer> quiet_pq;   // what an OPQMatrix trains with (see quiet())
+};
+
+const napi_type_tag kFaissObjectTag = {0x6e616e6f70712d66ULL, 0x616973732d6f626aULL};
+
+Napi::Value wrap(Napi::Env env, FaissObject object) {
+    auto handle = Napi::External<FaissObject>::New(env, new FaissObject(std::move(object)),
+                                                   [](Napi::Env, FaissObject* o) { delete o; });
+    handle.TypeTag(&kFaissObjectTag);
+    return handle;
+}
+
+FaissObject& object_arg(const Napi::CallbackInfo& info, size_t i) {
+    if (!info[i].IsExternal() || !info[i].As<Napi::External<FaissObject>>().CheckTypeTag(&kFaissObjectTag))
+        throw TypeError("Expected a Faiss object handle for " + arg_name(i));
+    return *info[i].As<Napi::External<FaissObject>>().Data();
+}
+
+faiss::ProductQuantizer& pq_arg(const Napi::CallbackInfo& info, size_t i) {
+    FaissObject& o = object_arg(info, i);
+    if (!o.pq) throw TypeError("Expected a ProductQuantizer for " + arg_name(i));
+    return *o.pq;
+}
+
+faiss::LinearTransform& transform_arg(const Napi::CallbackInfo& info, size_t i) {
+    FaissObject& o = object_arg(info, i);
+    if (!o.transform) throw TypeError("Expected an OPQMatrix for " + arg_name(i));
+    return *o.transform;
+}
+
+faiss::Index& index_arg(const Napi::CallbackInfo& info, size_t i) {
+    FaissObject& o = object_arg(info, i);
+    if (!o.index) throw TypeError("Expected an IndexPQ or IndexPreTransform for " + arg_name(i));
+    return *o.index;
+}
+
+// Faiss's k-means prints a warning when given fewer than 39 points per
+// centroid, verbose or not; that check is min_points_per_centroid's only use.
+void quiet(faiss::ProductQuantizer& pq) { pq.cp.min_points_per_centroid = 0; }
+
+int nbits_arg(const Napi::CallbackInfo& info, size_t i) {
+    size_t nbits = size_arg(info, i);
+    if (nbits < 1 || nbits > 16) throw RangeError("Expected 1 <= nbits <= 16");
+    return int(nbits);
+}
+
+void check_dims(size_t d, size_t M) {
+    if (d < 1 || M < 1 || d % M != 0 || d > size_t(INT32_MAX))
+        throw RangeError("Expected d divisible by M, both positive");
+}
+
+faiss::MetricType metric_arg_faiss(const Napi::CallbackInfo& info, size_t i) {
+    return metric_arg(info, i) == Metric::L2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+}
+
+Napi::Value undefined(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
+
+// --- ProductQuantizer ---
+
+// pqNew(d, M, nbits)
+Napi::Value PqNew(const Napi::CallbackInfo& info) {
+    size_t d = size_arg(info, 0), M = size_arg(info, 1);
+    check_dims(d, M);
+    auto pq = std::make_shared<faiss::ProductQuantizer>(d, M, nbits_arg(info, 2));
+    quiet(*pq);
+    return wrap(info.Env(), {pq, nullptr, nullptr, nullptr});
+}
+
+// pqInfo(pq) -> {d, M, nbits, dsub, ksub}
+Napi::Value PqInfo(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0);
+    auto out = Napi::Object::New(info.Env());
+    out.Set("d", double(pq.d));
+    out.Set("M", double(pq.M));
+    out.Set("nbits", double(pq.nbits));
+    out.Set("dsub", double(pq.dsub));
+    out.Set("ksub", double(pq.ksub));
+    return out;
+}
+
+// pqGetCentroids(pq, out) / pqSetCentroids(pq, centroids): (M, ksub, dsub)
+Napi::Value PqGetCentroids(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0);
+    auto out = array_arg<float>(info, 1, pq.centroids.size());
+    std::memcpy(out.data, pq.centroids.data(), out.length * sizeof(float));
+    return undefined(info);
+}
+
+Napi::Value PqSetCentroids(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0);
+    auto in = array_arg<float>(info, 1, pq.centroids.size());
+    std::memcpy(pq.centroids.data(), in.data, in.length * sizeof(float));
+    return undefined(info);
+}
+
+// pqTrain(pq, x, n)
+Napi::Value PqTrain(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0);
+    size_t n = size_arg(info, 2);
+    if (n < pq.ksub) throw RangeError("Expected at least ksub training vectors");
+    pq.train(n, array_arg<float>(info, 1, checked_mul(n, pq.d)).data);
+    return undefined(info);
+}
+
+// pqComputeCodes(pq, x, n, codes_out): one integer per sub-quantizer
+Napi::Value PqComputeCodes(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0);
+    size_t n = size_arg(info, 2);
+    auto x = array_arg<float>(info, 1, checked_mul(n, pq.d));
+    Codes codes = codes_arg(info, 3, n, pq.M);
+    std::vector<uint8_t> packed(checked_mul(n, pq.code_size));
+    pq.compute_codes(x.data, packed.data(), n);
+    unpack_codes(packed.data(), int(pq.nbits), codes);
+    return undefined(info);
+}
+
+// pqDecode(pq, codes, n, x_out)
+Napi::Value PqDecode(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0);
+    size_t n = size_arg(info, 2);
+    Codes codes = codes_arg(info, 1, n, pq.M);
+    auto x = array_arg<float>(info, 3, checked_mul(n, pq.d));
+    std::vector<uint8_t> packed(checked_mul(n, pq.code_size));
+    pack_codes(codes, int(pq.nbits), packed.data());
+    pq.decode(packed.data(), x.data, n);
+    return undefined(info);
+}
+
+// --- OPQMatrix / LinearTransform ---
+
+// opqNew(d, M)
+Napi::Value OpqNew(const Napi::CallbackInfo& info) {
+    size_t d = size_arg(info, 0), M = size_arg(info, 1);
+    check_dims(d, M);
+    auto opq = std::make_shared<faiss::OPQMatrix>(int(d), int(M));
+    auto pq = std::make_shared<faiss::ProductQuantizer>(d, M, 8);  // OPQMatrix's own default
+    quiet(*pq);
+    opq->pq = pq.get();
+    return wrap(info.Env(), {nullptr, opq, nullptr, pq});
+}
+
+// transformInfo(t) -> {dIn, dOut, isTrained}
+Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
+    auto& t = transform_arg(info, 0);
+    auto out = Napi::Object::New(info.Env());
+    out.Set("dIn", double(t.d_in));
+    out.Set("dOut", double(t.d_out));
+    out.Set("isTrained", t.is_trained);
+    return out;
+}
+
+// transformGetA(t, out) / transformSetA(t, A): (d_out, d_in), y = A x
+Napi::Value TransformGetA(const Napi::CallbackInfo& info) {
+    auto& t = transform_arg(info, 0);
+    auto out = array_arg<float>(info, 1, checked_mul(t.d_out, t.d_in));
+    if (t.A.size() != out.length) throw RangeError("Expected a trained OPQMatrix");
+    std::memcpy(out.data, t.A.data(), out.length * sizeof(float));
+    return undefined(info);
+}
+
+Napi::Value TransformSetA(const Napi::CallbackInfo& info) {
+    auto& t = transform_arg(info, 0);
+    auto in = array_arg<float>(info, 1, checked_mul(t.d_out, t.d_in));
+    t.A.assign(in.data, in.data + in.length);
+    t.b.clear();
+    t.have_bias = false;
+    t.is_trained = true;
+    t.set_is_orthonormal();
+    return undefined(info);
+}
+
+// transformTrain(t, x, n)
+Napi::Value TransformTrain(const Napi::CallbackInfo& info) {
+    auto& t = transform_arg(info, 0);
+    size_t n = size_arg(info, 2);
+    t.train(n, array_arg<float>(info, 1, checked_mul(n, t.d_in)).data);
+    return undefined(info);
+}
+
+// transformApply(t, x, n, y_out) / transformReverse(t, y, n, x_out)
+Napi::Value TransformApply(const Napi::CallbackInfo& info) {
+    auto& t = transform_arg(info, 0);
+    if (!t.is_trained) throw TypeError("Expected a trained OPQMatrix");
+    size_t n = size_arg(info, 2);
+    auto x = array_arg<float>(info, 1, checked_mul(n, t.d_in));
+    t.apply_noalloc(n, x.data, array_arg<float>(info, 3, checked_mul(n, t.d_out)).data);
+    return undefined(info);
+}
+
+Napi::Value TransformReverse(const Napi::CallbackInfo& info) {
+    auto& t = transform_arg(info, 0);
+    if (!t.is_trained) throw TypeError("Expected a trained OPQMatrix");
+    if (!t.is_orthonormal) throw TypeError("Expected an orthonormal transform for reverseTransform");
+    size_t n = size_arg(info, 2);
+    auto y = array_arg<float>(info, 1, checked_mul(n, t.d_out));
+    t.reverse_transform(n, y.data, array_arg<float>(info, 3, checked_mul(n, t.d_in)).data);
+    return undefined(info);
+}
+
+// --- IndexPQ / IndexPreTransform ---
+
+faiss::IndexPQ* as_index_pq(faiss::Index& index) { return dynamic_cast<faiss::IndexPQ*>(&index); }
+faiss::IndexPreTransform* as_pre_transform(faiss::Index& index) {
+    return dynamic_cast<faiss::IndexPreTransform*>(&index);
+}
+
+// indexPQNew(d, M, nbits, metric)
+Napi::Value IndexPQNew(const Napi::CallbackInfo& info) {
+    size_t d = size_arg(info, 0), M = size_arg(info, 1);
+    check_dims(d, M);
+    auto index = std::make_shared<faiss::IndexPQ>(int(d), M, nbits_arg(info, 2), metric_arg_faiss(info, 3));
+    quiet(index->pq);
+    return wrap(info.Env(), {nullptr, nullptr, index, nullptr});
+}
+
+// indexPreTransformNew(transform, index): shares both, as Faiss's own_fields = false
+Napi::Value IndexPreTransformNew(const Napi::CallbackInfo& info) {
+    FaissObject& t = object_arg(info, 0);
+    FaissObject& i = object_arg(info, 1);
+    if (!t.transform) throw TypeError("Expected an OPQMatrix for argument 0");
+    if (!i.index || !as_index_pq(*i.index)) throw TypeError("Expected an IndexPQ for argument 1");
+    if (size_t(t.transform->d_out) != size_t(i.index->d))
+        throw RangeError("Expected the transform's output dimension to be the index's d");
+    auto transform = t.transform;
+    auto inner = i.index;
+    auto quiet_pq = t.quiet_pq;
+    std::shared_ptr<faiss::Index> pre(new faiss::IndexPreTransform(transform.get(), inner.get()),
+                                      [transform, inner, quiet_pq](faiss::Index* p) { delete p; });
+    return wrap(info.Env(), {nullptr, nullptr, pre, nullptr});
+}
+
+// indexInfo(index) -> {type, d, ntotal, isTrained, metric}
+Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
+    auto& index = index_arg(info, 0);
+    auto out = Napi::Object::New(info.Env());
+    out.Set("type", as_index_pq(index) ? "IndexPQ" : "IndexPreTransform");
+    out.Set("d", double(index.d));
+    out.Set("ntotal", double(index.ntotal));
+    out.Set("isTrained", index.is_trained);
+    out.Set("metric", index.metric_type == faiss::METRIC_L2 ? "l2" : "dot");
+    return out;
+}
+
+// indexSetTrained(index, trained): after centroids were set by hand, as Python's `index.is_trained = True`
+Napi::Value IndexSetTrained(const Napi::CallbackInfo& info) {
+    auto& index = index_arg(info, 0);
+    if (!as_index_pq(index)) throw TypeError("Expected an IndexPQ for argument 0");
+    index.is_trained = bool_arg(info, 1);
+    return undefined(info);
+}
+
+// unpackCodes(packed, n, M, nbits, codes_out): Faiss's bit-packed codes, one integer per sub-quantizer
+Napi::Value UnpackCodes(const Napi::CallbackInfo& info) {
+    size_t n = size_arg(info, 1), M = size_arg(info, 2);
+    int nbits = nbits_arg(info, 3);
+    auto packed = array_arg<uint8_t>(info, 0, checked_mul(n, packed_code_size(M, nbits)));
+    unpack_codes(packed.data, nbits, codes_arg(info, 4, n, M));
+    return undefined(info);
+}
+
+// indexTrain(index, x, n) / indexAdd(index, x, n)
+Napi::Value IndexTrain(const Napi::CallbackInfo& info) {
+    auto& index = index_arg(info, 0);
+    size_t n = size_arg(info, 2);
+    index.train(faiss::Index::idx_t(n), array_arg<float>(info, 1, checked_mul(n, size_t(index.d))).data);
+    return undefined(info);
+}
+
+Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
+    auto& index = index_arg(info, 0);
+    if (!index.is_trained) throw TypeError("Expected a trained index for add(); call train() first");
+    size_t n = size_arg(info, 2);
+    index.add(faiss::Index::idx_t(n), array_arg<float>(info, 1, checked_mul(n, size_t(index.d))).data);
+    return undefined(info);
+}
+
+// indexSearch(index, x, n, k, distances_out, labels_out: BigInt64Array)
+Napi::Value IndexSearch(const Napi::CallbackInfo& info) {
+    auto& index = index_arg(info, 0);
+    if (!index.is_trained) throw TypeError("Expected a trained index for search()");
+    size_t n = size_arg(info, 2), k = size_arg(info, 3);
+    if (k < 1) throw RangeError("Expected k >= 1");
+    auto x = array_arg<float>(info, 1, checked_mul(n, size_t(index.d)));
+    auto distances = array_arg<float>(info, 4, checked_mul(n, k));
+    auto labels = array_arg<int64_t>(info, 5, checked_mul(n, k));
+    index.search(faiss::Index::idx_t(n), x.data, faiss::Index::idx_t(k), distances.data, labels.data);
+    return undefined(info);
+}
+
+// indexCodes(index, out): the IndexPQ's codes as Faiss packs them, (ntotal, code_size)
+Napi::Value IndexCodes(const Napi::CallbackInfo& info) {
+    auto* pq = as_index_pq(index_arg(info, 0));
+    if (!pq) throw TypeError("Expected an IndexPQ for argument 0");
+    auto out = array_arg<uint8_t>(info, 1, pq->codes.size());
+    std::memcpy(out.data, pq->codes.data(), out.length);
+    return undefined(info);
+}
+
+// indexPQ(index) -> the IndexPQ's ProductQuantizer, sharing the index
+Napi::Value IndexGetPQ(const Napi::CallbackInfo& info) {
+    FaissObject& o = object_arg(info, 0);
+    auto* index = o.index ? as_index_pq(*o.index) : nullptr;
+    if (!index) throw TypeError("Expected an IndexPQ for argument 0");
+    return wrap(info.Env(), {std::shared_ptr<faiss::ProductQuantizer>(o.index, &index->pq), nullptr, nullptr, nullptr});
+}
+
+// preTransformParts(index) -> {chain: [transform...], index}, sharing the pre-transform
+Napi::Value PreTransformParts(const Napi::CallbackInfo& info) {
+    FaissObject& o = object_arg(info, 0);
+    auto* pre = o.index ? as_pre_transform(*o.index) : nullptr;
+    if (!pre) throw TypeError("Expected an IndexPreTransform for argument 0");
+    auto chain = Napi::Array::New(info.Env(), pre->chain.size());
+    for (size_t i = 0; i < pre->chain.size(); i++) {
+        auto* lt = dynamic_cast<faiss::LinearTransform*>(pre->chain[i]);
+        if (!lt) throw TypeError("Expected an IndexPreTransform whose transforms are linear");
+        chain.Set(uint32_t(i), wrap(info.Env(), {nullptr, std::shared_ptr<faiss::LinearTransform>(o.index, lt),
+                                                 nullptr, nullptr}));
+    }
+    auto out = Napi::Object::New(info.Env());
+    out.Set("chain", chain);
+    out.Set("index", wrap(info.Env(), {nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr}));
+    return out;
+}
+
+// readIndex(bytes): bytes validated by the TypeScript layer (lib/faiss-format.ts) first
+Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        throw TypeError("Expected a Uint8Array for argument 0");
+    auto bytes = info[0].As<Napi::Uint8Array>();
+    faiss::VectorIOReader reader;
+    reader.data.assign(bytes.Data(), bytes.Data() + bytes.ElementLength());
+    std::shared_ptr<faiss::Index> index(faiss::read_index(&reader));
+    if (auto* pq = as_index_pq(*index)) quiet(pq->pq);
+    if (auto* pre = as_pre_transform(*index))
+        if (auto* inner = as_index_pq(*pre->index)) quiet(inner->pq);
+    return wrap(info.Env(), {nullptr, nullptr, index, nullptr});
+}
+
+// writeIndex(index) -> Buffer, as faiss.write_index writes a file
+Napi::Value WriteIndex(const Napi::CallbackInfo& info) {
+    auto& index = index_arg(info, 0);
+    faiss::VectorIOWriter writer;
+    faiss::write_index(&index, &writer);
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), writer.data.data(), writer.data.size());
+}
+
+}  // namespace
+
+void RegisterFaiss(Napi::Env env, Napi::Object exports) {
+    // Registered through guarded<> like every binding (see errors.h).
+#define NANOPQ_FAISS(name, fn) exports.Set(name, Napi::Function::New(env, guarded<fn>, name))
+    NANOPQ_FAISS("pqNew", PqNew);
+    NANOPQ_FAISS("pqInfo", PqInfo);
+    NANOPQ_FAISS("pqGetCentroids", PqGetCentroids);
+    NANOPQ_FAISS("pqSetCentroids", PqSetCentroids);
+    NANOPQ_FAISS("pqTrain", PqTrain);
+    NANOPQ_FAISS("pqComputeCodes", PqComputeCodes);
+    NANOPQ_FAISS("pqDecode", PqDecode);
+    NANOPQ_FAISS("opqNew", OpqNew);
+    NANOPQ_FAISS("transformInfo", TransformInfo);
+    NANOPQ_FAISS("transformGetA", TransformGetA);
+    NANOPQ_FAISS("transformSetA", TransformSetA);
+    NANOPQ_FAISS("transformTrain", TransformTrain);
+    NANOPQ_FAISS("transformApply", TransformApply);
+    NANOPQ_FAISS("transformReverse", TransformReverse);
+    NANOPQ_FAISS("indexPQNew", IndexPQNew);
+    NANOPQ_FAISS("indexPreTransformNew", IndexPreTransformNew);
+    NANOPQ_FAISS("indexInfo", IndexInfo);
+    NANOPQ_FAISS("indexSetTrained", IndexSetTrained);
+    NANOPQ_FAISS("unpackCodes", UnpackCodes);
+    NANOPQ_FAISS("indexTrain", IndexTrain);
+    NANOPQ_FAISS("indexAdd", IndexAdd);
+    NANOPQ_FAISS("indexSearch", IndexSearch);
+    NANOPQ_FAISS("indexCodes", IndexCodes);
+    NANOPQ_FAISS("indexGetPQ", IndexGetPQ);
+    NANOPQ_FAISS("preTransformParts", PreTransformParts);
+    NANOPQ_FAISS("readIndex", ReadIndex);
+    NANOPQ_FAISS("writeIndex", WriteIndex);
+#undef NANOPQ_FAISS
+}
+
+}  // namespace nanopq

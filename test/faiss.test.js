@@ -1,0 +1,308 @@
+// The faiss namespace and the conversions: Faiss files written by Python Faiss
+// 1.7.3 (../shared/fixtures), round trips, and cross-language checks against
+// Debian's python3-faiss (/usr/bin/python3).
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { PQ, OPQ, faiss, nanopqToFaiss, faissToNanopq } = require('..');
+const { randomMatrix } = require('./helpers/data');
+const { manifest, npy, FIXTURES } = require('./helpers/fixtures');
+const { writeNpy, readNpy } = require('./helpers/npy');
+const { runPython } = require('./helpers/python');
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-faiss-'));
+const asMatrix = (a) => ({ data: a.data, shape: a.shape });
+const maxAbsDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+/** Labels of each query's top k agree, where the distances are not tied. */
+function expectSameRanking(labels, expected, distances, k) {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] !== expected[i]) {
+      const row = Math.floor(i / k);
+      const d = distances[i];
+      // A swap is only allowed between equal distances.
+      const tied = Array.from(distances.subarray(row * k, (row + 1) * k)).filter((v) => v === d).length > 1;
+      expect(tied).toBe(true);
+    }
+  }
+}
+
+const cases = manifest().filter((c) => c.kind === 'faiss-index');
+test('there are Faiss index fixtures', () => expect(cases.length).toBeGreaterThan(0));
+
+describe.each(cases.map((c) => [c.name, c]))('fixture %s', (_, c) => {
+  const file = path.join(FIXTURES, c.file);
+  const index = faiss.readIndex(file);
+  const Xq = asMatrix(npy(c.Xq));
+  const Xb = asMatrix(npy(c.Xb));
+  const expectedLabels = npy(c.labels);
+  const k = expectedLabels.shape[1];
+
+  test('reads as the right type, with its settings', () => {
+    expect(index).toBeInstanceOf(c.opq ? faiss.IndexPreTransform : faiss.IndexPQ);
+    expect([index.d, index.ntotal, index.isTrained, index.metric]).toEqual([c.D, c.ntotal, true, c.metric]);
+    const inner = c.opq ? index.index : index;
+    expect([inner.pq.M, inner.pq.nbits, inner.pq.ksub, inner.pq.dsub]).toEqual([c.M, c.nbits, 2 ** c.nbits, c.D / c.M]);
+  });
+
+  test('search returns the labels and distances Python Faiss did', () => {
+    const { labels, distances } = index.search(Xq, k);
+    expect(Array.from(labels)).toEqual(Array.from(expectedLabels.data));
+    const expected = npy(c.distances).data;
+    distances.forEach((d, i) => expect(Math.abs(d - expected[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, expected[i])));
+  });
+
+  test('codes are the file\'s, packed and unpacked', () => {
+    const inner = c.opq ? index.index : index;
+    expect(Array.from(inner.codes)).toEqual(Array.from(npy(c.codes).data));
+    const [model, codes] = faissToNanopq(index);
+    expect(model).toBeInstanceOf(c.opq ? OPQ : PQ);
+    expect(codes.shape).toEqual([c.ntotal, c.M]);
+    expect(Array.from(codes.data)).toEqual(Array.from(npy(c.codes_unpacked).data));
+    // The converted model encodes the database vectors to the same codes.
+    expect(Array.from(model.encode(Xb).data)).toEqual(Array.from(codes.data));
+  });
+
+  test('the converted model ranks as the index does (ties aside)', () => {
+    const [model, codes] = faissToNanopq(index);
+    const labels = new BigInt64Array(Xq.shape[0] * k);
+    const dists = new Float32Array(Xq.shape[0] * k);
+    for (let q = 0; q < Xq.shape[0]; q++) {
+      const top = model.dtable(Xq.data.subarray(q * c.D, (q + 1) * c.D)).topk(codes, k);
+      top.ids.forEach((id, j) => { labels[q * k + j] = BigInt(id); dists[q * k + j] = top.dists[j]; });
+    }
+    expectSameRanking(labels, expectedLabels.data, dists, k);
+    dists.forEach((d, i) => expect(Math.abs(d - npy(c.distances).data[i])).toBeLessThanOrEqual(1e-3 * Math.max(1, d)));
+  });
+
+  test('writeIndex gives back the very bytes of the file', () => {
+    expect(Buffer.compare(faiss.writeIndex(index), fs.readFileSync(file))).toBe(0);
+    const out = path.join(tmp(), 'copy.faiss');
+    faiss.writeIndex(index, out);
+    expect(Buffer.compare(fs.readFileSync(out), fs.readFileSync(file))).toBe(0);
+    expect(faiss.readIndex(fs.readFileSync(out)).ntotal).toBe(c.ntotal);
+  });
+});
+
+describe('nanopqToFaiss', () => {
+  const Xt = randomMatrix(3000, 32, 31);
+  const Xq = randomMatrix(20, 32, 32);
+
+  test.each(['l2', 'dot'])('PQ (%s): same codewords, codes and rankings', (metric) => {
+    const pq = new PQ({ M: 4, Ks: 256, metric }).fit(Xt, { iter: 10 });
+    const index = nanopqToFaiss(pq);
+    expect(index).toBeInstanceOf(faiss.IndexPQ);
+    expect([index.metric, index.isTrained, index.ntotal, index.pq.nbits]).toEqual([metric, true, 0, 8]);
+    expect(Array.from(index.pq.centroids)).toEqual(Array.from(pq.codewords.data));
+    const codes = pq.encode(Xt);
+    expect(Array.from(index.pq.computeCodes(Xt).data)).toEqual(Array.from(codes.data));
+    index.add(Xt);
+    const { labels, distances } = index.search(Xq, 10);
+    const ours = new BigInt64Array(200);
+    const oursDists = new Float32Array(200);
+    for (let q = 0; q < 20; q++) {
+      const top = pq.dtable(Xq.data.subarray(q * 32, (q + 1) * 32)).topk(codes, 10);
+      top.ids.forEach((id, j) => { ours[q * 10 + j] = BigInt(id); oursDists[q * 10 + j] = top.dists[j]; });
+    }
+    expectSameRanking(ours, labels, oursDists, 10);
+    // And back: the same model and the codes Faiss stored.
+    const [back, stored] = faissToNanopq(index);
+    expect(back.equals(pq)).toBe(true);
+    expect(Array.from(stored.data)).toEqual(Array.from(codes.data));
+  });
+
+  test('OPQ: IndexPreTransform(OPQMatrix with A = R^T, IndexPQ), same codes', () => {
+    const opq = new OPQ({ M: 4, Ks: 16 }).fit(Xt, { rotationIter: 3, pqIter: 5 });
+    const index = nanopqToFaiss(opq);
+    expect(index).toBeInstanceOf(faiss.IndexPreTransform);
+    const [transform] = index.chain;
+    expect([transform.dIn, transform.dOut, transform.isTrained]).toEqual([32, 32, true]);
+    expect(transform.A[1 * 32 + 0]).toBe(opq.R.data[0 * 32 + 1]);
+    const rotated = transform.apply(Xt);
+    expect(maxAbsDiff(opq.rotate(Xt).data, rotated.data)).toBeLessThan(1e-4);
+    expect(Array.from(index.index.pq.computeCodes(rotated).data)).toEqual(Array.from(opq.encode(Xt).data));
+    index.add(Xt);
+    const [back, stored] = faissToNanopq(index);
+    expect(back.equals(opq)).toBe(true);
+    expect(Array.from(stored.data)).toEqual(Array.from(opq.encode(Xt).data));
+    expect(maxAbsDiff(transform.reverseTransform(rotated).data, Xt.data)).toBeLessThan(1e-4);
+  });
+
+  test('Ks that is not a power of two has no Faiss counterpart', () => {
+    const pq = new PQ({ M: 4, Ks: 10 }).fit(Xt, { iter: 2 });
+    expect(() => nanopqToFaiss(pq)).toThrow('Expected Ks = 2**nbits (nbits 1 to 16) for a Faiss IndexPQ, got Ks = 10');
+    expect(() => nanopqToFaiss(new PQ({ M: 4 }))).toThrow('Expected a fitted model for nanopqToFaiss(); call fit() first');
+    expect(() => nanopqToFaiss({})).toThrow(TypeError);
+  });
+});
+
+describe('faissToNanopq for any nbits', () => {
+  test.each([4, 6, 8, 10, 12, 16])('nbits %i: codes unpacked, uint8/uint16 by nanopq\'s rule, equal to encode', (nbits) => {
+    const X = randomMatrix(2000, 16, 40 + nbits);
+    const index = new faiss.IndexPQ(16, 4, nbits);
+    index.pq.centroids = randomMatrix(4 * 2 ** nbits, 4, 80 + nbits).data;  // a codebook set by hand
+    index.isTrained = true;
+    index.add(X);
+    expect(index.codes.length).toBe(X.shape[0] * Math.ceil((4 * nbits) / 8));
+    const [pq, codes] = faissToNanopq(index);
+    expect(pq.Ks).toBe(2 ** nbits);
+    expect(codes.data).toBeInstanceOf(nbits <= 8 ? Uint8Array : Uint16Array);
+    expect(Array.from(pq.encode(X).data)).toEqual(Array.from(codes.data));
+    expect(Array.from(index.pq.decode(codes).data)).toEqual(Array.from(pq.decode(codes).data));
+  });
+});
+
+describe('the tutorial\'s "Relation to PQ in Faiss", line for line', () => {
+  test('nanopq -> faiss and faiss -> nanopq', () => {
+    const D = 32, M = 4, nbits = 8;
+    const Xt = randomMatrix(2000, D, 50);
+    const Xb = randomMatrix(1000, D, 51);
+    // nanopq -> faiss
+    const pqNanopq = new PQ({ M }).fit(Xt);
+    const pqFaiss = nanopqToFaiss(pqNanopq);  // faiss.IndexPQ
+    expect(pqFaiss).toBeInstanceOf(faiss.IndexPQ);
+    // faiss -> nanopq
+    const pqFaiss2 = new faiss.IndexPQ(D, M, nbits);
+    pqFaiss2.train(Xt);
+    pqFaiss2.add(Xb);
+    const [pqNanopq2, Cb] = faissToNanopq(pqFaiss2);  // a PQ, and the encoded vectors
+    expect(pqNanopq2).toBeInstanceOf(PQ);
+    expect(Cb.shape).toEqual([1000, M]);
+    expect(Array.from(pqNanopq2.encode(Xb).data)).toEqual(Array.from(Cb.data));
+  });
+});
+
+describe('faiss objects', () => {
+  test('ProductQuantizer: train, computeCodes, decode; centroids copy in and out', () => {
+    const X = randomMatrix(1000, 8, 60);
+    const pq = new faiss.ProductQuantizer(8, 2, 4);
+    expect([pq.d, pq.M, pq.nbits, pq.dsub, pq.ksub]).toEqual([8, 2, 4, 4, 16]);
+    pq.train(X);
+    const codes = pq.computeCodes(X);
+    expect(codes.shape).toEqual([1000, 2]);
+    expect(Math.max(...codes.data)).toBeLessThan(16);
+    const c = pq.centroids;
+    c[0] = 123;
+    expect(pq.centroids[0]).not.toBe(123);
+    pq.centroids = c;
+    expect(pq.centroids[0]).toBe(123);
+    expect(pq.decode([[0, 0]]).data[0]).toBe(123);
+  });
+
+  test('OPQMatrix: Faiss trains a rotation; apply and reverseTransform invert each other', () => {
+    const X = randomMatrix(2000, 16, 61);
+    const opq = new faiss.OPQMatrix(16, 4);
+    expect(opq.isTrained).toBe(false);
+    opq.train(X);
+    expect([opq.dIn, opq.dOut, opq.isTrained]).toEqual([16, 16, true]);
+    const y = opq.apply(X);
+    expect(maxAbsDiff(opq.reverseTransform(y).data, X.data)).toBeLessThan(1e-4);
+  });
+
+  test('IndexPreTransform trains its chain and its index; the parts are shared, not copied', () => {
+    const X = randomMatrix(3000, 16, 62);
+    const index = new faiss.IndexPreTransform(new faiss.OPQMatrix(16, 4), new faiss.IndexPQ(16, 4, 6));
+    index.train(X);
+    index.add(X);
+    expect([index.ntotal, index.isTrained, index.index.ntotal]).toEqual([3000, true, 3000]);
+    const { labels } = index.search({ data: X.data.subarray(0, 16 * 5), shape: [5, 16] }, 3);
+    expect(labels).toHaveLength(15);
+    const pq = index.index.pq;
+    expect(pq.nbits).toBe(6);
+  });
+
+  test('errors', () => {
+    expect(() => new faiss.IndexPQ(10, 4, 8)).toThrow('Expected d divisible by M = 4, got d = 10');
+    expect(() => new faiss.IndexPQ(16, 4, 17)).toThrow('Expected 1 <= nbits <= 16, got 17');
+    expect(() => new faiss.IndexPQ(16, 4, 8, 'cos')).toThrow("Expected 'l2' or 'dot' for metric, got 'cos'");
+    const index = new faiss.IndexPQ(16, 4, 8);
+    expect(() => index.add(randomMatrix(10, 16))).toThrow('Expected a trained index for add(); call train() first');
+    expect(() => index.search(randomMatrix(10, 16), 5)).toThrow('Expected a trained index for search(); call train() first');
+    expect(() => index.train(randomMatrix(10, 8))).toThrow('Expected x to have 16 columns (D), got shape [10, 8]');
+    expect(() => new faiss.IndexPreTransform(new faiss.OPQMatrix(8, 4), index)).toThrow("Expected the transform's dOut to be the index's d = 16, got 8");
+    expect(() => new faiss.IndexPreTransform({}, index)).toThrow('Expected a faiss.OPQMatrix for transform, got an object with keys []');
+    expect(() => faiss.writeIndex({})).toThrow(TypeError);
+    expect(() => new faiss.OPQMatrix(16, 4).A).toThrow('Expected a trained OPQMatrix for A; call train() or assign A first');
+    expect(() => new faiss.ProductQuantizer(8, 2, 4).train(randomMatrix(10, 8))).toThrow('Expected at least ksub = 16 training vectors in x, got 10');
+  });
+});
+
+describe('index files that are not what this library wraps', () => {
+  const good = fs.readFileSync(path.join(FIXTURES, 'faiss_pq_m4.faiss'));
+
+  test('truncated, padded or inconsistent files are refused before Faiss reads them', () => {
+    expect(() => faiss.readIndex(good.subarray(0, 100))).toThrow(/ends inside pq.centroids/);
+    expect(() => faiss.readIndex(Buffer.concat([good, Buffer.alloc(3)]))).toThrow('Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file for src, got 3 bytes after the index');
+    const short = Buffer.from(good);
+    short.writeBigInt64LE(10n, 4 + 4 + 8 * 3 + 1 + 4 + 24);  // the centroid count
+    expect(() => faiss.readIndex(short)).toThrow(TypeError);
+    expect(() => faiss.readIndex(Buffer.from('nope'))).toThrow("got an index of type 'nope', which this library does not wrap");
+    expect(() => faiss.readIndex(42)).toThrow('Expected a path or a Uint8Array for src, got 42');
+  });
+
+  test('every truncation of a good file is a clean error', () => {
+    for (let n = 0; n < good.length; n += 97) expect(() => faiss.readIndex(good.subarray(0, n))).toThrow(TypeError);
+  });
+
+  test('an index of another type, written by Python Faiss, is named', () => {
+    const file = path.join(tmp(), 'flat.faiss');
+    runPython(`
+import sys, numpy as np, faiss
+index = faiss.IndexFlatL2(8)
+index.add(np.zeros((3, 8), dtype='float32'))
+faiss.write_index(index, sys.argv[1])
+`, [file]);
+    expect(() => faiss.readIndex(file)).toThrow("Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file for src, got an index of type 'IxF2' (IndexFlatL2), which this library does not wrap");
+  });
+});
+
+describe('across languages (Python Faiss reads what we write, and the other way)', () => {
+  test.each([['PQ', false], ['OPQ', true]])('%s trained here, searched by Python: same results', (_, isOpq) => {
+    const dir = tmp();
+    const Xt = randomMatrix(4000, 32, 70);
+    const Xq = randomMatrix(15, 32, 71);
+    const model = isOpq ? new OPQ({ M: 4, Ks: 256 }).fit(Xt, { rotationIter: 4, pqIter: 8 }) : new PQ({ M: 4, Ks: 256 }).fit(Xt, { iter: 8 });
+    const index = nanopqToFaiss(model);
+    index.add(Xt);
+    faiss.writeIndex(index, path.join(dir, 'index.faiss'));
+    writeNpy(path.join(dir, 'Xq.npy'), Xq.data, Xq.shape);
+    const ours = index.search(Xq, 10);
+    runPython(`
+import sys, numpy as np, faiss
+index = faiss.read_index(sys.argv[1] + '/index.faiss')
+D, I = index.search(np.load(sys.argv[1] + '/Xq.npy'), 10)
+np.save(sys.argv[1] + '/labels.npy', I)
+np.save(sys.argv[1] + '/distances.npy', D)
+print(type(index).__name__)
+`, [dir]);
+    expect(Array.from(readNpy(path.join(dir, 'labels.npy')).data)).toEqual(Array.from(ours.labels));
+    expect(Array.from(readNpy(path.join(dir, 'distances.npy')).data)).toEqual(Array.from(ours.distances));
+  });
+
+  test.each([['IndexPQ', false], ['IndexPreTransform', true]])('%s trained by Python, read here: same search, codes and model', (_, isOpq) => {
+    const dir = tmp();
+    const Xb = randomMatrix(3000, 16, 72);
+    const Xq = randomMatrix(10, 16, 73);
+    writeNpy(path.join(dir, 'Xb.npy'), Xb.data, Xb.shape);
+    writeNpy(path.join(dir, 'Xq.npy'), Xq.data, Xq.shape);
+    runPython(`
+import sys, numpy as np, faiss
+d = sys.argv[1]
+Xb, Xq = np.load(d + '/Xb.npy'), np.load(d + '/Xq.npy')
+index = faiss.IndexPQ(16, 4, 8)
+if ${isOpq ? 'True' : 'False'}:
+    index = faiss.IndexPreTransform(faiss.OPQMatrix(16, 4), index)
+index.train(Xb)
+index.add(Xb)
+faiss.write_index(index, d + '/index.faiss')
+D, I = index.search(Xq, 5)
+np.save(d + '/labels.npy', I)
+`, [dir]);
+    const index = faiss.readIndex(path.join(dir, 'index.faiss'));
+    expect(index).toBeInstanceOf(isOpq ? faiss.IndexPreTransform : faiss.IndexPQ);
+    expect(Array.from(index.search(Xq, 5).labels)).toEqual(Array.from(readNpy(path.join(dir, 'labels.npy')).data));
+    const [model, codes] = faissToNanopq(index);
+    expect(model).toBeInstanceOf(isOpq ? OPQ : PQ);
+    expect(Array.from(model.encode(Xb).data)).toEqual(Array.from(codes.data));
+  });
+});
