@@ -9,24 +9,19 @@
 
 namespace nanopq {
 
-template <Napi::Value (*Binding)(const Napi::CallbackInfo&)>
-void add(Napi::Env env, Napi::Object exports, const char* name) {
-    exports.Set(name, Napi::Function::New(env, guarded<Binding>, name));
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-    add<Train>(env, exports, "train");
-    add<Encode>(env, exports, "encode");
-    add<Decode>(env, exports, "decode");
-    add<DistanceTable>(env, exports, "distanceTable");
-    add<Adist>(env, exports, "adist");
-    add<Topk>(env, exports, "topk");
-    add<ExactSearch>(env, exports, "exactSearch");
-    add<TrainOpq>(env, exports, "trainOpq");
-    add<Rotate>(env, exports, "rotate");
-    add<EncodeRotated>(env, exports, "encodeRotated");
-    add<DecodeRotated>(env, exports, "decodeRotated");
-    add<FirstOutOfRange>(env, exports, "firstOutOfRange");
+    export_function<Train>(env, exports, "train");
+    export_function<Encode>(env, exports, "encode");
+    export_function<Decode>(env, exports, "decode");
+    export_function<DistanceTable>(env, exports, "distanceTable");
+    export_function<Adist>(env, exports, "adist");
+    export_function<Topk>(env, exports, "topk");
+    export_function<ExactSearch>(env, exports, "exactSearch");
+    export_function<TrainOpq>(env, exports, "trainOpq");
+    export_function<Rotate>(env, exports, "rotate");
+    export_function<EncodeRotated>(env, exports, "encodeRotated");
+    export_function<DecodeRotated>(env, exports, "decodeRotated");
+    export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
     RegisterFaiss(env, exports);
     return exports;
 }

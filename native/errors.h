@@ -34,4 +34,10 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
     }
 }
 
+// Sets exports[name] to Binding, behind `guarded`.
+template <Napi::Value (*Binding)(const Napi::CallbackInfo&)>
+void export_function(Napi::Env env, Napi::Object exports, const char* name) {
+    exports.Set(name, Napi::Function::New(env, guarded<Binding>, name));
+}
+
 }  // namespace nanopq

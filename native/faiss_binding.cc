@@ -369,36 +369,33 @@ Napi::Value WriteIndex(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterFaiss(Napi::Env env, Napi::Object exports) {
-    // Registered through guarded<> like every binding (see errors.h).
-#define NANOPQ_FAISS(name, fn) exports.Set(name, Napi::Function::New(env, guarded<fn>, name))
-    NANOPQ_FAISS("pqNew", PqNew);
-    NANOPQ_FAISS("pqInfo", PqInfo);
-    NANOPQ_FAISS("pqGetCentroids", PqGetCentroids);
-    NANOPQ_FAISS("pqSetCentroids", PqSetCentroids);
-    NANOPQ_FAISS("pqTrain", PqTrain);
-    NANOPQ_FAISS("pqComputeCodes", PqComputeCodes);
-    NANOPQ_FAISS("pqDecode", PqDecode);
-    NANOPQ_FAISS("opqNew", OpqNew);
-    NANOPQ_FAISS("transformInfo", TransformInfo);
-    NANOPQ_FAISS("transformGetA", TransformGetA);
-    NANOPQ_FAISS("transformSetA", TransformSetA);
-    NANOPQ_FAISS("transformTrain", TransformTrain);
-    NANOPQ_FAISS("transformApply", TransformApply);
-    NANOPQ_FAISS("transformReverse", TransformReverse);
-    NANOPQ_FAISS("indexPQNew", IndexPQNew);
-    NANOPQ_FAISS("indexPreTransformNew", IndexPreTransformNew);
-    NANOPQ_FAISS("indexInfo", IndexInfo);
-    NANOPQ_FAISS("indexSetTrained", IndexSetTrained);
-    NANOPQ_FAISS("unpackCodes", UnpackCodes);
-    NANOPQ_FAISS("indexTrain", IndexTrain);
-    NANOPQ_FAISS("indexAdd", IndexAdd);
-    NANOPQ_FAISS("indexSearch", IndexSearch);
-    NANOPQ_FAISS("indexCodes", IndexCodes);
-    NANOPQ_FAISS("indexGetPQ", IndexGetPQ);
-    NANOPQ_FAISS("preTransformParts", PreTransformParts);
-    NANOPQ_FAISS("readIndex", ReadIndex);
-    NANOPQ_FAISS("writeIndex", WriteIndex);
-#undef NANOPQ_FAISS
+    export_function<PqNew>(env, exports, "pqNew");
+    export_function<PqInfo>(env, exports, "pqInfo");
+    export_function<PqGetCentroids>(env, exports, "pqGetCentroids");
+    export_function<PqSetCentroids>(env, exports, "pqSetCentroids");
+    export_function<PqTrain>(env, exports, "pqTrain");
+    export_function<PqComputeCodes>(env, exports, "pqComputeCodes");
+    export_function<PqDecode>(env, exports, "pqDecode");
+    export_function<OpqNew>(env, exports, "opqNew");
+    export_function<TransformInfo>(env, exports, "transformInfo");
+    export_function<TransformGetA>(env, exports, "transformGetA");
+    export_function<TransformSetA>(env, exports, "transformSetA");
+    export_function<TransformTrain>(env, exports, "transformTrain");
+    export_function<TransformApply>(env, exports, "transformApply");
+    export_function<TransformReverse>(env, exports, "transformReverse");
+    export_function<IndexPQNew>(env, exports, "indexPQNew");
+    export_function<IndexPreTransformNew>(env, exports, "indexPreTransformNew");
+    export_function<IndexInfo>(env, exports, "indexInfo");
+    export_function<IndexSetTrained>(env, exports, "indexSetTrained");
+    export_function<UnpackCodes>(env, exports, "unpackCodes");
+    export_function<IndexTrain>(env, exports, "indexTrain");
+    export_function<IndexAdd>(env, exports, "indexAdd");
+    export_function<IndexSearch>(env, exports, "indexSearch");
+    export_function<IndexCodes>(env, exports, "indexCodes");
+    export_function<IndexGetPQ>(env, exports, "indexGetPQ");
+    export_function<PreTransformParts>(env, exports, "preTransformParts");
+    export_function<ReadIndex>(env, exports, "readIndex");
+    export_function<WriteIndex>(env, exports, "writeIndex");
 }
 
 }  // namespace nanopq

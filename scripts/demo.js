@@ -5,7 +5,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PQ, exactSearch } = require('..');
+const { PQ, OPQ, exactSearch, faiss, nanopqToFaiss, faissToNanopq } = require('..');
 const { loadFashionMnist, DIR } = require('./fashion-mnist');
 
 const M = 8, Ks = 256, TRAIN = 20000, RECALL_AT = [1, 10, 100];
@@ -68,10 +68,10 @@ console.log(`first 5 distances by PQ:    ${Array.from(dists.subarray(0, 5), (d) 
 console.log(`first 5 distances, exact:   ${exactDists.map((d) => d.toFixed(0)).join(', ')}\n`);
 
 // I/O, as the tutorial's pickling: the saved model loads equal.
-const file = path.join(os.tmpdir(), `nanopq-demo-${process.pid}.npq`);
-pq.save(file);
-console.log(`saved to ${file} (${fs.statSync(file).size} bytes); loads equal: ${PQ.load(file).equals(pq)}\n`);
-fs.unlinkSync(file);
+const modelFile = path.join(os.tmpdir(), `nanopq-demo-${process.pid}.npq`);
+pq.save(modelFile);
+console.log(`saved to ${modelFile} (${fs.statSync(modelFile).size} bytes); loads equal: ${PQ.load(modelFile).equals(pq)}\n`);
+fs.unlinkSync(modelFile);
 
 // All queries: exact ground truth, then PQ top-100 by distance table per query.
 const K = Math.max(...RECALL_AT);
@@ -81,8 +81,41 @@ const found = timed(`PQ dtable + topk(${K}), ${Xq.shape[0]} queries`, () => {
   for (let q = 0; q < Xq.shape[0]; q++) ids.push(pq.dtable(Xq.data.subarray(q * D, (q + 1) * D)).topk(codes, K).ids);
   return ids;
 });
-for (const R of RECALL_AT) {
-  let hits = 0;
-  found.forEach((ids, q) => { if (ids.subarray(0, R).includes(truth.ids[q])) hits++; });
-  console.log(`recall@${R}: ${(hits / found.length).toFixed(4)}`);
+function recall(idsOf, label) {
+  const line = RECALL_AT.map((R) => {
+    let hits = 0;
+    for (let q = 0; q < Xq.shape[0]; q++) if (idsOf(q, R).includes(truth.ids[q])) hits++;
+    return `@${R} ${(hits / Xq.shape[0]).toFixed(4)}`;
+  });
+  console.log(`recall ${label.padEnd(38)} ${line.join('  ')}`);
 }
+recall((q, R) => found[q].subarray(0, R), 'PQ (dtable + topk)');
+
+// Optimized PQ, with the same interface.
+console.log('');
+const opq = timed('OPQ fit (pqIter 20, rotationIter 10)', () => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }));
+const opqCodes = timed(`OPQ encode ${N} vectors`, () => opq.encode(X));
+const opqDecoded = opq.decode(opqCodes);
+let opqNum = 0;
+for (let i = 0; i < X.data.length; i++) opqNum += (X.data[i] - opqDecoded.data[i]) ** 2;
+console.log(`OPQ relative reconstruction error ${(opqNum / den).toFixed(4)} (PQ: ${(num / den).toFixed(4)})`);
+const opqFound = timed(`OPQ dtable + topk(${K}), ${Xq.shape[0]} queries`, () => {
+  const ids = [];
+  for (let q = 0; q < Xq.shape[0]; q++) ids.push(opq.dtable(Xq.data.subarray(q * D, (q + 1) * D)).topk(opqCodes, K).ids);
+  return ids;
+});
+recall((q, R) => opqFound[q].subarray(0, R), 'OPQ (dtable + topk)');
+
+// Relation to PQ in Faiss: the model as a Faiss IndexPQ, searched by Faiss, and back.
+console.log('');
+const index = nanopqToFaiss(pq);                       // faiss.IndexPQ with pq's codewords
+timed(`Faiss IndexPQ.add ${N} vectors`, () => index.add(X));
+const faissResult = timed(`Faiss IndexPQ.search, ${Xq.shape[0]} queries, k ${K}`, () => index.search(Xq, K));
+recall((q, R) => Array.from(faissResult.labels.subarray(q * K, q * K + R), Number), 'Faiss IndexPQ (same codewords)');
+const [pqBack, codesBack] = faissToNanopq(index);     // a PQ and the codes the index holds
+const same = codesBack.data.every((c, i) => c === codes.data[i]);
+console.log(`faissToNanopq: model equal ${pqBack.equals(pq)}, stored codes equal to pq.encode(X) ${same}`);
+const file = path.join(os.tmpdir(), `nanopq-demo-${process.pid}.faiss`);
+faiss.writeIndex(index, file);
+console.log(`faiss.writeIndex: ${fs.statSync(file).size} bytes (Python: faiss.read_index('${file}'))`);
+fs.unlinkSync(file);
