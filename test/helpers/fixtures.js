@@ -3,7 +3,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { readNpy } = require('./npy');
 
-const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures');
+const FIXTURES = process.env.NANOPQ_FIXTURES || path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures');
 
 function manifest() {
   const file = path.join(FIXTURES, 'manifest.json');
