@@ -84,13 +84,20 @@ function checkShape(shape: unknown, rank: number, name: string): number[] {
  */
 export const MAX_ABS_VALUE = 1e15;
 
-/** Throws a RangeError naming the first NaN, infinity or value beyond MAX_ABS_VALUE. */
-export function checkValues(data: Float32Array, name: string, cols: number): void {
-  const i = native.firstOutOfRange(data, MAX_ABS_VALUE);
+/**
+ * The largest magnitude of a codeword or centroid given by the user: room for
+ * codewords trained on data within MAX_ABS_VALUE and rotated (OPQ: up to
+ * sqrt(D) larger), with squared distances that still fit float32.
+ */
+export const MAX_ABS_CODEWORD = 1e17;
+
+/** Throws a RangeError naming the first NaN, infinity or value beyond limit in magnitude. */
+export function checkValues(data: Float32Array, name: string, cols: number, limit = MAX_ABS_VALUE): void {
+  const i = native.firstOutOfRange(data, limit);
   if (i < 0) return;
   const where = cols > 0 ? `${name}[${Math.floor(i / cols)}][${i % cols}]` : `${name}[${i}]`;
   if (!Number.isFinite(data[i])) throw new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
-  throw new RangeError(`Expected values of magnitude <= ${MAX_ABS_VALUE} in ${name}, got ${data[i]} at ${where}`);
+  throw new RangeError(`Expected values of magnitude <= ${limit} in ${name}, got ${data[i]} at ${where}`);
 }
 
 /** A row-major matrix (rows, cols) with finite values; Matrix data is used in place. */

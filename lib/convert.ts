@@ -63,6 +63,10 @@ export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [
   if (chain.length !== 1 || chain[0].dIn !== chain[0].dOut) {
     throw new TypeError(`Expected an IndexPreTransform of one square OPQMatrix for index, got ${chain.length} transform(s)`);
   }
+  // An OPQ is x @ R with R orthonormal: a bias or a general matrix has no OPQ counterpart.
+  if (chain[0].haveBias || !chain[0].isOrthonormal) {
+    throw new TypeError('Expected an orthonormal transform without bias (an OPQMatrix) in index.chain[0]');
+  }
   const [pq, codes] = pqFrom(index.index);
   const D = chain[0].dIn;
   const A = chain[0].A;

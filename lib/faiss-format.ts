@@ -3,6 +3,7 @@
 // of bounds), so every length and dimension is checked here: an index of the
 // kinds this library wraps, IndexPQ and IndexPreTransform(linear transforms,
 // IndexPQ), written as faiss.write_index (1.7.x) writes them.
+import { native } from './native';
 
 /** Some index types a file may hold instead, by the four bytes Faiss writes first. */
 const knownTypes: Record<string, string> = {
@@ -26,6 +27,16 @@ function invalid(detail: string): TypeError {
 class Reader {
   offset = 0;
   constructor(private readonly bytes: Buffer) {}
+
+  /** A vector of float32 (count, then values) that must all be finite; returns the count. */
+  finiteFloats(what: string): number {
+    const start = this.offset + 8;
+    const count = this.vector(4, what);
+    const values = new Float32Array(count);  // a copy: the file's floats need not be aligned
+    new Uint8Array(values.buffer).set(this.bytes.subarray(start, start + 4 * count));
+    if (native.firstOutOfRange(values, Number.MAX_VALUE) >= 0) throw invalid(`non-finite values in ${what}`);
+    return count;
+  }
 
   need(n: number, what: string): void {
     if (this.offset + n > this.bytes.length) {
@@ -68,14 +79,14 @@ function header(r: Reader): { d: number; ntotal: number; metric: number } {
   return { d, ntotal, metric };
 }
 
-function indexPQ(r: Reader): IndexLayout {
-  const { d, ntotal } = header(r);
+function indexPQ(r: Reader): IndexLayout & { metric: number } {
+  const { d, ntotal, metric } = header(r);
   const pqD = r.i64('pq.d');
   const M = r.i64('pq.M');
   const nbits = r.i64('pq.nbits');
   if (pqD !== d || M < 1 || d % M !== 0) throw invalid(`an IndexPQ with d = ${d}, pq.d = ${pqD}, pq.M = ${M}`);
   if (nbits < 1 || nbits > 16) throw invalid(`pq.nbits = ${nbits} (1 to 16 are supported)`);
-  const centroids = r.vector(4, 'pq.centroids');
+  const centroids = r.finiteFloats('pq.centroids');
   if (centroids !== d * 2 ** nbits) throw invalid(`${centroids} centroid floats where d * 2**nbits = ${d * 2 ** nbits}`);
   const codes = r.vector(1, 'codes');
   const codeSize = Math.ceil((M * nbits) / 8);
@@ -84,19 +95,21 @@ function indexPQ(r: Reader): IndexLayout {
   if (searchType !== 0) throw invalid(`search_type ${searchType} (only ST_PQ 0 is supported)`);
   r.u8('encode_signs');
   r.i32('polysemous_ht');
-  return { type: 'IndexPQ', d, ntotal };
+  return { type: 'IndexPQ', d, ntotal, metric };
 }
 
 function linearTransform(r: Reader): { dIn: number; dOut: number } {
   const tag = r.fourcc();
   if (tag !== 'LTra') throw invalid(`a transform of type '${tag.replace(/[^\x20-\x7e]/g, '?')}' (only linear transforms such as OPQMatrix are supported)`);
   const haveBias = r.u8('have_bias');
-  const a = r.vector(4, 'A');
-  const b = r.vector(4, 'b');
+  const a = r.finiteFloats('A');
+  const b = r.finiteFloats('b');
   const dIn = r.i32('d_in');
   const dOut = r.i32('d_out');
-  r.u8('is_trained');
-  if (dIn < 1 || dOut < 1 || a !== dIn * dOut || b !== (haveBias ? dOut : 0)) {
+  const trained = r.u8('is_trained');
+  // An untrained transform is written with empty A and b.
+  const sizes = trained ? a === dIn * dOut && b === (haveBias ? dOut : 0) : a === 0 && b === 0;
+  if (dIn < 1 || dOut < 1 || !sizes) {
     throw invalid(`a linear transform with d_in = ${dIn}, d_out = ${dOut}, ${a} floats in A and ${b} in b`);
   }
   return { dIn, dOut };
@@ -110,7 +123,7 @@ export function checkIndexFile(bytes: Buffer): IndexLayout {
   if (tag === 'IxPq') {
     layout = indexPQ(r);
   } else if (tag === 'IxPT') {
-    const { d, ntotal } = header(r);
+    const { d, ntotal, metric } = header(r);
     const nt = r.i32('the number of transforms');
     if (nt < 1 || nt > 16) throw invalid(`${nt} transforms`);
     let dim = d;
@@ -122,7 +135,8 @@ export function checkIndexFile(bytes: Buffer): IndexLayout {
     const innerTag = r.fourcc();
     if (innerTag !== 'IxPq') throw invalid(`an IndexPreTransform over ${describeType(innerTag)}`);
     const inner = indexPQ(r);
-    if (inner.d !== dim || inner.ntotal !== ntotal) throw invalid(`an IndexPreTransform whose index has d = ${inner.d}, ntotal = ${inner.ntotal}`);
+    if (inner.d !== dim) throw invalid(`an IndexPreTransform whose transforms give ${dim} dimensions to an index of d = ${inner.d}`);
+    if (inner.metric !== metric) throw invalid(`an IndexPreTransform of metric_type ${metric} over an index of metric_type ${inner.metric}`);
     layout = { type: 'IndexPreTransform', d, ntotal };
   } else {
     throw invalid(describeType(tag));

@@ -3,7 +3,7 @@
 // shares ownership, so `index.pq` stays valid as long as it is referenced.
 import * as fs from 'node:fs';
 import {
-  checkInteger, checkMetric, CodeMatrix, codeDtypeFor, CodesLike, describe, Matrix, MatrixLike, Metric,
+  checkInteger, checkMetric, checkValues, CodeMatrix, MAX_ABS_CODEWORD, codeDtypeFor, CodesLike, describe, Matrix, MatrixLike, Metric,
   newCodeArray, toCodes, toMatrix,
 } from './arrays';
 import { checkIndexFile } from './faiss-format';
@@ -60,10 +60,10 @@ export class ProductQuantizer {
   set centroids(values: Float32Array) {
     const { M, ksub, dsub } = pqInfo(this);
     if (!(values instanceof Float32Array)) throw new TypeError(`Expected a Float32Array for centroids, got ${describe(values)}`);
-    toMatrix({ data: values, shape: [values.length / dsub, dsub] }, 'centroids');  // finite, in range
     if (values.length !== M * ksub * dsub) {
       throw new RangeError(`Expected M * ksub * dsub = ${M * ksub * dsub} centroids values, got ${values.length}`);
     }
+    checkValues(values, 'centroids', dsub, MAX_ABS_CODEWORD);
     native.pqSetCentroids(handleOf(this, 'this', 'ProductQuantizer'), values);
   }
 
@@ -101,6 +101,10 @@ export class OPQMatrix {
   get dIn(): number { return transformInfo(this).dIn; }
   get dOut(): number { return transformInfo(this).dOut; }
   get isTrained(): boolean { return transformInfo(this).isTrained; }
+  /** A^T A = I (within Faiss's 4e-5): reverseTransform needs it, and so does faissToNanopq. */
+  get isOrthonormal(): boolean { return transformInfo(this).isOrthonormal; }
+  /** Whether y = A x + b with a bias b (Faiss's OPQ has none; a file's LinearTransform may). */
+  get haveBias(): boolean { return transformInfo(this).haveBias; }
 
   /** A copy of A, (dOut, dIn) row-major; assigning copies it in and marks the transform trained. */
   get A(): Float32Array {
@@ -115,7 +119,7 @@ export class OPQMatrix {
     const { dIn, dOut } = transformInfo(this);
     if (!(values instanceof Float32Array)) throw new TypeError(`Expected a Float32Array for A, got ${describe(values)}`);
     if (values.length !== dIn * dOut) throw new RangeError(`Expected dOut * dIn = ${dIn * dOut} values for A, got ${values.length}`);
-    toMatrix({ data: values, shape: [dOut, dIn] }, 'A');
+    checkValues(values, 'A', dIn, Number.MAX_VALUE);
     native.transformSetA(handleOf(this, 'this', 'OPQMatrix'), values);
   }
 

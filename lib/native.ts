@@ -30,6 +30,8 @@ export interface NativeAddon {
     n: number, codesOut: CodeArray): void;
   decodeRotated(codewords: Float32Array, M: number, Ks: number, Ds: number, R: Float32Array, codes: CodeArray,
     n: number, xOut: Float32Array): void;
+  /** max |R^T R - I|. */
+  orthonormalityError(R: Float32Array, D: number): number;
   exactSearch(queries: Float32Array, nq: number, database: Float32Array, nb: number, d: number, k: number,
     idsOut: Uint32Array, distsOut: Float32Array): void;
   pqNew(d: number, M: number, nbits: number): FaissHandle;
@@ -40,7 +42,9 @@ export interface NativeAddon {
   pqComputeCodes(pq: FaissHandle, x: Float32Array, n: number, codesOut: CodeArray): void;
   pqDecode(pq: FaissHandle, codes: CodeArray, n: number, xOut: Float32Array): void;
   opqNew(d: number, M: number): FaissHandle;
-  transformInfo(t: FaissHandle): { dIn: number; dOut: number; isTrained: boolean };
+  transformInfo(t: FaissHandle): {
+    dIn: number; dOut: number; isTrained: boolean; isOPQ: boolean; haveBias: boolean; isOrthonormal: boolean;
+  };
   transformGetA(t: FaissHandle, out: Float32Array): void;
   transformSetA(t: FaissHandle, A: Float32Array): void;
   transformTrain(t: FaissHandle, x: Float32Array, n: number): void;

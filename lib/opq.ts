@@ -6,15 +6,22 @@ import {
 import { DistanceTable } from './distance-table';
 import { readModel, writeModel } from './format';
 import { native } from './native';
-import { checkTraining, Minit, PQ, PQOptions } from './pq';
+import { checkTraining, Minit, PQ, PQOptions, trainedPQ } from './pq';
 
 export interface OPQFitOptions {
   pqIter?: number; rotationIter?: number; seed?: number; parametricInit?: boolean; minit?: Minit;
 }
 
+/** The largest |R^T R - I| entry accepted as orthonormal (float32 rounding over D terms). */
+const ORTHONORMAL_TOLERANCE = 1e-4;
+
 function checkRotation(R: unknown, D: number): Float32Array {
   const r = toMatrix(R, 'R', D);
   if (r.rows !== D) throw new RangeError(`Expected R to have shape [${D}, ${D}] (D = M * Ds), got [${r.rows}, ${r.cols}]`);
+  const error = native.orthonormalityError(r.data, D);
+  if (!(error <= ORTHONORMAL_TOLERANCE)) {
+    throw new RangeError(`Expected an orthonormal R (|R^T R - I| <= ${ORTHONORMAL_TOLERANCE}), got an entry off by ${error}`);
+  }
   return r.data;
 }
 
@@ -89,8 +96,7 @@ export class OPQ {
     const codewords = new Float32Array(this.M * this.Ks * Ds);
     native.trainOpq(x.data, x.rows, this.M, this.Ks, Ds, pqIter, seed, minit, this.verbose, rotationIter,
       parametricInit, R, codewords);
-    this.pq = PQ.fromCodewords({ data: codewords, shape: [this.M, this.Ks, Ds] },
-      { metric: this.metric, verbose: this.verbose });
+    this.pq = trainedPQ({ M: this.M, Ks: this.Ks, metric: this.metric, verbose: this.verbose }, codewords, Ds);
     this.#R = R;
     return this;
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import {
   checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike,
-  describe, Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
+  checkValues, describe, MAX_ABS_CODEWORD, Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
 import { DistanceTable } from './distance-table';
 import { readModel, writeModel } from './format';
@@ -13,6 +13,9 @@ export interface PQOptions { M: number; Ks?: number; metric?: Metric; verbose?: 
 export interface FitOptions { iter?: number; seed?: number; minit?: Minit }
 
 const MAX_SEED = 2 ** 31 - 1;
+
+/** A PQ over codewords this library trained itself (taken as they are, unchecked). */
+export let trainedPQ: (options: PQOptions, codewords: Float32Array, Ds: number) => PQ;
 
 /** The checks PQ.fit and OPQ.fit share: training vectors, seed and minit. */
 export function checkTraining(model: { M: number; Ks: number }, vecs: MatrixLike, o: Record<string, unknown>) {
@@ -50,6 +53,14 @@ export class PQ {
   #codewords: Float32Array | null = null;
   #Ds: number | null = null;
 
+  static {
+    trainedPQ = (options, codewords, Ds) => {
+      const pq = new PQ(options);
+      pq.#setCodewords(codewords, Ds);
+      return pq;
+    };
+  }
+
   constructor(options: PQOptions) {
     const o = checkOptions(options, ['M', 'Ks', 'metric', 'verbose'], 'PQ');
     this.M = checkInteger(o.M, 'M', 1, 2 ** 32 - 1);
@@ -79,7 +90,7 @@ export class PQ {
     if (codewords.data.length !== M * Ks * Ds) {
       throw new RangeError(`Expected codewords.data.length to be M * Ks * Ds = ${M * Ks * Ds}, got ${codewords.data.length}`);
     }
-    toMatrix({ data: codewords.data, shape: [M * Ks, Ds] }, 'codewords');  // finite values
+    checkValues(codewords.data, 'codewords', Ds, MAX_ABS_CODEWORD);
     const pq = new PQ({ M, Ks, metric: (o.metric as Metric) ?? 'l2', verbose: (o.verbose as boolean) ?? false });
     pq.#setCodewords(Float32Array.from(codewords.data), Ds);
     return pq;

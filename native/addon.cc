@@ -21,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     export_function<Rotate>(env, exports, "rotate");
     export_function<EncodeRotated>(env, exports, "encodeRotated");
     export_function<DecodeRotated>(env, exports, "decodeRotated");
+    export_function<OrthonormalityError>(env, exports, "orthonormalityError");
     export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
     RegisterFaiss(env, exports);
     return exports;

@@ -6,6 +6,7 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -77,6 +78,13 @@ faiss::MetricType metric_arg_faiss(const Napi::CallbackInfo& info, size_t i) {
 
 Napi::Value undefined(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 
+// Rows per Faiss call, so that what Faiss allocates per row (a distance table
+// of M * ksub floats, the transformed copies of an IndexPreTransform) stays
+// near 64 MiB however many rows the caller passes.
+size_t rows_per_call(size_t floats_per_row) {
+    return std::max<size_t>(1, (size_t(64) << 20) / (sizeof(float) * std::max<size_t>(floats_per_row, 1)));
+}
+
 // --- ProductQuantizer ---
 
 // pqNew(d, M, nbits)
@@ -130,9 +138,13 @@ Napi::Value PqComputeCodes(const Napi::CallbackInfo& info) {
     size_t n = size_arg(info, 2);
     auto x = array_arg<float>(info, 1, checked_mul(n, pq.d));
     Codes codes = codes_arg(info, 3, n, pq.M);
-    std::vector<uint8_t> packed(checked_mul(n, pq.code_size));
-    pq.compute_codes(x.data, packed.data(), n);
-    unpack_codes(packed.data(), int(pq.nbits), codes);
+    const size_t rows = rows_per_call(pq.M * pq.ksub);
+    std::vector<uint8_t> packed(checked_mul(std::min(n, rows), pq.code_size));
+    for (size_t i0 = 0; i0 < n; i0 += rows) {
+        const size_t nb = std::min(rows, n - i0);
+        pq.compute_codes(x.data + i0 * pq.d, packed.data(), nb);
+        unpack_codes(packed.data(), int(pq.nbits), codes.rows(i0, nb));
+    }
     return undefined(info);
 }
 
@@ -161,13 +173,16 @@ Napi::Value OpqNew(const Napi::CallbackInfo& info) {
     return wrap(info.Env(), {nullptr, opq, nullptr, pq});
 }
 
-// transformInfo(t) -> {dIn, dOut, isTrained}
+// transformInfo(t) -> {dIn, dOut, isTrained, isOPQ, haveBias, isOrthonormal}
 Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
     auto& t = transform_arg(info, 0);
     auto out = Napi::Object::New(info.Env());
     out.Set("dIn", double(t.d_in));
     out.Set("dOut", double(t.d_out));
     out.Set("isTrained", t.is_trained);
+    out.Set("isOPQ", dynamic_cast<faiss::OPQMatrix*>(&t) != nullptr);
+    out.Set("haveBias", t.have_bias);
+    out.Set("isOrthonormal", t.is_orthonormal);
     return out;
 }
 
@@ -194,6 +209,8 @@ Napi::Value TransformSetA(const Napi::CallbackInfo& info) {
 // transformTrain(t, x, n)
 Napi::Value TransformTrain(const Napi::CallbackInfo& info) {
     auto& t = transform_arg(info, 0);
+    if (!dynamic_cast<faiss::OPQMatrix*>(&t))
+        throw TypeError("Expected an OPQMatrix to train; a linear transform read from a file is trained already");
     size_t n = size_arg(info, 2);
     t.train(n, array_arg<float>(info, 1, checked_mul(n, t.d_in)).data);
     return undefined(info);
@@ -224,6 +241,18 @@ Napi::Value TransformReverse(const Napi::CallbackInfo& info) {
 faiss::IndexPQ* as_index_pq(faiss::Index& index) { return dynamic_cast<faiss::IndexPQ*>(&index); }
 faiss::IndexPreTransform* as_pre_transform(faiss::Index& index) {
     return dynamic_cast<faiss::IndexPreTransform*>(&index);
+}
+
+// What Faiss allocates per row in train/add/search on this index, in floats.
+size_t floats_per_row(faiss::Index& index) {
+    size_t floats = size_t(index.d);
+    faiss::Index* inner = &index;
+    if (auto* pre = as_pre_transform(index)) {
+        for (auto* t : pre->chain) floats += size_t(t->d_out);
+        inner = pre->index;
+    }
+    if (auto* pq = as_index_pq(*inner)) floats += pq->pq.M * pq->pq.ksub;
+    return floats;
 }
 
 // indexPQNew(d, M, nbits, metric)
@@ -292,7 +321,10 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
     auto& index = index_arg(info, 0);
     if (!index.is_trained) throw TypeError("Expected a trained index for add(); call train() first");
     size_t n = size_arg(info, 2);
-    index.add(faiss::Index::idx_t(n), array_arg<float>(info, 1, checked_mul(n, size_t(index.d))).data);
+    auto x = array_arg<float>(info, 1, checked_mul(n, size_t(index.d)));
+    const size_t rows = rows_per_call(floats_per_row(index));
+    for (size_t i0 = 0; i0 < n; i0 += rows)
+        index.add(faiss::Index::idx_t(std::min(rows, n - i0)), x.data + i0 * size_t(index.d));
     return undefined(info);
 }
 
@@ -305,7 +337,10 @@ Napi::Value IndexSearch(const Napi::CallbackInfo& info) {
     auto x = array_arg<float>(info, 1, checked_mul(n, size_t(index.d)));
     auto distances = array_arg<float>(info, 4, checked_mul(n, k));
     auto labels = array_arg<int64_t>(info, 5, checked_mul(n, k));
-    index.search(faiss::Index::idx_t(n), x.data, faiss::Index::idx_t(k), distances.data, labels.data);
+    const size_t rows = rows_per_call(floats_per_row(index) + 2 * k);
+    for (size_t i0 = 0; i0 < n; i0 += rows)
+        index.search(faiss::Index::idx_t(std::min(rows, n - i0)), x.data + i0 * size_t(index.d),
+                     faiss::Index::idx_t(k), distances.data + i0 * k, labels.data + i0 * k);
     return undefined(info);
 }
 
@@ -353,8 +388,14 @@ Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
     reader.data.assign(bytes.Data(), bytes.Data() + bytes.ElementLength());
     std::shared_ptr<faiss::Index> index(faiss::read_index(&reader));
     if (auto* pq = as_index_pq(*index)) quiet(pq->pq);
-    if (auto* pre = as_pre_transform(*index))
+    if (auto* pre = as_pre_transform(*index)) {
         if (auto* inner = as_index_pq(*pre->index)) quiet(inner->pq);
+        // Faiss 1.7.3 computes is_orthonormal before it has read d_in and
+        // d_out, which makes every transform it reads "orthonormal".
+        for (auto* t : pre->chain)
+            if (auto* lt = dynamic_cast<faiss::LinearTransform*>(t))
+                if (lt->A.size() >= size_t(lt->d_in) * size_t(lt->d_out)) lt->set_is_orthonormal();
+    }
     return wrap(info.Env(), {nullptr, nullptr, index, nullptr});
 }
 

@@ -1,6 +1,7 @@
 #include "linalg.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -89,6 +90,15 @@ void procrustes(const float* A, size_t d, float* R) {
     check_info(info, "sgesdd");
     const float one = 1, zero = 0;
     sgemm_("N", "N", &n, &n, &n, &one, u.data(), &n, vt.data(), &n, &zero, R, &n);
+}
+
+float orthonormality_error(const float* R, size_t d) {
+    std::vector<float> gram(d * d);
+    matmul(R, d, d, R, d, gram.data(), true);  // R R^T: for a square R, I exactly when R^T R is
+    float worst = 0;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) worst = std::max(worst, std::fabs(gram[i * d + j] - (i == j ? 1.0f : 0.0f)));
+    return worst;
 }
 
 }  // namespace nanopq

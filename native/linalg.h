@@ -22,4 +22,7 @@ void symmetric_eigen(const std::vector<double>& a, size_t d, std::vector<double>
 // the solution of the orthogonal Procrustes problem min ||X R - Y|| with A = X^T Y.
 void procrustes(const float* A, size_t d, float* R);
 
+// max |R^T R - I| over the entries, for R (d, d).
+float orthonormality_error(const float* R, size_t d);
+
 }  // namespace nanopq

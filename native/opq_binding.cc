@@ -2,6 +2,7 @@
 #include "opq_binding.h"
 
 #include "args.h"
+#include "linalg.h"
 #include "opq_ops.h"
 
 namespace nanopq {
@@ -50,6 +51,13 @@ Napi::Value DecodeRotated(const Napi::CallbackInfo& info) {
     Codes codes = codes_arg(info, 5, n, cb.M);
     decode_rotated(cb, R.data, codes, array_arg<float>(info, 7, checked_mul(n, D)).data);
     return info.Env().Undefined();
+}
+
+// orthonormalityError(R, D) -> max |R^T R - I|
+Napi::Value OrthonormalityError(const Napi::CallbackInfo& info) {
+    size_t D = size_arg(info, 1);
+    auto R = array_arg<float>(info, 0, checked_mul(D, D));
+    return Napi::Number::New(info.Env(), orthonormality_error(R.data, D));
 }
 
 }  // namespace nanopq

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "linalg.h"
+#include "parallel.h"
 
 namespace nanopq {
 
@@ -20,8 +21,7 @@ constexpr size_t kBlockRows = 8192;
 // to codeword k, and C_m (Ks, Ds) holds subspace m's codewords.
 void cross_covariance(const float* x, const Codebook& cb, Codes codes, float* A) {
     const size_t D = cb.M * cb.Ds;
-#pragma omp parallel for
-    for (int64_t m = 0; m < int64_t(cb.M); m++) {
+    parallel_for(int64_t(cb.M), [&](int64_t m) {
         std::vector<float> sums(cb.Ks * D, 0.0f);
         codes.visit([&](const auto* in) {
             for (size_t i = 0; i < codes.n; i++) {
@@ -38,13 +38,12 @@ void cross_covariance(const float* x, const Codebook& cb, Codes codes, float* A)
         matmul(cm_t.data(), cb.Ds, cb.Ks, sums.data(), D, t.data());
         for (size_t r = 0; r < D; r++)
             for (size_t j = 0; j < cb.Ds; j++) A[r * D + m * cb.Ds + j] = t[j * D + r];
-    }
+    });
 }
 
 void update_codewords(const float* x, Codes codes, size_t Ds, size_t Ks, float* codewords) {
     const size_t M = codes.M, D = M * Ds;
-#pragma omp parallel for
-    for (int64_t m = 0; m < int64_t(M); m++) {
+    parallel_for(int64_t(M), [&](int64_t m) {
         std::vector<double> sums(Ks * Ds, 0.0);
         std::vector<size_t> counts(Ks, 0);
         codes.visit([&](const auto* in) {
@@ -58,7 +57,7 @@ void update_codewords(const float* x, Codes codes, size_t Ds, size_t Ks, float* 
             if (counts[k])
                 for (size_t j = 0; j < Ds; j++)
                     codewords[(m * Ks + k) * Ds + j] = float(sums[k * Ds + j] / double(counts[k]));
-    }
+    });
 }
 
 double squared_error(const float* x, const float* y, size_t count) {

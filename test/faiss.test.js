@@ -306,3 +306,55 @@ np.save(d + '/labels.npy', I)
     expect(Array.from(model.encode(Xb).data)).toEqual(Array.from(codes.data));
   });
 });
+
+describe('what Faiss allows and nanopq cannot express', () => {
+  // Index files written with Python Faiss: a transform with a bias, and one that is not orthonormal.
+  test.each([['a bias', 'True', '5.0'], ['a non-orthonormal A', 'False', '0.0']])('a transform with %s is refused by faissToNanopq', (_, bias, b) => {
+    const dir = tmp();
+    runPython(`
+import sys, numpy as np, faiss
+rng = np.random.default_rng(0)
+X = rng.random((500, 8), dtype='float32')
+lt = faiss.LinearTransform(8, 8, ${bias})
+A = np.eye(8, dtype='float32') * (1.0 if ${bias} else 2.0)
+faiss.copy_array_to_vector(A.ravel(), lt.A)
+if ${bias}:
+    faiss.copy_array_to_vector(np.full(8, ${b}, dtype='float32'), lt.b)
+lt.is_trained = True
+index = faiss.IndexPreTransform(lt, faiss.IndexPQ(8, 2, 4))
+index.train(X)
+index.add(X)
+faiss.write_index(index, sys.argv[1] + '/index.faiss')
+`, [dir]);
+    const index = faiss.readIndex(path.join(dir, 'index.faiss'));
+    expect(index.chain[0].isOrthonormal).toBe(bias === 'True');
+    expect(() => faissToNanopq(index)).toThrow('Expected an orthonormal transform without bias (an OPQMatrix) in index.chain[0]');
+    if (bias === 'False') expect(() => index.chain[0].reverseTransform(randomMatrix(2, 8))).toThrow('Expected an orthonormal transform for reverseTransform');
+    expect(() => index.chain[0].train(randomMatrix(20, 8))).toThrow('Expected an OPQMatrix to train; a linear transform read from a file is trained already');
+  });
+
+  test('an untrained pre-transform index written here reads back', () => {
+    const index = new faiss.IndexPreTransform(new faiss.OPQMatrix(8, 2), new faiss.IndexPQ(8, 2, 4));
+    const back = faiss.readIndex(faiss.writeIndex(index));
+    expect(back.isTrained).toBe(false);
+    expect(back.chain[0].isTrained).toBe(false);
+  });
+
+  test('a non-orthonormal R is refused by OPQ.fromParts', () => {
+    const cw = { data: randomMatrix(2 * 4, 2, 90).data, shape: [2, 4, 2] };
+    const R = { data: Float32Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 2]), shape: [4, 4] };
+    expect(() => OPQ.fromParts(R, cw)).toThrow('Expected an orthonormal R (|R^T R - I| <= 0.0001), got an entry off by 3');
+  });
+
+  test('large batches go to Faiss in blocks (a 16-bit IndexPQ searched with many queries)', () => {
+    const index = new faiss.IndexPQ(16, 16, 16);
+    index.pq.centroids = randomMatrix(16 * 65536, 1, 91).data;
+    index.isTrained = true;
+    const X = randomMatrix(3000, 16, 92);
+    index.add(X);  // one call: 3000 x 16 x 65536 floats of tables if not split
+    const { labels } = index.search({ data: X.data.subarray(0, 600 * 16), shape: [600, 16] }, 1);
+    // Each vector's own code is at distance 0 of the vector's reconstruction, so it is found first or tied.
+    expect(labels.length).toBe(600);
+    expect(Number(labels[0])).toBeGreaterThanOrEqual(0);
+  });
+});
