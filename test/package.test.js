@@ -73,3 +73,16 @@ test('binding.gyp builds the same native sources as CMakeLists.txt (every native
   const sources = fs.readdirSync(path.join(ROOT, 'native')).filter((f) => f.endsWith('.cc')).map((f) => `native/${f}`);
   expect([...gyp.targets[0].sources].sort()).toEqual(sources.sort());
 });
+
+test('without a built addon, loading lists what was tried and what to install', () => {
+  // The compiled package alone, as if the native build had failed.
+  const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-unbuilt-'));
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(pkg, 'dist', 'index.js'))})`],
+    { encoding: 'utf8', env: { ...process.env, NANOPQ_ADDON: '' } });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch('nanopq could not load its native addon.');
+  expect(r.stderr).toMatch(`${path.join(pkg, 'build', 'Release', 'nanopq.node')}: not built`);
+  expect(r.stderr).toMatch('sudo apt-get install libfaiss-dev libopenblas-dev cmake g++');
+  expect(r.stderr).toMatch('FAISS_ROOT=$CONDA_PREFIX');
+});
