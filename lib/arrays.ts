@@ -69,10 +69,11 @@ export function checkOptions(options: unknown, known: readonly string[], where: 
   return options as Record<string, unknown>;
 }
 
-function checkShape(shape: unknown, rank: number, name: string): number[] {
-  if (!Array.isArray(shape) || shape.length !== rank ||
-      !shape.every((s) => Number.isInteger(s) && s >= 0)) {
-    throw new TypeError(`Expected ${name}.shape to be ${rank} non-negative integers, got ${JSON.stringify(shape)}`);
+/** name.shape as integers >= min, one per dimension named in dims. */
+export function checkShape(shape: unknown, dims: string[], name: string, min = 0): number[] {
+  if (!Array.isArray(shape) || shape.length !== dims.length || !shape.every((s) => Number.isInteger(s) && s >= min)) {
+    const kind = min > 0 ? 'positive' : 'non-negative';
+    throw new TypeError(`Expected ${name}.shape to be [${dims.join(', ')}] of ${kind} integers, got ${JSON.stringify(shape)}`);
   }
   return shape;
 }
@@ -129,7 +130,7 @@ export function toMatrix(x: unknown, name: string, cols?: number): { data: Float
     if (!(m.data instanceof Float32Array)) {
       throw new TypeError(`Expected ${name}.data to be a Float32Array, got ${describe(m.data)}`);
     }
-    [rows, width] = checkShape(m.shape, 2, name);
+    [rows, width] = checkShape(m.shape, ['rows', 'cols'], name);
     if (m.data.length !== rows * width) {
       throw new RangeError(`Expected ${name}.data.length to be rows * cols = ${rows * width} for shape [${rows}, ${width}], got ${m.data.length}`);
     }
@@ -185,7 +186,7 @@ export function toCodes(codes: unknown, name: string, M: number, Ks: number): { 
     if (!(c.data instanceof Uint8Array || c.data instanceof Uint16Array || c.data instanceof Uint32Array)) {
       throw new TypeError(`Expected ${name}.data to be a Uint8Array, Uint16Array or Uint32Array, got ${describe(c.data)}`);
     }
-    const [rows, cols] = checkShape(c.shape, 2, name);
+    const [rows, cols] = checkShape(c.shape, ['N', 'M'], name);
     if (cols !== M) throw new RangeError(`Expected ${name} to have M = ${M} columns, got shape [${rows}, ${cols}]`);
     if (c.data.length !== rows * cols) {
       throw new RangeError(`Expected ${name}.data.length to be N * M = ${rows * cols} for shape [${rows}, ${cols}], got ${c.data.length}`);

@@ -4,6 +4,13 @@ import * as faiss from './faiss';
 import { OPQ } from './opq';
 import { PQ } from './pq';
 
+/** The transpose of a square (D, D) row-major matrix: Faiss's A is nanopq's R^T. */
+function transpose(m: Float32Array, D: number): Float32Array {
+  const t = new Float32Array(D * D);
+  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) t[i * D + j] = m[j * D + i];
+  return t;
+}
+
 function nbitsOf(Ks: number): number {
   const nbits = Math.log2(Ks);
   if (!Number.isInteger(nbits) || nbits < 1 || nbits > 16) {
@@ -36,9 +43,7 @@ export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTr
   const index = indexPQFrom(model.pq);
   const D = R.shape[0];
   const transform = new faiss.OPQMatrix(D, model.M);
-  const A = new Float32Array(D * D);
-  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) A[i * D + j] = R.data[j * D + i];
-  transform.A = A;
+  transform.A = transpose(R.data, D);
   return new faiss.IndexPreTransform(transform, index);
 }
 
@@ -69,9 +74,6 @@ export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [
   }
   const [pq, codes] = pqFrom(index.index);
   const D = chain[0].dIn;
-  const A = chain[0].A;
-  const R = new Float32Array(D * D);
-  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) R[i * D + j] = A[j * D + i];
-  const opq = OPQ.fromParts({ data: R, shape: [D, D] }, pq.codewords!, { metric: pq.metric });
+  const opq = OPQ.fromParts({ data: transpose(chain[0].A, D), shape: [D, D] }, pq.codewords!, { metric: pq.metric });
   return [opq, codes];
 }

@@ -1,4 +1,4 @@
-import { checkInteger, checkMetric, CodesLike, describe, Metric, toCodes } from './arrays';
+import { checkInteger, checkMetric, checkShape, CodesLike, describe, Metric, toCodes } from './arrays';
 import { native } from './native';
 
 /**
@@ -7,18 +7,35 @@ import { native } from './native';
  * distance (metric 'l2') or the inner product (metric 'dot') between the
  * query's m-th sub-vector and codeword ks of subspace m.
  */
+/** A DistanceTable over a table this library computed itself (finite by construction), unchecked. */
+let computedTable: (data: Float32Array, M: number, Ks: number, metric: Metric) => DistanceTable;
+
+/** The table of a query (D,) already checked, against a codebook (M, Ks, Ds). */
+export function tableOf(codewords: Float32Array, M: number, Ks: number, Ds: number, query: Float32Array,
+  metric: Metric): DistanceTable {
+  const table = new Float32Array(M * Ks);
+  native.distanceTable(codewords, M, Ks, Ds, query, metric, table);
+  return computedTable(table, M, Ks, metric);
+}
+
 export class DistanceTable {
   readonly dtable: { data: Float32Array; shape: [number, number] };
   readonly metric: Metric;
+
+  static {
+    computedTable = (data, M, Ks, metric) => {
+      const table = Object.create(DistanceTable.prototype) as { -readonly [K in keyof DistanceTable]: DistanceTable[K] };
+      table.dtable = { data, shape: [M, Ks] };
+      table.metric = metric;
+      return table as DistanceTable;
+    };
+  }
 
   constructor(dtable: { data: Float32Array; shape: [number, number] }, metric: Metric = 'l2') {
     if (dtable === null || typeof dtable !== 'object' || !(dtable.data instanceof Float32Array)) {
       throw new TypeError(`Expected dtable to be {data: Float32Array, shape: [M, Ks]}, got ${describe(dtable)}`);
     }
-    const shape = dtable.shape;
-    if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((s) => Number.isInteger(s) && s > 0)) {
-      throw new TypeError(`Expected dtable.shape to be [M, Ks] of positive integers, got ${JSON.stringify(shape)}`);
-    }
+    const shape = checkShape(dtable.shape, ['M', 'Ks'], 'dtable', 1);
     if (dtable.data.length !== shape[0] * shape[1]) {
       throw new RangeError(`Expected dtable.data.length to be M * Ks = ${shape[0] * shape[1]}, got ${dtable.data.length}`);
     }

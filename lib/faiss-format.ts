@@ -14,11 +14,10 @@ const knownTypes: Record<string, string> = {
   IxPQ: 'IndexPQ (legacy format)', IxPo: 'IndexPQ (legacy polysemous format)',
 };
 
-export interface IndexLayout {
-  type: 'IndexPQ' | 'IndexPreTransform';
-  d: number;
-  ntotal: number;
-}
+export type IndexType = 'IndexPQ' | 'IndexPreTransform';
+
+/** A type tag as it can be shown in a message. */
+const printable = (tag: string) => tag.replace(/[^\x20-\x7e]/g, '?');
 
 function invalid(detail: string): TypeError {
   return new TypeError(`Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file for src, got ${detail}`);
@@ -64,7 +63,7 @@ class Reader {
 
 function describeType(tag: string): string {
   const name = knownTypes[tag];
-  return `an index of type '${tag.replace(/[^\x20-\x7e]/g, '?')}'${name ? ` (${name})` : ''}, which this library does not wrap`;
+  return `an index of type '${printable(tag)}'${name ? ` (${name})` : ''}, which this library does not wrap`;
 }
 
 function header(r: Reader): { d: number; ntotal: number; metric: number } {
@@ -79,7 +78,7 @@ function header(r: Reader): { d: number; ntotal: number; metric: number } {
   return { d, ntotal, metric };
 }
 
-function indexPQ(r: Reader): IndexLayout & { metric: number } {
+function indexPQ(r: Reader): { d: number; metric: number } {
   const { d, ntotal, metric } = header(r);
   const pqD = r.i64('pq.d');
   const M = r.i64('pq.M');
@@ -95,12 +94,12 @@ function indexPQ(r: Reader): IndexLayout & { metric: number } {
   if (searchType !== 0) throw invalid(`search_type ${searchType} (only ST_PQ 0 is supported)`);
   r.u8('encode_signs');
   r.i32('polysemous_ht');
-  return { type: 'IndexPQ', d, ntotal, metric };
+  return { d, metric };
 }
 
 function linearTransform(r: Reader): { dIn: number; dOut: number } {
   const tag = r.fourcc();
-  if (tag !== 'LTra') throw invalid(`a transform of type '${tag.replace(/[^\x20-\x7e]/g, '?')}' (only linear transforms such as OPQMatrix are supported)`);
+  if (tag !== 'LTra') throw invalid(`a transform of type '${printable(tag)}' (only linear transforms such as OPQMatrix are supported)`);
   const haveBias = r.u8('have_bias');
   const a = r.finiteFloats('A');
   const b = r.finiteFloats('b');
@@ -116,14 +115,15 @@ function linearTransform(r: Reader): { dIn: number; dOut: number } {
 }
 
 /** Throws a TypeError naming what is wrong unless bytes hold an index this library wraps. */
-export function checkIndexFile(bytes: Buffer): IndexLayout {
+export function checkIndexFile(bytes: Buffer): IndexType {
   const r = new Reader(bytes);
   const tag = r.fourcc();
-  let layout: IndexLayout;
+  let type: IndexType;
   if (tag === 'IxPq') {
-    layout = indexPQ(r);
+    indexPQ(r);
+    type = 'IndexPQ';
   } else if (tag === 'IxPT') {
-    const { d, ntotal, metric } = header(r);
+    const { d, metric } = header(r);
     const nt = r.i32('the number of transforms');
     if (nt < 1 || nt > 16) throw invalid(`${nt} transforms`);
     let dim = d;
@@ -137,10 +137,10 @@ export function checkIndexFile(bytes: Buffer): IndexLayout {
     const inner = indexPQ(r);
     if (inner.d !== dim) throw invalid(`an IndexPreTransform whose transforms give ${dim} dimensions to an index of d = ${inner.d}`);
     if (inner.metric !== metric) throw invalid(`an IndexPreTransform of metric_type ${metric} over an index of metric_type ${inner.metric}`);
-    layout = { type: 'IndexPreTransform', d, ntotal };
+    type = 'IndexPreTransform';
   } else {
     throw invalid(describeType(tag));
   }
   if (r.offset !== bytes.length) throw invalid(`${bytes.length - r.offset} bytes after the index`);
-  return layout;
+  return type;
 }

@@ -140,7 +140,7 @@ export class OPQMatrix {
   /** x = A^T y for each row (A orthonormal): (N, dIn). */
   reverseTransform(y: MatrixLike): Matrix {
     const { dIn, dOut } = transformInfo(this);
-    const m = toMatrix(y, 'x', dOut);
+    const m = toMatrix(y, 'y', dOut);
     const x = new Float32Array(m.rows * dIn);
     native.transformReverse(handleOf(this, 'this', 'OPQMatrix'), m.data, m.rows, x);
     return { data: x, shape: [m.rows, dIn] };
@@ -160,13 +160,13 @@ abstract class IndexBase {
 
   train(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.d);
-    native.indexTrain(handleOf(this, 'this', 'IndexPQ'), m.data, m.rows);
+    native.indexTrain(handleOf(this, 'this', 'IndexPQ or IndexPreTransform'), m.data, m.rows);
   }
 
   add(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.d);
     if (!this.isTrained) throw new TypeError('Expected a trained index for add(); call train() first');
-    native.indexAdd(handleOf(this, 'this', 'IndexPQ'), m.data, m.rows);
+    native.indexAdd(handleOf(this, 'this', 'IndexPQ or IndexPreTransform'), m.data, m.rows);
   }
 
   search(x: MatrixLike, k: number): FaissSearchResult {
@@ -175,7 +175,7 @@ abstract class IndexBase {
     if (!this.isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
     const distances = new Float32Array(m.rows * k);
     const labels = new BigInt64Array(m.rows * k);
-    native.indexSearch(handleOf(this, 'this', 'IndexPQ'), m.data, m.rows, k, distances, labels);
+    native.indexSearch(handleOf(this, 'this', 'IndexPQ or IndexPreTransform'), m.data, m.rows, k, distances, labels);
     return { distances, labels };
   }
 }
@@ -235,9 +235,9 @@ function toBytes(src: unknown): Buffer {
 /** An index written by faiss.write_index (Python or C++): an IndexPQ or IndexPreTransform. */
 export function readIndex(src: string | Uint8Array): IndexPQ | IndexPreTransform {
   const bytes = toBytes(src);
-  const layout = checkIndexFile(bytes);
-  const handle = native.readIndex(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  return layout.type === 'IndexPQ' ? adopt(IndexPQ, handle) : adopt(IndexPreTransform, handle);
+  const type = checkIndexFile(bytes);
+  const handle = native.readIndex(bytes);
+  return type === 'IndexPQ' ? adopt(IndexPQ, handle) : adopt(IndexPreTransform, handle);
 }
 
 /** The index as faiss.write_index writes it: a Buffer, or written to dst. */

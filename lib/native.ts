@@ -43,7 +43,7 @@ export interface NativeAddon {
   pqDecode(pq: FaissHandle, codes: CodeArray, n: number, xOut: Float32Array): void;
   opqNew(d: number, M: number): FaissHandle;
   transformInfo(t: FaissHandle): {
-    dIn: number; dOut: number; isTrained: boolean; isOPQ: boolean; haveBias: boolean; isOrthonormal: boolean;
+    dIn: number; dOut: number; isTrained: boolean; haveBias: boolean; isOrthonormal: boolean;
   };
   transformGetA(t: FaissHandle, out: Float32Array): void;
   transformSetA(t: FaissHandle, A: Float32Array): void;
@@ -52,7 +52,7 @@ export interface NativeAddon {
   transformReverse(t: FaissHandle, y: Float32Array, n: number, xOut: Float32Array): void;
   indexPQNew(d: number, M: number, nbits: number, metric: string): FaissHandle;
   indexPreTransformNew(transform: FaissHandle, index: FaissHandle): FaissHandle;
-  indexInfo(index: FaissHandle): { type: string; d: number; ntotal: number; isTrained: boolean; metric: 'l2' | 'dot' };
+  indexInfo(index: FaissHandle): { d: number; ntotal: number; isTrained: boolean; metric: 'l2' | 'dot' };
   indexSetTrained(index: FaissHandle, trained: boolean): void;
   indexTrain(index: FaissHandle, x: Float32Array, n: number): void;
   indexAdd(index: FaissHandle, x: Float32Array, n: number): void;

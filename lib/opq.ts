@@ -3,10 +3,10 @@ import {
   checkInteger, checkOptions, CodeDtype, CodeMatrix, Codewords, CodesLike, describe, Matrix, MatrixLike,
   Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
-import { DistanceTable } from './distance-table';
+import { DistanceTable, tableOf } from './distance-table';
 import { readModel, writeModel } from './format';
 import { native } from './native';
-import { checkTraining, Minit, PQ, PQOptions, trainedPQ } from './pq';
+import { checkTraining, Minit, PQ, PQOptions, setTrainedCodewords } from './pq';
 
 export interface OPQFitOptions {
   pqIter?: number; rotationIter?: number; seed?: number; parametricInit?: boolean; minit?: Minit;
@@ -65,7 +65,7 @@ export class OPQ {
   /** The rotation (D, D): x_rotated = x @ R; null before fit. */
   get R(): Matrix | null {
     if (!this.#R) return null;
-    const D = Math.round(Math.sqrt(this.#R.length));
+    const D = this.M * (this.Ds as number);
     return { data: this.#R, shape: [D, D] };
   }
 
@@ -96,7 +96,7 @@ export class OPQ {
     const codewords = new Float32Array(this.M * this.Ks * Ds);
     native.trainOpq(x.data, x.rows, this.M, this.Ks, Ds, pqIter, seed, minit, this.verbose, rotationIter,
       parametricInit, R, codewords);
-    this.pq = trainedPQ({ M: this.M, Ks: this.Ks, metric: this.metric, verbose: this.verbose }, codewords, Ds);
+    setTrainedCodewords(this.pq, codewords, Ds);
     this.#R = R;
     return this;
   }
@@ -140,8 +140,11 @@ export class OPQ {
 
   /** The distance table of the rotated query (D,). */
   dtable(query: VectorLike): DistanceTable {
-    const { Ds } = this.#fitted('dtable');
-    return this.pq.dtable(this.rotate(toVector(query, 'query', this.M * Ds)));
+    const { R, codewords, Ds } = this.#fitted('dtable');
+    const D = this.M * Ds;
+    const rotated = new Float32Array(D);  // may exceed the input bound by up to sqrt(D): not checked again
+    native.rotate(toVector(query, 'query', D), 1, D, R, false, rotated);
+    return tableOf(codewords, this.M, this.Ks, Ds, rotated, this.metric);
   }
 
   /** Same PQ (M, Ks, metric, Ds, codewords) and the same R. */

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import {
   checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike,
-  checkValues, describe, MAX_ABS_CODEWORD, Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
+  checkShape, checkValues, describe, MAX_ABS_CODEWORD, Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
-import { DistanceTable } from './distance-table';
+import { DistanceTable, tableOf } from './distance-table';
 import { readModel, writeModel } from './format';
 import { native } from './native';
 
@@ -14,8 +14,8 @@ export interface FitOptions { iter?: number; seed?: number; minit?: Minit }
 
 const MAX_SEED = 2 ** 31 - 1;
 
-/** A PQ over codewords this library trained itself (taken as they are, unchecked). */
-export let trainedPQ: (options: PQOptions, codewords: Float32Array, Ds: number) => PQ;
+/** Gives pq codewords this library trained itself (taken as they are, unchecked). */
+export let setTrainedCodewords: (pq: PQ, codewords: Float32Array, Ds: number) => void;
 
 /** The checks PQ.fit and OPQ.fit share: training vectors, seed and minit. */
 export function checkTraining(model: { M: number; Ks: number }, vecs: MatrixLike, o: Record<string, unknown>) {
@@ -54,11 +54,7 @@ export class PQ {
   #Ds: number | null = null;
 
   static {
-    trainedPQ = (options, codewords, Ds) => {
-      const pq = new PQ(options);
-      pq.#setCodewords(codewords, Ds);
-      return pq;
-    };
+    setTrainedCodewords = (pq, codewords, Ds) => pq.#setCodewords(codewords, Ds);
   }
 
   constructor(options: PQOptions) {
@@ -82,11 +78,7 @@ export class PQ {
     if (codewords === null || typeof codewords !== 'object' || !(codewords.data instanceof Float32Array)) {
       throw new TypeError(`Expected codewords to be {data: Float32Array, shape: [M, Ks, Ds]}, got ${describe(codewords)}`);
     }
-    const shape = codewords.shape;
-    if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((s) => Number.isInteger(s) && s > 0)) {
-      throw new TypeError(`Expected codewords.shape to be [M, Ks, Ds] of positive integers, got ${JSON.stringify(shape)}`);
-    }
-    const [M, Ks, Ds] = shape;
+    const [M, Ks, Ds] = checkShape(codewords.shape, ['M', 'Ks', 'Ds'], 'codewords', 1);
     if (codewords.data.length !== M * Ks * Ds) {
       throw new RangeError(`Expected codewords.data.length to be M * Ks * Ds = ${M * Ks * Ds}, got ${codewords.data.length}`);
     }
@@ -151,10 +143,7 @@ export class PQ {
   /** The distance table of one query (D,): squared L2 distances, or inner products for 'dot'. */
   dtable(query: VectorLike): DistanceTable {
     const { codewords, Ds } = this.#fitted('dtable');
-    const q = toVector(query, 'query', this.M * Ds);
-    const table = new Float32Array(this.M * this.Ks);
-    native.distanceTable(codewords, this.M, this.Ks, Ds, q, this.metric, table);
-    return new DistanceTable({ data: table, shape: [this.M, this.Ks] }, this.metric);
+    return tableOf(codewords, this.M, this.Ks, Ds, toVector(query, 'query', this.M * Ds), this.metric);
   }
 
   /** Same M, Ks, metric, Ds and codewords. */

@@ -108,7 +108,7 @@ inline Metric metric_arg(const Napi::CallbackInfo& info, size_t i) {
     std::string metric = string_arg(info, i);
     if (metric == "l2") return Metric::L2;
     if (metric == "dot") return Metric::Dot;
-    throw TypeError("Expected metric 'l2' or 'dot', got '" + metric + "'");
+    throw TypeError("Expected 'l2' or 'dot' for metric, got '" + metric + "'");
 }
 
 inline Init init_arg(const Napi::CallbackInfo& info, size_t i) {
@@ -116,14 +116,14 @@ inline Init init_arg(const Napi::CallbackInfo& info, size_t i) {
     if (init == "points") return Init::Points;
     if (init == "random") return Init::Random;
     if (init == "++") return Init::PlusPlus;
-    throw TypeError("Expected minit 'points', 'random' or '++', got '" + init + "'");
+    throw TypeError("Expected 'points', 'random' or '++' for minit, got '" + init + "'");
 }
 
 // Arguments (iter, seed, minit, verbose) starting at index i.
 inline TrainOptions train_options_arg(const Napi::CallbackInfo& info, size_t i) {
     size_t iter = size_arg(info, i), seed = size_arg(info, i + 1);
-    if (iter < 1 || iter > 1000000) throw RangeError("Expected 1 <= iter <= 1000000");
-    if (seed > 0x7fffffff) throw RangeError("Expected 0 <= seed < 2**31");
+    if (iter < 1 || iter > 1000000) throw RangeError("Expected 1 <= iter <= 1000000, got " + std::to_string(iter));
+    if (seed > 0x7fffffff) throw RangeError("Expected 0 <= seed < 2**31, got " + std::to_string(seed));
     TrainOptions options;
     options.iter = int(iter);
     options.seed = int(seed);

@@ -10,6 +10,9 @@
 
 namespace nanopq {
 
+// nanopq's rule: bytes per code for Ks codewords (uint8, uint16, else uint32).
+inline int code_width(size_t Ks) { return Ks <= 256 ? 1 : Ks <= 65536 ? 2 : 4; }
+
 struct Codes {
     void* data;
     size_t n, M;
@@ -27,13 +30,13 @@ struct Codes {
             case 1: f(static_cast<uint8_t*>(data)); break;
             case 2: f(static_cast<uint16_t*>(data)); break;
             case 4: f(static_cast<uint32_t*>(data)); break;
-            default: throw TypeError("codes must be uint8, uint16 or uint32");
+            default: throw TypeError("Expected uint8, uint16 or uint32 codes, got " + std::to_string(width) + "-byte codes");
         }
     }
 
     // Throws a RangeError naming the first code >= Ks.
     void check_range(size_t Ks) const {
-        if (width < 8 && Ks >= (uint64_t(1) << (8 * width))) return;  // every value fits
+        if (Ks >= (uint64_t(1) << (8 * width))) return;  // every value fits
         visit([&](auto* codes) {
             for (size_t i = 0; i < n * M; i++) {
                 if (codes[i] >= Ks)
@@ -46,9 +49,9 @@ struct Codes {
 
     // Throws unless every code in [0, Ks) can be stored.
     void check_capacity(size_t Ks) const {
-        if (width < 8 && Ks > (uint64_t(1) << (8 * width)))
-            throw TypeError("codes of " + std::to_string(width) + " byte(s) cannot hold Ks = " +
-                            std::to_string(Ks) + " codewords");
+        if (Ks > (uint64_t(1) << (8 * width)))
+            throw TypeError("Expected codes wide enough for Ks = " + std::to_string(Ks) + ", got " +
+                            std::to_string(width) + "-byte codes");
     }
 };
 

@@ -57,9 +57,7 @@ faiss::Index& index_arg(const Napi::CallbackInfo& info, size_t i) {
     return *o.index;
 }
 
-// Faiss's k-means prints a warning when given fewer than 39 points per
-// centroid, verbose or not; that check is min_points_per_centroid's only use.
-void quiet(faiss::ProductQuantizer& pq) { pq.cp.min_points_per_centroid = 0; }
+void quiet(faiss::ProductQuantizer& pq) { silence_clustering_warning(pq.cp); }
 
 int nbits_arg(const Napi::CallbackInfo& info, size_t i) {
     size_t nbits = size_arg(info, i);
@@ -77,13 +75,6 @@ faiss::MetricType metric_arg_faiss(const Napi::CallbackInfo& info, size_t i) {
 }
 
 Napi::Value undefined(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
-
-// Rows per Faiss call, so that what Faiss allocates per row (a distance table
-// of M * ksub floats, the transformed copies of an IndexPreTransform) stays
-// near 64 MiB however many rows the caller passes.
-size_t rows_per_call(size_t floats_per_row) {
-    return std::max<size_t>(1, (size_t(64) << 20) / (sizeof(float) * std::max<size_t>(floats_per_row, 1)));
-}
 
 // --- ProductQuantizer ---
 
@@ -138,7 +129,7 @@ Napi::Value PqComputeCodes(const Napi::CallbackInfo& info) {
     size_t n = size_arg(info, 2);
     auto x = array_arg<float>(info, 1, checked_mul(n, pq.d));
     Codes codes = codes_arg(info, 3, n, pq.M);
-    const size_t rows = rows_per_call(pq.M * pq.ksub);
+    const size_t rows = rows_per_block(pq.M * pq.ksub);
     std::vector<uint8_t> packed(checked_mul(std::min(n, rows), pq.code_size));
     for (size_t i0 = 0; i0 < n; i0 += rows) {
         const size_t nb = std::min(rows, n - i0);
@@ -173,14 +164,13 @@ Napi::Value OpqNew(const Napi::CallbackInfo& info) {
     return wrap(info.Env(), {nullptr, opq, nullptr, pq});
 }
 
-// transformInfo(t) -> {dIn, dOut, isTrained, isOPQ, haveBias, isOrthonormal}
+// transformInfo(t) -> {dIn, dOut, isTrained, haveBias, isOrthonormal}
 Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
     auto& t = transform_arg(info, 0);
     auto out = Napi::Object::New(info.Env());
     out.Set("dIn", double(t.d_in));
     out.Set("dOut", double(t.d_out));
     out.Set("isTrained", t.is_trained);
-    out.Set("isOPQ", dynamic_cast<faiss::OPQMatrix*>(&t) != nullptr);
     out.Set("haveBias", t.have_bias);
     out.Set("isOrthonormal", t.is_orthonormal);
     return out;
@@ -190,7 +180,7 @@ Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
 Napi::Value TransformGetA(const Napi::CallbackInfo& info) {
     auto& t = transform_arg(info, 0);
     auto out = array_arg<float>(info, 1, checked_mul(t.d_out, t.d_in));
-    if (t.A.size() != out.length) throw RangeError("Expected a trained OPQMatrix");
+    if (t.A.size() != out.length) throw TypeError("Expected a trained OPQMatrix");
     std::memcpy(out.data, t.A.data(), out.length * sizeof(float));
     return undefined(info);
 }
@@ -243,7 +233,8 @@ faiss::IndexPreTransform* as_pre_transform(faiss::Index& index) {
     return dynamic_cast<faiss::IndexPreTransform*>(&index);
 }
 
-// What Faiss allocates per row in train/add/search on this index, in floats.
+// What Faiss allocates per row in add/search on this index, in floats: a
+// distance table of M * ksub, the transformed copies of an IndexPreTransform.
 size_t floats_per_row(faiss::Index& index) {
     size_t floats = size_t(index.d);
     faiss::Index* inner = &index;
@@ -280,11 +271,10 @@ Napi::Value IndexPreTransformNew(const Napi::CallbackInfo& info) {
     return wrap(info.Env(), {nullptr, nullptr, pre, nullptr});
 }
 
-// indexInfo(index) -> {type, d, ntotal, isTrained, metric}
+// indexInfo(index) -> {d, ntotal, isTrained, metric}
 Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
     auto& index = index_arg(info, 0);
     auto out = Napi::Object::New(info.Env());
-    out.Set("type", as_index_pq(index) ? "IndexPQ" : "IndexPreTransform");
     out.Set("d", double(index.d));
     out.Set("ntotal", double(index.ntotal));
     out.Set("isTrained", index.is_trained);
@@ -322,7 +312,7 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
     if (!index.is_trained) throw TypeError("Expected a trained index for add(); call train() first");
     size_t n = size_arg(info, 2);
     auto x = array_arg<float>(info, 1, checked_mul(n, size_t(index.d)));
-    const size_t rows = rows_per_call(floats_per_row(index));
+    const size_t rows = rows_per_block(floats_per_row(index));
     for (size_t i0 = 0; i0 < n; i0 += rows)
         index.add(faiss::Index::idx_t(std::min(rows, n - i0)), x.data + i0 * size_t(index.d));
     return undefined(info);
@@ -337,7 +327,7 @@ Napi::Value IndexSearch(const Napi::CallbackInfo& info) {
     auto x = array_arg<float>(info, 1, checked_mul(n, size_t(index.d)));
     auto distances = array_arg<float>(info, 4, checked_mul(n, k));
     auto labels = array_arg<int64_t>(info, 5, checked_mul(n, k));
-    const size_t rows = rows_per_call(floats_per_row(index) + 2 * k);
+    const size_t rows = rows_per_block(floats_per_row(index) + 2 * k);
     for (size_t i0 = 0; i0 < n; i0 += rows)
         index.search(faiss::Index::idx_t(std::min(rows, n - i0)), x.data + i0 * size_t(index.d),
                      faiss::Index::idx_t(k), distances.data + i0 * k, labels.data + i0 * k);

@@ -79,13 +79,11 @@ std::vector<float> gaussian_samples(const float* x, size_t n, size_t d, size_t k
     if (k < d + d * d / std::max<size_t>(n, 1)) {
         // Cheaper than a (d, d) covariance when d is large: mean + the centred
         // rows mixed by N(0, 1) weights / sqrt(n - 1) has the same covariance.
-        std::vector<double> mean(d, 0.0);
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < d; j++) mean[j] += x[i * d + j] / double(n);
+        const std::vector<float> mean = column_mean(x, n, d);
         const double scale = 1.0 / std::sqrt(double(std::max<size_t>(n, 2) - 1));
         std::vector<double> sample(d);
         for (size_t c = 0; c < k; c++) {
-            sample = mean;
+            sample.assign(mean.begin(), mean.end());
             for (size_t i = 0; i < n; i++) {
                 const double w = normal(rng) * scale;
                 for (size_t j = 0; j < d; j++) sample[j] += w * (x[i * d + j] - mean[j]);
@@ -94,7 +92,8 @@ std::vector<float> gaussian_samples(const float* x, size_t n, size_t d, size_t k
         }
         return samples;
     }
-    std::vector<double> mean, cov;
+    std::vector<float> mean;
+    std::vector<double> cov;
     covariance(x, n, d, mean, cov);
     std::vector<double> l = cholesky(cov, d);
     std::vector<double> z(d);

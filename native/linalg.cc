@@ -35,19 +35,30 @@ void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t co
     sgemm_(transpose_b ? "T" : "N", "N", &m, &n, &k, &one, B, &ldb, A, &k, &zero, C, &m);
 }
 
-void covariance(const float* x, size_t n, size_t d, std::vector<double>& mean, std::vector<double>& cov) {
-    mean.assign(d, 0.0);
+std::vector<float> column_mean(const float* x, size_t n, size_t d) {
+    std::vector<double> sum(d, 0.0);
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) mean[j] += x[i * d + j];
-    for (double& m : mean) m /= double(n);
-    std::vector<float> centered(n * d);
+        for (size_t j = 0; j < d; j++) sum[j] += x[i * d + j];
+    std::vector<float> mean(d);
+    for (size_t j = 0; j < d; j++) mean[j] = float(sum[j] / double(std::max<size_t>(n, 1)));
+    return mean;
+}
+
+std::vector<float> centered(const float* x, size_t n, size_t d, const std::vector<float>& mean) {
+    std::vector<float> out(n * d);
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) centered[i * d + j] = float(x[i * d + j] - mean[j]);
-    // centered^T centered: (d, n) @ (n, d), with the (n, d) array read as its own transpose.
+        for (size_t j = 0; j < d; j++) out[i * d + j] = x[i * d + j] - mean[j];
+    return out;
+}
+
+void covariance(const float* x, size_t n, size_t d, std::vector<float>& mean, std::vector<double>& cov) {
+    mean = column_mean(x, n, d);
+    const std::vector<float> xc = centered(x, n, d, mean);
+    // xc^T xc: (d, n) @ (n, d), with the (n, d) array read as its own transpose.
     std::vector<float> gram(d * d);
     const int di = blas_int(d), ni = blas_int(n);
     const float one = 1, zero = 0;
-    sgemm_("N", "T", &di, &di, &ni, &one, centered.data(), &di, centered.data(), &di, &zero, gram.data(), &di);
+    sgemm_("N", "T", &di, &di, &ni, &one, xc.data(), &di, xc.data(), &di, &zero, gram.data(), &di);
     cov.resize(d * d);
     const double denominator = double(std::max<size_t>(n, 2) - 1);
     for (size_t i = 0; i < d * d; i++) cov[i] = gram[i] / denominator;

@@ -10,8 +10,14 @@ namespace nanopq {
 void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t cols, float* C,
             bool transpose_b = false);
 
+// The mean of the n rows of x (n, d).
+std::vector<float> column_mean(const float* x, size_t n, size_t d);
+
+// x (n, d) minus `mean` (d,) from every row.
+std::vector<float> centered(const float* x, size_t n, size_t d, const std::vector<float>& mean);
+
 // Mean (d,) and covariance (d, d), with n - 1 in the denominator as np.cov.
-void covariance(const float* x, size_t n, size_t d, std::vector<double>& mean, std::vector<double>& cov);
+void covariance(const float* x, size_t n, size_t d, std::vector<float>& mean, std::vector<double>& cov);
 
 // Eigenvalues (ascending) and eigenvectors (column j of the row-major (d, d)
 // `vectors` goes with value j) of a symmetric matrix.

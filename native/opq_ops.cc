@@ -14,8 +14,6 @@ namespace nanopq {
 
 namespace {
 
-constexpr size_t kBlockRows = 8192;
-
 // A = x^T decode(codes) (D, D) without decoding: block m of A's columns is
 // S_m^T C_m, where row k of S_m (Ks, D) sums the x that subspace m assigns
 // to codeword k, and C_m (Ks, Ds) holds subspace m's codewords.
@@ -73,7 +71,8 @@ void rotate(const float* x, size_t n, size_t D, const float* R, bool inverse, fl
 }
 
 void eigenvalue_allocation(const float* x, size_t n, size_t D, size_t M, float* R) {
-    std::vector<double> mean, cov, values, vectors;
+    std::vector<float> mean;
+    std::vector<double> cov, values, vectors;
     covariance(x, n, D, mean, cov);
     symmetric_eigen(cov, D, values, vectors);
     // Eigen-directions by decreasing |eigenvalue|, dealt out greedily so that
@@ -120,8 +119,9 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
     rotate(x, n, D, R, false, rotated.data());
     if (options.rotation_iter > 1) {
         std::vector<float> A(D * D);
-        std::vector<uint8_t> code_bytes(n * M * 4);
-        Codes codes{code_bytes.data(), n, M, Ks <= 256 ? 1 : Ks <= 65536 ? 2 : 4};
+        const int width = code_width(Ks);
+        std::vector<uint8_t> code_bytes(n * M * size_t(width));
+        Codes codes{code_bytes.data(), n, M, width};
         const Codebook cb{codewords, M, Ks, Ds};
         TrainOptions one_pass = options.pq;
         one_pass.iter = 1;
@@ -148,21 +148,20 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
 }
 
 void encode_rotated(const Codebook& cb, const float* R, const float* x, Codes codes) {
-    const size_t D = cb.M * cb.Ds;
-    std::vector<float> rotated(std::min(codes.n, kBlockRows) * D);
-    for (size_t i0 = 0; i0 < codes.n; i0 += kBlockRows) {
-        const size_t nb = std::min(kBlockRows, codes.n - i0);
+    const size_t D = cb.M * cb.Ds, rows = rows_per_block(D);
+    std::vector<float> rotated(std::min(codes.n, rows) * D);
+    for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
+        const size_t nb = std::min(rows, codes.n - i0);
         rotate(x + i0 * D, nb, D, R, false, rotated.data());
         encode(cb, rotated.data(), codes.rows(i0, nb));
     }
 }
 
 void decode_rotated(const Codebook& cb, const float* R, Codes codes, float* x) {
-    codes.check_range(cb.Ks);
-    const size_t D = cb.M * cb.Ds;
-    std::vector<float> decoded(std::min(codes.n, kBlockRows) * D);
-    for (size_t i0 = 0; i0 < codes.n; i0 += kBlockRows) {
-        const size_t nb = std::min(kBlockRows, codes.n - i0);
+    const size_t D = cb.M * cb.Ds, rows = rows_per_block(D);
+    std::vector<float> decoded(std::min(codes.n, rows) * D);
+    for (size_t i0 = 0; i0 < codes.n; i0 += rows) {  // decode() checks each block's codes
+        const size_t nb = std::min(rows, codes.n - i0);
         decode(cb, codes.rows(i0, nb), decoded.data());
         rotate(decoded.data(), nb, D, R, true, x + i0 * D);
     }

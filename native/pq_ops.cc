@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kmeans_init.h"
+#include "linalg.h"
 
 namespace nanopq {
 
@@ -31,9 +32,7 @@ faiss::ClusteringParameters clustering_parameters(const TrainOptions& options) {
     cp.niter = options.iter;
     cp.seed = options.seed;
     cp.verbose = options.verbose;
-    // Faiss prints "WARNING clustering N points to K centroids" whatever its
-    // verbose flag; that check is the only use of min_points_per_centroid.
-    if (!options.verbose) cp.min_points_per_centroid = 0;
+    if (!options.verbose) silence_clustering_warning(cp);
     return cp;
 }
 
@@ -48,33 +47,10 @@ void copy_subspace(const float* x, size_t i0, size_t rows, size_t M, size_t Ds, 
     }
 }
 
-// The mean of the n rows of x (n, d).
-std::vector<float> column_mean(const float* x, size_t n, size_t d) {
-    std::vector<double> sum(d, 0.0);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) sum[j] += x[i * d + j];
-    std::vector<float> mean(d);
-    for (size_t j = 0; j < d; j++) mean[j] = float(sum[j] / double(std::max<size_t>(n, 1)));
-    return mean;
-}
-
-// x (n, d) minus `mean` (d,) from every row.
-std::vector<float> centered(const float* x, size_t n, size_t d, const std::vector<float>& mean) {
-    std::vector<float> out(n * d);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) out[i * d + j] = x[i * d + j] - mean[j];
-    return out;
-}
-
 // Faiss's BLAS searches return -1 where a distance overflowed.
 void check_labels(const int64_t* labels, size_t count) {
     for (size_t i = 0; i < count; i++)
         if (labels[i] < 0) throw RangeError("Expected vectors whose squared distances fit in float32");
-}
-
-// Row blocks keep Faiss's temporaries (distance tables, subspace copies) near 64 MiB.
-size_t block_rows(size_t floats_per_row) {
-    return std::max<size_t>(1, (size_t(64) << 20) / (sizeof(float) * std::max<size_t>(floats_per_row, 1)));
 }
 
 void train_centered(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
@@ -144,7 +120,7 @@ void encode(const Codebook& cb, const float* x, Codes codes) {
         std::memcpy(pq.centroids.data(), cb.codewords, cb.M * cb.Ks * cb.Ds * sizeof(float));
         // Faiss's bit-packed codes are our layout as they stand for 8 and 16 bits.
         const bool same_layout = (nbits == 8 && codes.width == 1) || (nbits == 16 && codes.width == 2);
-        const size_t rows = block_rows(cb.M);
+        const size_t rows = rows_per_block(cb.M);
         std::vector<uint8_t> packed(same_layout ? 0 : rows * pq.code_size);
         for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
             const size_t nb = std::min(rows, codes.n - i0);
@@ -160,7 +136,7 @@ void encode(const Codebook& cb, const float* x, Codes codes) {
     // Nearest codeword by Faiss's exact k-NN, subspace by subspace (BLAS for
     // blocks of 20 and more), centred on the subspace's codeword mean as its
     // |x|^2 + |c|^2 - 2 x.c loses the distances of data far from the origin.
-    const size_t rows = block_rows(cb.Ds + cb.Ks);
+    const size_t rows = rows_per_block(cb.Ds + cb.Ks);
     std::vector<float> slice(std::min(rows, codes.n) * cb.Ds), distances(std::min(rows, codes.n));
     std::vector<int64_t> labels(distances.size());
     for (size_t m = 0; m < cb.M; m++) {
@@ -250,6 +226,12 @@ void exact_search(const float* queries, size_t nq, const float* database, size_t
     check_labels(labels.data(), labels.size());
     std::copy(labels.begin(), labels.end(), ids);
 }
+
+size_t rows_per_block(size_t floats_per_row) {
+    return std::max<size_t>(1, (size_t(64) << 20) / (sizeof(float) * std::max<size_t>(floats_per_row, 1)));
+}
+
+void silence_clustering_warning(faiss::ClusteringParameters& cp) { cp.min_points_per_centroid = 0; }
 
 size_t packed_code_size(size_t M, int nbits) { return (M * size_t(nbits) + 7) / 8; }
 

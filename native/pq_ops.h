@@ -1,5 +1,5 @@
 // Product quantization as plain C++ over raw pointers: no N-API here, so the
-// same functions serve the synchronous bindings and the async workers.
+// same functions can serve the synchronous bindings and, later, async workers.
 // Vectors are row-major float32; a codebook is (M, Ks, Ds) row-major.
 #pragma once
 
@@ -8,7 +8,19 @@
 
 #include "codes.h"
 
+namespace faiss {
+struct ClusteringParameters;
+}
+
 namespace nanopq {
+
+// How many rows to hand Faiss at once, so that what it allocates per row
+// (distance tables, copies) stays near 64 MiB.
+size_t rows_per_block(size_t floats_per_row);
+
+// Faiss's k-means prints "WARNING clustering N points to K centroids" whatever
+// its verbose flag; that check is the only use of min_points_per_centroid.
+void silence_clustering_warning(faiss::ClusteringParameters& cp);
 
 enum class Metric { L2, Dot };
 enum class Init { Points, Random, PlusPlus };

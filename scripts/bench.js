@@ -8,7 +8,7 @@
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { PQ, OPQ } = require('..');
-const { loadFashionMnist, DIR } = require('./fashion-mnist');
+const { loadFashionMnist, DIR, rows, timed, relativeError, searchEach } = require('./common');
 
 const M = 8, Ks = 256, TRAIN = 20000, K = 100;
 const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
@@ -20,22 +20,7 @@ if (!data) {
 }
 const X = data.train, Xq = data.test;
 const D = X.shape[1];
-const Xt = { data: X.data.subarray(0, TRAIN * D), shape: [TRAIN, D] };
-
-function timed(fn) {
-  const t0 = process.hrtime.bigint();
-  const result = fn();
-  return [result, Number(process.hrtime.bigint() - t0) / 1e9];
-}
-
-function relativeError(x, y) {
-  let num = 0, den = 0;
-  for (let i = 0; i < x.data.length; i++) {
-    num += (x.data[i] - y.data[i]) ** 2;
-    den += x.data[i] ** 2;
-  }
-  return num / den;
-}
+const Xt = rows(X, 0, TRAIN);
 
 console.log(`bench: Fashion-MNIST ${X.shape[0]} x ${D}, ${Xq.shape[0]} queries, training ${TRAIN}; M = ${M}, Ks = ${Ks}`);
 const ours = {};
@@ -44,9 +29,7 @@ let pq;
 let codes;
 [codes, ours.pq_encode] = timed(() => pq.encode(X));
 ours.pq_error = relativeError(X, pq.decode(codes));
-[, ours.pq_search] = timed(() => {
-  for (let q = 0; q < Xq.shape[0]; q++) pq.dtable(Xq.data.subarray(q * D, (q + 1) * D)).topk(codes, K);
-});
+[, ours.pq_search] = timed(() => searchEach(pq, Xq, codes, K));
 let opq;
 [opq, ours.opq_train] = timed(() => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }));
 ours.opq_error = relativeError(X, opq.decode(opq.encode(X)));
@@ -60,7 +43,7 @@ if (peer.status !== 0) {
 }
 const theirs = JSON.parse(peer.stdout.trim().split('\n').pop());
 
-const rows = [
+const table = [
   ['PQ train', ours.pq_train, 'faiss IndexPQ.train', theirs.faiss_pq_train],
   ['PQ encode 60,000', ours.pq_encode, 'faiss IndexPQ.add', theirs.faiss_pq_encode],
   [`PQ search 10,000 x top-${K}`, ours.pq_search, 'faiss IndexPQ.search', theirs.faiss_pq_search],
@@ -70,7 +53,7 @@ const rows = [
   ['OPQ train', ours.opq_train, 'nanopq OPQ.fit', theirs.nanopq_opq_train],
 ];
 console.log(`\n${'ours'.padEnd(28)}${'s'.padStart(8)}   ${'peer'.padEnd(24)}${'s'.padStart(8)}   ours/peer`);
-for (const [name, t, peerName, peerT] of rows) {
+for (const [name, t, peerName, peerT] of table) {
   if (peerT === undefined) continue;
   console.log(`${name.padEnd(28)}${t.toFixed(2).padStart(8)}   ${peerName.padEnd(24)}${peerT.toFixed(2).padStart(8)}   ${(t / peerT).toFixed(2)}`);
 }

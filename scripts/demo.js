@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { PQ, OPQ, exactSearch, faiss, nanopqToFaiss, faissToNanopq } = require('..');
-const { loadFashionMnist, DIR } = require('./fashion-mnist');
+const { loadFashionMnist, DIR, rows, timed: time, relativeError, searchEach } = require('./common');
 
 const M = 8, Ks = 256, TRAIN = 20000, RECALL_AT = [1, 10, 100];
 
@@ -19,15 +19,10 @@ function randomData(n, d, seed) {
   return { data, shape: [n, d] };
 }
 
-function rows(x, start, end) {
-  const d = x.shape[1];
-  return { data: x.data.subarray(start * d, end * d), shape: [end - start, d] };
-}
-
+/** fn(), printing how long it took. */
 function timed(label, fn) {
-  const t0 = process.hrtime.bigint();
-  const result = fn();
-  console.log(`${label.padEnd(44)} ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s`);
+  const [result, seconds] = time(fn);
+  console.log(`${label.padEnd(44)} ${seconds.toFixed(2)} s`);
   return result;
 }
 
@@ -48,12 +43,8 @@ const pq = timed(`fit (iter 20, seed 123)`, () => new PQ({ M, Ks }).fit(Xt, { it
 const codes = timed(`encode ${N} vectors`, () => pq.encode(X));
 const decoded = timed(`decode ${N} codes`, () => pq.decode(codes));
 
-let num = 0, den = 0;
-for (let i = 0; i < X.data.length; i++) {
-  num += (X.data[i] - decoded.data[i]) ** 2;
-  den += X.data[i] ** 2;
-}
-console.log(`\nrelative reconstruction error ${(num / den).toFixed(4)}`);
+const pqError = relativeError(X, decoded);
+console.log(`\nrelative reconstruction error ${pqError.toFixed(4)}`);
 console.log(`bytes per vector: ${codes.data.BYTES_PER_ELEMENT * M} (float32: ${4 * D}), ${(4 * D / M).toFixed(0)}x smaller\n`);
 
 // One query, as the tutorial: distance table, asymmetric distances, the nearest.
@@ -76,11 +67,7 @@ fs.unlinkSync(modelFile);
 // All queries: exact ground truth, then PQ top-100 by distance table per query.
 const K = Math.max(...RECALL_AT);
 const truth = timed(`exact search, ${Xq.shape[0]} queries (Faiss, BLAS)`, () => exactSearch(Xq, X, 1));
-const found = timed(`PQ dtable + topk(${K}), ${Xq.shape[0]} queries`, () => {
-  const ids = [];
-  for (let q = 0; q < Xq.shape[0]; q++) ids.push(pq.dtable(Xq.data.subarray(q * D, (q + 1) * D)).topk(codes, K).ids);
-  return ids;
-});
+const found = timed(`PQ dtable + topk(${K}), ${Xq.shape[0]} queries`, () => searchEach(pq, Xq, codes, K));
 function recall(idsOf, label) {
   const line = RECALL_AT.map((R) => {
     let hits = 0;
@@ -95,15 +82,8 @@ recall((q, R) => found[q].subarray(0, R), 'PQ (dtable + topk)');
 console.log('');
 const opq = timed('OPQ fit (pqIter 20, rotationIter 10)', () => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }));
 const opqCodes = timed(`OPQ encode ${N} vectors`, () => opq.encode(X));
-const opqDecoded = opq.decode(opqCodes);
-let opqNum = 0;
-for (let i = 0; i < X.data.length; i++) opqNum += (X.data[i] - opqDecoded.data[i]) ** 2;
-console.log(`OPQ relative reconstruction error ${(opqNum / den).toFixed(4)} (PQ: ${(num / den).toFixed(4)})`);
-const opqFound = timed(`OPQ dtable + topk(${K}), ${Xq.shape[0]} queries`, () => {
-  const ids = [];
-  for (let q = 0; q < Xq.shape[0]; q++) ids.push(opq.dtable(Xq.data.subarray(q * D, (q + 1) * D)).topk(opqCodes, K).ids);
-  return ids;
-});
+console.log(`OPQ relative reconstruction error ${relativeError(X, opq.decode(opqCodes)).toFixed(4)} (PQ: ${pqError.toFixed(4)})`);
+const opqFound = timed(`OPQ dtable + topk(${K}), ${Xq.shape[0]} queries`, () => searchEach(opq, Xq, opqCodes, K));
 recall((q, R) => opqFound[q].subarray(0, R), 'OPQ (dtable + topk)');
 
 // Relation to PQ in Faiss: the model as a Faiss IndexPQ, searched by Faiss, and back.

@@ -62,7 +62,7 @@ describe('fit', () => {
     expectError(() => pq().fit({ data: new Float32Array(1199), shape: [100, 12] }), RangeError,
       'Expected vecs.data.length to be rows * cols = 1200 for shape [100, 12], got 1199');
     expectError(() => pq().fit({ data: new Float32Array(1200), shape: [100, -12] }), TypeError,
-      'Expected vecs.shape to be 2 non-negative integers, got [100,-12]');
+      'Expected vecs.shape to be [rows, cols] of non-negative integers, got [100,-12]');
   });
   test('ragged rows', () => {
     const rows = Array.from({ length: 20 }, () => [1, 2, 3, 4]);

@@ -201,3 +201,11 @@ describe.each(cases.map((c) => [c.name, c]))('fixture %s', (_, c) => {
     dists.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i]))));
   });
 });
+
+test('dtable takes every query encode takes: the rotated query is not checked against the input bound', () => {
+  const Xt = randomMatrix(200, 8, 12);
+  const opq = new OPQ({ M: 2, Ks: 16 }).fit(Xt, { parametricInit: true, rotationIter: 2 });
+  const query = new Float32Array(8).fill(1e15);
+  expect(opq.encode([Array.from(query)]).shape).toEqual([1, 2]);
+  expect(opq.dtable(query).dtable.shape).toEqual([2, 16]);
+});
