@@ -32,8 +32,11 @@ function checkDims(d: unknown, M: unknown): [number, number] {
 }
 
 // Objects adopted from a handle never ran a constructor, so no #private fields: these read the handle.
-const pqInfo = (pq: object) => native.pqInfo(handleOf(pq, 'this', 'ProductQuantizer'));
-const transformInfo = (t: object) => native.transformInfo(handleOf(t, 'this', 'OPQMatrix'));
+const pqHandle = (pq: object) => handleOf(pq, 'this', 'ProductQuantizer');
+const transformHandle = (t: object) => handleOf(t, 'this', 'OPQMatrix');
+const indexHandle = (index: object) => handleOf(index, 'this', 'IndexPQ or IndexPreTransform');
+const pqInfo = (pq: object) => native.pqInfo(pqHandle(pq));
+const transformInfo = (t: object) => native.transformInfo(transformHandle(t));
 const parts = (index: object) => native.preTransformParts(handleOf(index, 'this', 'IndexPreTransform'));
 
 /** faiss::ProductQuantizer: M sub-quantizers of 2**nbits centroids over d / M dimensions each. */
@@ -53,7 +56,7 @@ export class ProductQuantizer {
   get centroids(): Float32Array {
     const { M, ksub, dsub } = pqInfo(this);
     const out = new Float32Array(M * ksub * dsub);
-    native.pqGetCentroids(handleOf(this, 'this', 'ProductQuantizer'), out);
+    native.pqGetCentroids(pqHandle(this), out);
     return out;
   }
 
@@ -64,13 +67,13 @@ export class ProductQuantizer {
       throw new RangeError(`Expected M * ksub * dsub = ${M * ksub * dsub} centroids values, got ${values.length}`);
     }
     checkValues(values, 'centroids', dsub, MAX_ABS_CODEWORD);
-    native.pqSetCentroids(handleOf(this, 'this', 'ProductQuantizer'), values);
+    native.pqSetCentroids(pqHandle(this), values);
   }
 
   train(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.d);
     if (m.rows < this.ksub) throw new RangeError(`Expected at least ksub = ${this.ksub} training vectors in x, got ${m.rows}`);
-    native.pqTrain(handleOf(this, 'this', 'ProductQuantizer'), m.data, m.rows);
+    native.pqTrain(pqHandle(this), m.data, m.rows);
   }
 
   /** Codes of x (N, d): one integer per sub-quantizer, (N, M), uint8 or uint16 by nanopq's rule. */
@@ -78,7 +81,7 @@ export class ProductQuantizer {
     const { d, M, ksub } = pqInfo(this);
     const m = toMatrix(x, 'x', d);
     const codes = newCodeArray(codeDtypeFor(ksub), m.rows * M);
-    native.pqComputeCodes(handleOf(this, 'this', 'ProductQuantizer'), m.data, m.rows, codes);
+    native.pqComputeCodes(pqHandle(this), m.data, m.rows, codes);
     return { data: codes, shape: [m.rows, M] };
   }
 
@@ -86,7 +89,7 @@ export class ProductQuantizer {
     const { d, M, ksub } = pqInfo(this);
     const c = toCodes(codes, 'codes', M, ksub);
     const x = new Float32Array(c.rows * d);
-    native.pqDecode(handleOf(this, 'this', 'ProductQuantizer'), c.data, c.rows, x);
+    native.pqDecode(pqHandle(this), c.data, c.rows, x);
     return { data: x, shape: [c.rows, d] };
   }
 }
@@ -111,7 +114,7 @@ export class OPQMatrix {
     const { dIn, dOut, isTrained } = transformInfo(this);
     if (!isTrained) throw new TypeError('Expected a trained OPQMatrix for A; call train() or assign A first');
     const out = new Float32Array(dIn * dOut);
-    native.transformGetA(handleOf(this, 'this', 'OPQMatrix'), out);
+    native.transformGetA(transformHandle(this), out);
     return out;
   }
 
@@ -120,12 +123,12 @@ export class OPQMatrix {
     if (!(values instanceof Float32Array)) throw new TypeError(`Expected a Float32Array for A, got ${describe(values)}`);
     if (values.length !== dIn * dOut) throw new RangeError(`Expected dOut * dIn = ${dIn * dOut} values for A, got ${values.length}`);
     checkValues(values, 'A', dIn, Number.MAX_VALUE);
-    native.transformSetA(handleOf(this, 'this', 'OPQMatrix'), values);
+    native.transformSetA(transformHandle(this), values);
   }
 
   train(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.dIn);
-    native.transformTrain(handleOf(this, 'this', 'OPQMatrix'), m.data, m.rows);
+    native.transformTrain(transformHandle(this), m.data, m.rows);
   }
 
   /** y = A x for each row: (N, dOut). */
@@ -133,7 +136,7 @@ export class OPQMatrix {
     const { dIn, dOut } = transformInfo(this);
     const m = toMatrix(x, 'x', dIn);
     const y = new Float32Array(m.rows * dOut);
-    native.transformApply(handleOf(this, 'this', 'OPQMatrix'), m.data, m.rows, y);
+    native.transformApply(transformHandle(this), m.data, m.rows, y);
     return { data: y, shape: [m.rows, dOut] };
   }
 
@@ -142,7 +145,7 @@ export class OPQMatrix {
     const { dIn, dOut } = transformInfo(this);
     const m = toMatrix(y, 'y', dOut);
     const x = new Float32Array(m.rows * dIn);
-    native.transformReverse(handleOf(this, 'this', 'OPQMatrix'), m.data, m.rows, x);
+    native.transformReverse(transformHandle(this), m.data, m.rows, x);
     return { data: x, shape: [m.rows, dIn] };
   }
 }
@@ -152,7 +155,7 @@ export interface FaissSearchResult { distances: Float32Array; labels: BigInt64Ar
 
 /** What IndexPQ and IndexPreTransform share: train, add, search, ntotal. */
 abstract class IndexBase {
-  protected get info() { return native.indexInfo(handleOf(this, 'this', 'IndexPQ or IndexPreTransform')); }
+  protected get info() { return native.indexInfo(indexHandle(this)); }
   get d(): number { return this.info.d; }
   get ntotal(): number { return this.info.ntotal; }
   get isTrained(): boolean { return this.info.isTrained; }
@@ -160,13 +163,13 @@ abstract class IndexBase {
 
   train(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.d);
-    native.indexTrain(handleOf(this, 'this', 'IndexPQ or IndexPreTransform'), m.data, m.rows);
+    native.indexTrain(indexHandle(this), m.data, m.rows);
   }
 
   add(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.d);
     if (!this.isTrained) throw new TypeError('Expected a trained index for add(); call train() first');
-    native.indexAdd(handleOf(this, 'this', 'IndexPQ or IndexPreTransform'), m.data, m.rows);
+    native.indexAdd(indexHandle(this), m.data, m.rows);
   }
 
   search(x: MatrixLike, k: number): FaissSearchResult {
@@ -175,7 +178,7 @@ abstract class IndexBase {
     if (!this.isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
     const distances = new Float32Array(m.rows * k);
     const labels = new BigInt64Array(m.rows * k);
-    native.indexSearch(handleOf(this, 'this', 'IndexPQ or IndexPreTransform'), m.data, m.rows, k, distances, labels);
+    native.indexSearch(indexHandle(this), m.data, m.rows, k, distances, labels);
     return { distances, labels };
   }
 }
@@ -192,19 +195,19 @@ export class IndexPQ extends IndexBase {
   /** Set true after assigning pq.centroids by hand, as Python's `index.is_trained = True`. */
   override set isTrained(value: boolean) {
     if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for isTrained, got ${describe(value)}`);
-    native.indexSetTrained(handleOf(this, 'this', 'IndexPQ'), value);
+    native.indexSetTrained(indexHandle(this), value);
   }
 
   /** The index's own ProductQuantizer (not a copy). */
   get pq(): ProductQuantizer {
-    return adopt(ProductQuantizer, native.indexGetPQ(handleOf(this, 'this', 'IndexPQ')));
+    return adopt(ProductQuantizer, native.indexGetPQ(indexHandle(this)));
   }
 
   /** A copy of the codes as Faiss packs them: ntotal rows of ceil(M * nbits / 8) bytes. */
   get codes(): Uint8Array {
     const { M, nbits } = this.pq;
     const out = new Uint8Array(this.ntotal * Math.ceil((M * nbits) / 8));
-    native.indexCodes(handleOf(this, 'this', 'IndexPQ'), out);
+    native.indexCodes(indexHandle(this), out);
     return out;
   }
 }
