@@ -8,6 +8,7 @@
         "native/faiss_binding.cc",
         "native/kmeans_init.cc",
         "native/linalg.cc",
+        "native/nearest.cc",
         "native/opq_binding.cc",
         "native/opq_ops.cc",
         "native/pq_binding.cc",

@@ -66,6 +66,8 @@ export interface NativeAddon {
   unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number, codesOut: CodeArray): void;
   /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */
   firstOutOfRange(x: Float32Array, limit: number): number;
+  /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
+  readonly simd: string;
 }
 
 const root = path.join(__dirname, '..');
@@ -108,6 +110,10 @@ const errorTypes: Record<string, ErrorConstructor> = { TypeError, RangeError };
 function withLocalErrors(addon: NativeAddon): NativeAddon {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(addon)) {
+    if (typeof fn !== 'function') {
+      wrapped[name] = fn;
+      continue;
+    }
     wrapped[name] = (...args: unknown[]) => {
       try {
         return (fn as (...a: unknown[]) => unknown)(...args);

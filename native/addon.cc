@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "faiss_binding.h"
+#include "nearest.h"
 #include "opq_binding.h"
 #include "pq_binding.h"
 
@@ -24,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     export_function<OrthonormalityError>(env, exports, "orthonormalityError");
     export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
     RegisterFaiss(env, exports);
+    exports.Set("simd", Napi::String::New(env, nearest_kernel_name()));
     return exports;
 }
 

@@ -5,11 +5,24 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <random>
 
 #include "linalg.h"
 
 namespace nanopq {
+
+std::vector<float> random_rows(const float* x, size_t n, size_t d, size_t k, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::vector<float> rows(k * d);
+    for (size_t c = 0; c < k; c++) {  // the first k steps of a Fisher-Yates shuffle
+        std::swap(order[c], order[std::uniform_int_distribution<size_t>(c, n - 1)(rng)]);
+        std::memcpy(&rows[c * d], x + order[c] * d, d * sizeof(float));
+    }
+    return rows;
+}
 
 std::vector<float> kmeans_plus_plus(const float* x, size_t n, size_t d, size_t k, unsigned seed) {
     std::mt19937_64 rng(seed);

@@ -22,7 +22,8 @@ void check_info(int info, const char* routine) {
 
 }  // namespace
 
-void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t cols, float* C, bool transpose_b) {
+void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t cols, float* C, bool transpose_b,
+            bool transpose_a) {
     if (rows == 0 || cols == 0) return;
     if (inner == 0) {
         std::fill(C, C + rows * cols, 0.0f);
@@ -31,8 +32,8 @@ void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t co
     // Row-major C = A B is column-major C^T = B^T A^T: BLAS sees our arrays transposed.
     const int m = blas_int(cols), n = blas_int(rows), k = blas_int(inner);
     const float one = 1, zero = 0;
-    const int ldb = transpose_b ? k : m;
-    sgemm_(transpose_b ? "T" : "N", "N", &m, &n, &k, &one, B, &ldb, A, &k, &zero, C, &m);
+    const int ldb = transpose_b ? k : m, lda = transpose_a ? n : k;
+    sgemm_(transpose_b ? "T" : "N", transpose_a ? "T" : "N", &m, &n, &k, &one, B, &ldb, A, &lda, &zero, C, &m);
 }
 
 std::vector<float> column_mean(const float* x, size_t n, size_t d) {

@@ -6,9 +6,10 @@
 
 namespace nanopq {
 
-// C (rows, cols) = A (rows, inner) @ B (inner, cols), or @ B^T when B is (cols, inner).
+// C (rows, cols) = A (rows, inner) @ B (inner, cols); with transpose_b, B is
+// (cols, inner) and read as B^T; with transpose_a, A is (inner, rows), read as A^T.
 void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t cols, float* C,
-            bool transpose_b = false);
+            bool transpose_b = false, bool transpose_a = false);
 
 // The mean of the n rows of x (n, d).
 std::vector<float> column_mean(const float* x, size_t n, size_t d);

@@ -17,45 +17,28 @@ namespace {
 // A = x^T decode(codes) (D, D) without decoding: block m of A's columns is
 // S_m^T C_m, where row k of S_m (Ks, D) sums the x that subspace m assigns
 // to codeword k, and C_m (Ks, Ds) holds subspace m's codewords.
-void cross_covariance(const float* x, const Codebook& cb, Codes codes, float* A) {
+void cross_covariance(const std::vector<float>& S, const Codebook& cb, float* A) {
     const size_t D = cb.M * cb.Ds;
-    parallel_for(int64_t(cb.M), [&](int64_t m) {
-        std::vector<float> sums(cb.Ks * D, 0.0f);
-        codes.visit([&](const auto* in) {
-            for (size_t i = 0; i < codes.n; i++) {
-                float* s = &sums[size_t(in[i * cb.M + m]) * D];
-                const float* xi = x + i * D;
-                for (size_t j = 0; j < D; j++) s[j] += xi[j];
-            }
-        });
-        // t (Ds, D) = C_m^T S_m is the transpose of the block S_m^T C_m.
-        std::vector<float> t(cb.Ds * D), cm_t(cb.Ds * cb.Ks);
-        const float* cm = cb.codewords + m * cb.Ks * cb.Ds;
-        for (size_t k = 0; k < cb.Ks; k++)
-            for (size_t j = 0; j < cb.Ds; j++) cm_t[j * cb.Ks + k] = cm[k * cb.Ds + j];
-        matmul(cm_t.data(), cb.Ds, cb.Ks, sums.data(), D, t.data());
+    std::vector<float> block(D * cb.Ds);
+    for (size_t m = 0; m < cb.M; m++) {
+        matmul(&S[m * cb.Ks * D], D, cb.Ks, cb.codewords + m * cb.Ks * cb.Ds, cb.Ds, block.data(), false, true);
         for (size_t r = 0; r < D; r++)
-            for (size_t j = 0; j < cb.Ds; j++) A[r * D + m * cb.Ds + j] = t[j * D + r];
-    });
+            std::copy_n(&block[r * cb.Ds], cb.Ds, A + r * D + m * cb.Ds);
+    }
 }
 
-void update_codewords(const float* x, Codes codes, size_t Ds, size_t Ks, float* codewords) {
-    const size_t M = codes.M, D = M * Ds;
-    parallel_for(int64_t(M), [&](int64_t m) {
-        std::vector<double> sums(Ks * Ds, 0.0);
-        std::vector<size_t> counts(Ks, 0);
-        codes.visit([&](const auto* in) {
-            for (size_t i = 0; i < codes.n; i++) {
-                const size_t k = in[i * M + m];
-                counts[k]++;
-                for (size_t j = 0; j < Ds; j++) sums[k * Ds + j] += x[i * D + m * Ds + j];
-            }
-        });
-        for (size_t k = 0; k < Ks; k++)
-            if (counts[k])
-                for (size_t j = 0; j < Ds; j++)
-                    codewords[(m * Ks + k) * Ds + j] = float(sums[k * Ds + j] / double(counts[k]));
-    });
+// The sums (M, Ks, Ds) of the rotated sub-vectors from those of x: the
+// rows of S_m (Ks, D) times the m-th block of R's columns.
+std::vector<float> rotated_sums(const std::vector<float>& S, const float* R, size_t M, size_t Ks, size_t Ds) {
+    const size_t D = M * Ds;
+    std::vector<float> block_of_R(D * Ds), product(Ks * Ds);
+    std::vector<float> sums(M * Ks * Ds);
+    for (size_t m = 0; m < M; m++) {
+        for (size_t r = 0; r < D; r++) std::copy_n(R + r * D + m * Ds, Ds, &block_of_R[r * Ds]);
+        matmul(&S[m * Ks * D], Ks, D, block_of_R.data(), Ds, product.data());
+        std::copy(product.begin(), product.end(), sums.begin() + m * Ks * Ds);
+    }
+    return sums;
 }
 
 double squared_error(const float* x, const float* y, size_t count) {
@@ -108,6 +91,7 @@ void eigenvalue_allocation(const float* x, size_t n, size_t D, size_t M, float* 
 
 void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const OpqTrainOptions& options,
                float* R, float* codewords) {
+    check_training_size(n, Ks);
     const size_t D = M * Ds;
     if (options.parametric_init) {
         eigenvalue_allocation(x, n, D, M, R);
@@ -126,7 +110,8 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
         TrainOptions one_pass = options.pq;
         one_pass.iter = 1;
         one_pass.verbose = false;
-        train(rotated.data(), n, M, Ks, Ds, one_pass, codewords);
+        initial_codewords(rotated.data(), n, M, Ks, Ds, options.pq, codewords);
+        train(rotated.data(), n, M, Ks, Ds, one_pass, codewords, true);
         for (int it = 0; it + 1 < options.rotation_iter; it++) {
             encode(cb, rotated.data(), codes);
             if (options.pq.verbose) {
@@ -135,12 +120,14 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
                 std::printf("OPQ rotation training: %d / %d, reconstruction error %g\n", it, options.rotation_iter,
                             std::sqrt(squared_error(rotated.data(), decoded.data(), n * D)));
             }
-            cross_covariance(x, cb, codes, A.data());
+            const CodeSums x_sums = sum_by_code(x, codes, Ds, Ks, true);
+            cross_covariance(x_sums.sums, cb, A.data());
             procrustes(A.data(), D, R);
             rotate(x, n, D, R, false, rotated.data());
             // The k-means update in the new rotation: each codeword becomes the
-            // mean of the rotated vectors its code holds (unused ones stay).
-            update_codewords(rotated.data(), codes, Ds, Ks, codewords);
+            // mean of the rotated vectors its code holds.
+            centroids_from_sums(rotated_sums(x_sums.sums, R, M, Ks, Ds).data(), x_sums.counts.data(), M, Ks, Ds,
+                                codewords);
         }
     }
     if (options.pq.verbose) std::printf("OPQ final PQ training: %d iterations\n", options.pq.iter);

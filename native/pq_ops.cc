@@ -1,9 +1,9 @@
 #include "pq_ops.h"
 
 #include <faiss/Clustering.h>
-#include <faiss/IndexFlat.h>
 #include <faiss/impl/ProductQuantizer.h>
 #include <faiss/utils/distances.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +14,8 @@
 
 #include "kmeans_init.h"
 #include "linalg.h"
+#include "nearest.h"
+#include "parallel.h"
 
 namespace nanopq {
 
@@ -53,10 +55,26 @@ void check_labels(const int64_t* labels, size_t count) {
         if (labels[i] < 0) throw RangeError("Expected vectors whose squared distances fit in float32");
 }
 
+// k-means iterations from the codewords on entry: assignment, then update.
+void lloyd(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options, float* codewords) {
+    const int width = code_width(Ks);
+    std::vector<uint8_t> code_bytes(n * M * size_t(width));
+    const Codes codes{code_bytes.data(), n, M, width};
+    std::vector<float> distances(options.verbose ? n : 0);
+    for (int it = 0; it < options.iter; it++) {
+        nearest_codewords({codewords, M, Ks, Ds}, x, codes, options.verbose ? distances.data() : nullptr);
+        if (options.verbose)
+            std::printf("k-means iteration %d / %d: objective %g\n", it + 1, options.iter,
+                        std::accumulate(distances.begin(), distances.end(), 0.0));
+        const CodeSums sums = sum_by_code(x, codes, Ds, Ks, false);
+        centroids_from_sums(sums.sums.data(), sums.counts.data(), M, Ks, Ds, codewords);
+    }
+}
+
 void train_centered(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
                     float* codewords, bool warm_start) {
     const int nbits = faiss_nbits(Ks);
-    if (nbits && options.init == Init::Points && !warm_start) {
+    if (!warm_start && nbits && options.init == Init::Points) {
         faiss::ProductQuantizer pq(M * Ds, M, nbits);
         pq.cp = clustering_parameters(options);
         pq.verbose = options.verbose;
@@ -64,34 +82,24 @@ void train_centered(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, co
         std::memcpy(codewords, pq.centroids.data(), M * Ks * Ds * sizeof(float));
         return;
     }
-    // Any other Ks, or initial centroids that ProductQuantizer::train cannot take:
-    // the same per-subspace k-means, with Faiss's Clustering.
-    std::vector<float> slice(n * Ds);
-    for (size_t m = 0; m < M; m++) {
-        if (options.verbose) std::printf("Training the subspace: %zu / %zu\n", m, M);
-        copy_subspace(x, 0, n, M, Ds, m, slice.data());
-        faiss::Clustering clustering(int(Ds), Ks, clustering_parameters(options));
-        const unsigned init_seed = unsigned(options.seed) * 1000003u + unsigned(m);
-        if (warm_start)
-            clustering.centroids.assign(codewords + m * Ks * Ds, codewords + (m + 1) * Ks * Ds);
-        else if (options.init == Init::PlusPlus)
-            clustering.centroids = kmeans_plus_plus(slice.data(), n, Ds, Ks, init_seed);
-        else if (options.init == Init::Random)
-            clustering.centroids = gaussian_samples(slice.data(), n, Ds, Ks, init_seed);
-        faiss::IndexFlatL2 index(Ds);
-        clustering.train(n, slice.data(), index);
-        std::memcpy(codewords + m * Ks * Ds, clustering.centroids.data(), Ks * Ds * sizeof(float));
-    }
+    // Any other Ks or initialisation, or a warm start: Lloyd's iterations as
+    // Faiss's Clustering runs them, with our faster assignment.
+    if (!warm_start) initial_codewords(x, n, M, Ks, Ds, options, codewords);
+    lloyd(x, n, M, Ks, Ds, options, codewords);
 }
 
 }  // namespace
 
-void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
-           float* codewords, bool warm_start) {
+void check_training_size(size_t n, size_t Ks) {
     if (Ks > n)
         throw RangeError("Expected more training vectors than Ks = " + std::to_string(Ks) + ", got " +
                          std::to_string(n));
     if (n > size_t(INT32_MAX)) throw RangeError("Expected at most 2**31 - 1 training vectors");  // Faiss counts in int
+}
+
+void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
+           float* codewords, bool warm_start) {
+    check_training_size(n, Ks);
     // Faiss's searches compute |x|^2 + |c|^2 - 2 x.c, which loses the
     // distances of data far from the origin: k-means runs on centred data.
     const size_t D = M * Ds;
@@ -107,14 +115,29 @@ void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
     shift_codewords(+1);
 }
 
+void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
+                       float* codewords) {
+    std::vector<float> slice(n * Ds), centroids;
+    for (size_t m = 0; m < M; m++) {
+        copy_subspace(x, 0, n, M, Ds, m, slice.data());
+        const unsigned seed = unsigned(options.seed) * 1000003u + unsigned(m);
+        switch (options.init) {
+            case Init::Points: centroids = random_rows(slice.data(), n, Ds, Ks, seed); break;
+            case Init::PlusPlus: centroids = kmeans_plus_plus(slice.data(), n, Ds, Ks, seed); break;
+            case Init::Random: centroids = gaussian_samples(slice.data(), n, Ds, Ks, seed); break;
+        }
+        std::copy(centroids.begin(), centroids.end(), codewords + m * Ks * Ds);
+    }
+}
+
 void encode(const Codebook& cb, const float* x, Codes codes) {
     codes.check_capacity(cb.Ks);
     const size_t D = cb.M * cb.Ds;
     const int nbits = faiss_nbits(cb.Ks);
     // Faiss's ProductQuantizer computes exact differences for Ds < 16, as
     // nanopq (scipy's vq) does; for larger Ds it builds (n, M, Ks) tables by
-    // BLAS, which measured 1.6-3x slower than knn_L2sqr below (Debian's
-    // libfaiss 1.7.3, 60,000 vectors, Ds 16 to 98).
+    // BLAS, which measured 1.6-3x slower than Faiss's knn_L2sqr (Debian's
+    // libfaiss 1.7.3, 60,000 vectors, Ds 16 to 98), itself slower than ours.
     if (nbits && cb.Ds < 16) {
         faiss::ProductQuantizer pq(D, cb.M, nbits);
         std::memcpy(pq.centroids.data(), cb.codewords, cb.M * cb.Ks * cb.Ds * sizeof(float));
@@ -133,26 +156,57 @@ void encode(const Codebook& cb, const float* x, Codes codes) {
         }
         return;
     }
-    // Nearest codeword by Faiss's exact k-NN, subspace by subspace (BLAS for
-    // blocks of 20 and more), centred on the subspace's codeword mean as its
-    // |x|^2 + |c|^2 - 2 x.c loses the distances of data far from the origin.
-    const size_t rows = rows_per_block(cb.Ds + cb.Ks);
-    std::vector<float> slice(std::min(rows, codes.n) * cb.Ds), distances(std::min(rows, codes.n));
-    std::vector<int64_t> labels(distances.size());
-    for (size_t m = 0; m < cb.M; m++) {
-        const float* codewords = cb.codewords + m * cb.Ks * cb.Ds;
-        const std::vector<float> mean = column_mean(codewords, cb.Ks, cb.Ds);
-        const std::vector<float> centred_codewords = centered(codewords, cb.Ks, cb.Ds, mean);
-        for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
-            const size_t nb = std::min(rows, codes.n - i0);
-            copy_subspace(x, i0, nb, cb.M, cb.Ds, m, slice.data(), mean.data());
-            faiss::knn_L2sqr(slice.data(), centred_codewords.data(), cb.Ds, nb, cb.Ks, 1, distances.data(),
-                             labels.data());
-            check_labels(labels.data(), nb);
-            codes.visit([&](auto* out) {
-                using Code = std::remove_pointer_t<decltype(out)>;
-                for (size_t i = 0; i < nb; i++) out[(i0 + i) * cb.M + m] = Code(labels[i]);
-            });
+    nearest_codewords(cb, x, codes);
+}
+
+CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows) {
+    const size_t M = codes.M, D = M * Ds, width = whole_rows ? D : Ds;
+    // One pass over the rows, each thread into sums of its own, added up after.
+    const int64_t threads = std::max(1, omp_get_max_threads());
+    std::vector<CodeSums> partial(size_t(threads), CodeSums{std::vector<float>(M * Ks * width, 0.0f),
+                                                            std::vector<uint32_t>(M * Ks, 0), width});
+    parallel_for(threads, [&](int64_t t) {
+        const size_t begin = codes.n * size_t(t) / size_t(threads), end = codes.n * size_t(t + 1) / size_t(threads);
+        CodeSums& own = partial[size_t(t)];
+        codes.visit([&](const auto* in) {
+            for (size_t i = begin; i < end; i++)
+                for (size_t m = 0; m < M; m++) {
+                    const size_t slot = m * Ks + in[i * M + m];
+                    const float* row = x + i * D + (whole_rows ? 0 : m * Ds);
+                    float* sum = &own.sums[slot * width];
+                    own.counts[slot]++;
+                    for (size_t j = 0; j < width; j++) sum[j] += row[j];
+                }
+        });
+    });
+    for (size_t t = 1; t < partial.size(); t++) {
+        for (size_t i = 0; i < partial[0].sums.size(); i++) partial[0].sums[i] += partial[t].sums[i];
+        for (size_t i = 0; i < partial[0].counts.size(); i++) partial[0].counts[i] += partial[t].counts[i];
+    }
+    return std::move(partial[0]);
+}
+
+void centroids_from_sums(const float* sums, const uint32_t* counts, size_t M, size_t Ks, size_t Ds,
+                         float* codewords) {
+    for (size_t m = 0; m < M; m++) {
+        float* cm = codewords + m * Ks * Ds;
+        std::vector<uint32_t> count(counts + m * Ks, counts + (m + 1) * Ks);
+        for (size_t k = 0; k < Ks; k++)
+            if (count[k])
+                for (size_t j = 0; j < Ds; j++) cm[k * Ds + j] = float(sums[(m * Ks + k) * Ds + j] / count[k]);
+        // An empty cluster takes half of the largest: a copy of its centroid,
+        // the two pushed apart by a relative 1/1024, as Faiss's Clustering does.
+        for (size_t k = 0; k < Ks; k++) {
+            if (count[k]) continue;
+            const size_t largest = size_t(std::max_element(count.begin(), count.end()) - count.begin());
+            if (count[largest] < 2) break;
+            for (size_t j = 0; j < Ds; j++) {
+                const float c = cm[largest * Ds + j], push = (j % 2 ? -1.0f : 1.0f) / 1024;
+                cm[k * Ds + j] = c * (1 + push);
+                cm[largest * Ds + j] = c * (1 - push);
+            }
+            count[k] = count[largest] / 2;
+            count[largest] -= count[k];
         }
     }
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "codes.h"
 
@@ -37,14 +38,37 @@ struct TrainOptions {
     bool verbose = false;
 };
 
+// Throws unless there are enough training vectors for Ks codewords, and few
+// enough for Faiss's int counts.
+void check_training_size(size_t n, size_t Ks);
+
 // k-means in each of the M subspaces of x (n, M * Ds); writes the (M, Ks, Ds)
 // codewords. With `warm_start`, the codewords it holds on entry are the
 // initial centroids (options.init is not used).
 void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
            float* codewords, bool warm_start = false);
 
+// Initial (M, Ks, Ds) codewords for k-means on x (n, M * Ds), per options.init and options.seed.
+void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
+                       float* codewords);
+
 // The nearest codeword of each sub-vector of x (codes.n, M * Ds), into codes.
 void encode(const Codebook& codebook, const float* x, Codes codes);
+
+// For each subspace m and codeword k of the codes of x (codes.n, M * Ds): how
+// many rows are assigned to it, and the sum of their m-th sub-vectors (width
+// Ds) or, with whole_rows, of the rows themselves (width D).
+struct CodeSums {
+    std::vector<float> sums;       // (M, Ks, width); float, as Faiss's k-means sums
+    std::vector<uint32_t> counts;  // (M, Ks)
+    size_t width;
+};
+CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows);
+
+// The k-means update: each codeword (M, Ks, Ds) becomes the mean of its
+// sub-vectors, sums (M, Ks, Ds) / counts; an empty one splits the largest.
+void centroids_from_sums(const float* sums, const uint32_t* counts, size_t M, size_t Ks, size_t Ds,
+                         float* codewords);
 
 // The codewords that codes name, concatenated: (codes.n, M * Ds).
 void decode(const Codebook& codebook, Codes codes, float* x);

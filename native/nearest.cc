@@ -1,0 +1,210 @@
+#include "nearest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "parallel.h"
+
+namespace nanopq {
+
+namespace {
+
+// Distances are |c'|^2 / 2 - x'.c' (half the squared distance less |x'|^2 / 2,
+// which does not change the argmin), with x' and c' centred on the subspace's
+// codeword mean: uncentred, that difference loses the distances of data far
+// from the origin. A tile of R rows is compared with one panel of 2W
+// codewords at a time; the R x 2W dot products stay in vector registers, so
+// nothing of size n x Ks is written. BLAS (Faiss's knn_L2sqr) measured 2.3x
+// slower for 20,000 x 98 against 256 codewords, as it writes and rereads
+// that matrix.
+#define NANOPQ_INLINE inline __attribute__((always_inline))
+
+template <int W>
+struct Simd {
+    typedef float F __attribute__((vector_size(W * sizeof(float))));
+    typedef int32_t I __attribute__((vector_size(W * sizeof(int32_t))));
+};
+
+// One subspace's codewords for the kernel: centred, and in panels of `width`
+// codewords, each stored dimension by dimension (Ds rows of `width` floats),
+// so that a panel is read contiguously. Padding codewords have an infinite
+// half norm and are never nearest.
+struct Panels {
+    size_t Ds, width, count;
+    std::vector<float> mean, values, half_norms;
+
+    Panels(const float* codewords, size_t Ks, size_t Ds, size_t width)
+        : Ds(Ds), width(width), count((Ks + width - 1) / width), mean(Ds, 0.0f),
+          values(count * Ds * width, 0.0f), half_norms(count * width, INFINITY) {
+        std::vector<double> sum(Ds, 0.0);
+        for (size_t k = 0; k < Ks; k++)
+            for (size_t j = 0; j < Ds; j++) sum[j] += codewords[k * Ds + j];
+        for (size_t j = 0; j < Ds; j++) mean[j] = float(sum[j] / double(Ks));
+        for (size_t k = 0; k < Ks; k++) {
+            float* panel = values.data() + (k / width) * Ds * width + k % width;
+            float norm = 0;
+            for (size_t j = 0; j < Ds; j++) {
+                const float c = codewords[k * Ds + j] - mean[j];
+                panel[j * width] = c;
+                norm += c * c;
+            }
+            half_norms[k] = norm / 2;
+        }
+    }
+};
+
+// Nearest codeword of R centred rows (R x Ds, contiguous): index and value.
+template <int W, int R>
+NANOPQ_INLINE void nearest_in_tile(const float* rows, const Panels& p, int32_t* nearest, float* value) {
+    typedef typename Simd<W>::F F;
+    typedef typename Simd<W>::I I;
+    F best[R];
+    I best_k[R];
+    for (int r = 0; r < R; r++) {
+        best[r] = F{} + INFINITY;
+        best_k[r] = I{};
+    }
+    I lane;
+    for (int l = 0; l < W; l++) lane[l] = l;
+    for (size_t q = 0; q < p.count; q++) {
+        F dot0[R], dot1[R];
+        for (int r = 0; r < R; r++) dot0[r] = dot1[r] = F{};
+        const float* c = p.values.data() + q * p.Ds * 2 * W;
+        for (size_t j = 0; j < p.Ds; j++, c += 2 * W) {
+            F c0, c1;
+            std::memcpy(&c0, c, sizeof(F));
+            std::memcpy(&c1, c + W, sizeof(F));
+            for (int r = 0; r < R; r++) {
+                const float xj = rows[r * p.Ds + j];  // a scalar operand is broadcast
+                dot0[r] += xj * c0;
+                dot1[r] += xj * c1;
+            }
+        }
+        F h0, h1;
+        std::memcpy(&h0, &p.half_norms[q * 2 * W], sizeof(F));
+        std::memcpy(&h1, &p.half_norms[q * 2 * W + W], sizeof(F));
+        const I k0 = lane + int32_t(q * 2 * W), k1 = k0 + W;
+        for (int r = 0; r < R; r++) {
+            const F d0 = h0 - dot0[r], d1 = h1 - dot1[r];
+            const I closer0 = d0 < best[r];
+            best[r] = closer0 ? d0 : best[r];
+            best_k[r] = closer0 ? k0 : best_k[r];
+            const I closer1 = d1 < best[r];
+            best[r] = closer1 ? d1 : best[r];
+            best_k[r] = closer1 ? k1 : best_k[r];
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        value[r] = INFINITY;
+        nearest[r] = 0;
+        for (int l = 0; l < W; l++)
+            if (best[r][l] < value[r] || (best[r][l] == value[r] && best_k[r][l] < nearest[r])) {
+                value[r] = best[r][l];
+                nearest[r] = best_k[r][l];
+            }
+    }
+}
+
+// Rows [0, n) of one subspace of x (row stride ldx): nearest codeword and
+// its value. `scratch` holds R * Ds floats.
+template <int W, int R>
+NANOPQ_INLINE void nearest_in_rows(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch,
+                                   int32_t* nearest, float* value) {
+    int32_t tile_nearest[R];
+    float tile_value[R];
+    for (size_t i0 = 0; i0 < n; i0 += R) {
+        const size_t rows = std::min<size_t>(R, n - i0);
+        for (size_t r = 0; r < size_t(R); r++) {  // a short last tile repeats its last row
+            const float* in = x + (i0 + std::min(r, rows - 1)) * ldx;
+            for (size_t j = 0; j < p.Ds; j++) scratch[r * p.Ds + j] = in[j] - p.mean[j];
+        }
+        nearest_in_tile<W, R>(scratch, p, tile_nearest, tile_value);
+        std::copy(tile_nearest, tile_nearest + rows, nearest + i0);
+        std::copy(tile_value, tile_value + rows, value + i0);
+    }
+}
+
+using RowsKernel = void (*)(const float*, size_t, size_t, const Panels&, float*, int32_t*, float*);
+
+struct Kernel {
+    const char* name;
+    RowsKernel run;
+    size_t width;  // codewords per panel: 2W
+    size_t rows;   // R
+};
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx512f"))) void rows_avx512(const float* x, size_t ldx, size_t n, const Panels& p,
+                                                    float* scratch, int32_t* nearest, float* value) {
+    nearest_in_rows<16, 8>(x, ldx, n, p, scratch, nearest, value);
+}
+__attribute__((target("avx2,fma"))) void rows_avx2(const float* x, size_t ldx, size_t n, const Panels& p,
+                                                   float* scratch, int32_t* nearest, float* value) {
+    nearest_in_rows<8, 4>(x, ldx, n, p, scratch, nearest, value);
+}
+#endif
+void rows_generic(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch, int32_t* nearest,
+                  float* value) {
+    nearest_in_rows<4, 4>(x, ldx, n, p, scratch, nearest, value);
+}
+
+// The widest kernel this CPU runs (registers: 16 + 2 + 1 of 32 zmm, 8 + 2 + 1
+// of 16 ymm), or no wider than NANOPQ_SIMD says ("avx2" or "generic"), so that
+// tests reach every kernel on one machine.
+Kernel choose_kernel() {
+    const char* limit = std::getenv("NANOPQ_SIMD");
+    const std::string at_most = limit ? limit : "";
+#if defined(__x86_64__) || defined(__i386__)
+    if (at_most != "avx2" && at_most != "generic" && __builtin_cpu_supports("avx512f"))
+        return {"avx512", rows_avx512, 32, 8};
+    if (at_most != "generic" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return {"avx2", rows_avx2, 16, 4};
+#endif
+    return {"generic", rows_generic, 8, 4};
+}
+
+const Kernel& kernel() {
+    static const Kernel chosen = choose_kernel();
+    return chosen;
+}
+
+}  // namespace
+
+void nearest_codewords(const Codebook& cb, const float* x, Codes codes, float* distances) {
+    codes.check_capacity(cb.Ks);
+    if (cb.Ks > size_t(INT32_MAX)) throw RangeError("Expected Ks < 2**31");
+    const Kernel& kernel = nanopq::kernel();
+    const size_t D = cb.M * cb.Ds, block = 256, blocks = (codes.n + block - 1) / block;
+    if (distances) std::fill(distances, distances + codes.n, 0.0f);
+    for (size_t m = 0; m < cb.M; m++) {
+        const Panels panels(cb.codewords + m * cb.Ks * cb.Ds, cb.Ks, cb.Ds, kernel.width);
+        parallel_for(int64_t(blocks), [&](int64_t b) {
+            const size_t i0 = size_t(b) * block, n = std::min(block, codes.n - i0);
+            std::vector<float> scratch(kernel.rows * cb.Ds), value(n);
+            std::vector<int32_t> nearest(n);
+            kernel.run(x + i0 * D + m * cb.Ds, D, n, panels, scratch.data(), nearest.data(), value.data());
+            for (size_t i = 0; i < n; i++)
+                if (!(value[i] < INFINITY)) throw RangeError("Expected vectors whose squared distances fit in float32");
+            codes.visit([&](auto* out) {
+                using Code = std::remove_pointer_t<decltype(out)>;
+                for (size_t i = 0; i < n; i++) out[(i0 + i) * cb.M + m] = Code(nearest[i]);
+            });
+            if (!distances) return;
+            for (size_t i = 0; i < n; i++) {  // |x' - c'|^2 = 2 value + |x'|^2
+                const float* in = x + (i0 + i) * D + m * cb.Ds;
+                float norm = 0;
+                for (size_t j = 0; j < cb.Ds; j++) norm += (in[j] - panels.mean[j]) * (in[j] - panels.mean[j]);
+                distances[i0 + i] += 2 * value[i] + norm;
+            }
+        });
+    }
+}
+
+const char* nearest_kernel_name() { return kernel().name; }
+
+}  // namespace nanopq
