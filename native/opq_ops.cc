@@ -102,7 +102,7 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
     std::vector<float> rotated(n * D);
     rotate(x, n, D, R, false, rotated.data());
     if (options.rotation_iter > 1) {
-        std::vector<float> A(D * D);
+        std::vector<float> A(D * D), decoded(options.pq.verbose || M * Ks > n ? n * D : 0);
         const int width = code_width(Ks);
         std::vector<uint8_t> code_bytes(n * M * size_t(width));
         Codes codes{code_bytes.data(), n, M, width};
@@ -115,19 +115,29 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
         for (int it = 0; it + 1 < options.rotation_iter; it++) {
             encode(cb, rotated.data(), codes);
             if (options.pq.verbose) {
-                std::vector<float> decoded(n * D);
                 decode(cb, codes, decoded.data());
                 std::printf("OPQ rotation training: %d / %d, reconstruction error %g\n", it, options.rotation_iter,
                             std::sqrt(squared_error(rotated.data(), decoded.data(), n * D)));
             }
-            const CodeSums x_sums = sum_by_code(x, codes, Ds, Ks, true);
-            cross_covariance(x_sums.sums, cb, A.data());
+            // A Procrustes step, then the k-means update in the new rotation
+            // (each codeword becomes the mean of the rotated vectors its code
+            // holds), from per-code sums of x when there are fewer of them (M Ks)
+            // than rows, else from the decoded rows and the rotated ones.
+            const bool from_code_sums = M * Ks <= n;
+            CodeSums x_sums;
+            if (from_code_sums) {
+                x_sums = sum_by_code(x, codes, Ds, Ks, true);
+                cross_covariance(x_sums.sums, cb, A.data());
+            } else {
+                decode(cb, codes, decoded.data());
+                matmul(x, D, n, decoded.data(), D, A.data(), false, true);
+            }
             procrustes(A.data(), D, R);
             rotate(x, n, D, R, false, rotated.data());
-            // The k-means update in the new rotation: each codeword becomes the
-            // mean of the rotated vectors its code holds.
-            centroids_from_sums(rotated_sums(x_sums.sums, R, M, Ks, Ds).data(), x_sums.counts.data(), M, Ks, Ds,
-                                codewords);
+            const CodeSums sums = from_code_sums
+                                      ? CodeSums{rotated_sums(x_sums.sums, R, M, Ks, Ds), x_sums.counts, Ds}
+                                      : sum_by_code(rotated.data(), codes, Ds, Ks, false);
+            centroids_from_sums(sums.sums.data(), sums.counts.data(), M, Ks, Ds, codewords);
         }
     }
     if (options.pq.verbose) std::printf("OPQ final PQ training: %d iterations\n", options.pq.iter);

@@ -75,13 +75,15 @@ test('rotate: one vector (D,) and several (N, D); R is orthonormal', () => {
   expect(maxOrthonormalityError(opq.R)).toBeLessThan(1e-4);
 });
 
-test('encode / decode: codes (N, M), decode applies R^T, error below PQ\'s', () => {
-  const Xt = randomMatrix(2000, 16, 8);
+// Training takes x^T decode(codes) from per-code sums when M * Ks <= N, else
+// from the decoded rows: both ways are checked.
+test.each([[2000, 16], [300, 128]])('encode / decode: codes (N, M), decode applies R^T, error below PQ\'s (N = %i, Ks = %i)', (N, Ks) => {
+  const Xt = randomMatrix(N, 16, 8);
   // Correlated dimensions, where a rotation pays off.
-  for (let i = 0; i < 2000; i++) for (let j = 8; j < 16; j++) Xt.data[i * 16 + j] = Xt.data[i * 16 + j - 8] * 0.9 + Xt.data[i * 16 + j] * 0.1;
-  const opq = new OPQ({ M: 4, Ks: 16 }).fit(Xt, { rotationIter: 10 });
+  for (let i = 0; i < N; i++) for (let j = 8; j < 16; j++) Xt.data[i * 16 + j] = Xt.data[i * 16 + j - 8] * 0.9 + Xt.data[i * 16 + j] * 0.1;
+  const opq = new OPQ({ M: 4, Ks }).fit(Xt, { rotationIter: 10 });
   const codes = opq.encode(Xt);
-  expect(codes.shape).toEqual([2000, 4]);
+  expect(codes.shape).toEqual([N, 4]);
   expect(codes.data).toBeInstanceOf(Uint8Array);
   const decoded = opq.decode(codes);
   const inner = opq.pq.decode(codes);
@@ -90,7 +92,7 @@ test('encode / decode: codes (N, M), decode applies R^T, error below PQ\'s', () 
     for (let k = 0; k < 16; k++) s += inner.data[k] * opq.R.data[j * 16 + k];
     expect(decoded.data[j]).toBeCloseTo(s, 4);
   }
-  const pq = new PQ({ M: 4, Ks: 16 }).fit(Xt);
+  const pq = new PQ({ M: 4, Ks }).fit(Xt);
   expect(relativeError(Xt, decoded)).toBeLessThan(relativeError(Xt, pq.decode(pq.encode(Xt))));
 });
 
