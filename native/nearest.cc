@@ -28,6 +28,8 @@ template <int W>
 struct Simd {
     typedef float F __attribute__((vector_size(W * sizeof(float))));
     typedef int32_t I __attribute__((vector_size(W * sizeof(int32_t))));
+    // What loads read floats as: any alignment, and allowed to alias them.
+    typedef float Unaligned __attribute__((vector_size(W * sizeof(float)), aligned(4), may_alias));
 };
 
 // One subspace's codewords for the kernel: centred, and in panels of `width`
@@ -63,6 +65,8 @@ template <int W, int R>
 NANOPQ_INLINE void nearest_in_tile(const float* rows, const Panels& p, int32_t* nearest, float* value) {
     typedef typename Simd<W>::F F;
     typedef typename Simd<W>::I I;
+    typedef const typename Simd<W>::Unaligned* Load;
+    constexpr int V = 2, width = V * W;  // vectors per panel: wider measured no faster
     F best[R];
     I best_k[R];
     for (int r = 0; r < R; r++) {
@@ -72,31 +76,27 @@ NANOPQ_INLINE void nearest_in_tile(const float* rows, const Panels& p, int32_t* 
     I lane;
     for (int l = 0; l < W; l++) lane[l] = l;
     for (size_t q = 0; q < p.count; q++) {
-        F dot0[R], dot1[R];
-        for (int r = 0; r < R; r++) dot0[r] = dot1[r] = F{};
-        const float* c = p.values.data() + q * p.Ds * 2 * W;
-        for (size_t j = 0; j < p.Ds; j++, c += 2 * W) {
-            F c0, c1;
-            std::memcpy(&c0, c, sizeof(F));
-            std::memcpy(&c1, c + W, sizeof(F));
+        F dot[R][V];
+        for (int r = 0; r < R; r++)
+            for (int v = 0; v < V; v++) dot[r][v] = F{};
+        const float* c = p.values.data() + q * p.Ds * width;
+        for (size_t j = 0; j < p.Ds; j++, c += width) {
+            F cj[V];
+            for (int v = 0; v < V; v++) cj[v] = *Load(c + v * W);
             for (int r = 0; r < R; r++) {
                 const float xj = rows[r * p.Ds + j];  // a scalar operand is broadcast
-                dot0[r] += xj * c0;
-                dot1[r] += xj * c1;
+                for (int v = 0; v < V; v++) dot[r][v] += xj * cj[v];
             }
         }
-        F h0, h1;
-        std::memcpy(&h0, &p.half_norms[q * 2 * W], sizeof(F));
-        std::memcpy(&h1, &p.half_norms[q * 2 * W + W], sizeof(F));
-        const I k0 = lane + int32_t(q * 2 * W), k1 = k0 + W;
-        for (int r = 0; r < R; r++) {
-            const F d0 = h0 - dot0[r], d1 = h1 - dot1[r];
-            const I closer0 = d0 < best[r];
-            best[r] = closer0 ? d0 : best[r];
-            best_k[r] = closer0 ? k0 : best_k[r];
-            const I closer1 = d1 < best[r];
-            best[r] = closer1 ? d1 : best[r];
-            best_k[r] = closer1 ? k1 : best_k[r];
+        for (int v = 0; v < V; v++) {
+            const F half_norm = *Load(&p.half_norms[q * width + v * W]);
+            const I k = lane + int32_t(q * width + v * W);
+            for (int r = 0; r < R; r++) {
+                const F d = half_norm - dot[r][v];
+                const I closer = d < best[r];
+                best[r] = closer ? d : best[r];
+                best_k[r] = closer ? k : best_k[r];
+            }
         }
     }
     for (int r = 0; r < R; r++) {

@@ -93,14 +93,16 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
                float* R, float* codewords) {
     check_training_size(n, Ks);
     const size_t D = M * Ds;
+    std::vector<float> rotated;  // x @ R
     if (options.parametric_init) {
         eigenvalue_allocation(x, n, D, M, R);
+        rotated.resize(n * D);
+        rotate(x, n, D, R, false, rotated.data());
     } else {
         std::fill(R, R + D * D, 0.0f);
         for (size_t i = 0; i < D; i++) R[i * D + i] = 1.0f;
+        rotated.assign(x, x + n * D);
     }
-    std::vector<float> rotated(n * D);
-    rotate(x, n, D, R, false, rotated.data());
     if (options.rotation_iter > 1) {
         std::vector<float> A(D * D), decoded(options.pq.verbose || M * Ks > n ? n * D : 0);
         const int width = code_width(Ks);
