@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "linalg.h"
+#include "nearest.h"
 #include "parallel.h"
 
 namespace nanopq {
@@ -115,7 +116,7 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
         initial_codewords(rotated.data(), n, M, Ks, Ds, options.pq, codewords);
         train(rotated.data(), n, M, Ks, Ds, one_pass, codewords, true);
         for (int it = 0; it + 1 < options.rotation_iter; it++) {
-            encode(cb, rotated.data(), codes);
+            nearest_codewords(cb, rotated.data(), codes, false);
             if (options.pq.verbose) {
                 decode(cb, codes, decoded.data());
                 std::printf("OPQ rotation training: %d / %d, reconstruction error %g\n", it, options.rotation_iter,

@@ -62,7 +62,7 @@ void lloyd(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
     const Codes codes{code_bytes.data(), n, M, width};
     std::vector<float> distances(options.verbose ? n : 0);
     for (int it = 0; it < options.iter; it++) {
-        nearest_codewords({codewords, M, Ks, Ds}, x, codes, options.verbose ? distances.data() : nullptr);
+        nearest_codewords({codewords, M, Ks, Ds}, x, codes, false, options.verbose ? distances.data() : nullptr);
         if (options.verbose)
             std::printf("k-means iteration %d / %d: objective %g\n", it + 1, options.iter,
                         std::accumulate(distances.begin(), distances.end(), 0.0));
@@ -156,7 +156,7 @@ void encode(const Codebook& cb, const float* x, Codes codes) {
         }
         return;
     }
-    nearest_codewords(cb, x, codes);
+    nearest_codewords(cb, x, codes, true);
 }
 
 CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows) {
