@@ -27,6 +27,8 @@ namespace {
 // subspaces of 20,000 x 784 against 256 codewords each (2 cores, AVX-512).
 #define NANOPQ_INLINE inline __attribute__((always_inline))
 
+constexpr int kPanelVectors = 2;  // a panel is 2 vectors wide: wider measured no faster
+
 template <int W>
 struct Simd {
     typedef float F __attribute__((vector_size(W * sizeof(float))));
@@ -65,28 +67,29 @@ struct Panels {
     }
 };
 
-// What the kernel finds for each row: the nearest codeword and its value
-// and, when settling near ties, the runner-up (the next smallest value, of
-// another codeword or of a tie) and its codeword.
+// What the kernel finds for each row: the nearest codeword, its value and,
+// when settling near ties, the next smallest value (of another codeword, or
+// of a tie).
 struct Found {
     int32_t* nearest;
     float* value;
-    int32_t* runner_up;
     float* runner_up_value;
+    float* norm;  // |x'|^2
 };
 
-// Found for R centred rows (R x Ds, contiguous), into found[0, R).
+// Found for R centred rows (R x Ds, contiguous), of which the first `count`
+// are wanted.
 template <int W, int R, bool Settle>
-NANOPQ_INLINE void nearest_in_tile(const float* rows, const Panels& p, Found found) {
+NANOPQ_INLINE void nearest_in_tile(const float* rows, size_t count, const Panels& p, Found found) {
     typedef typename Simd<W>::F F;
     typedef typename Simd<W>::I I;
     typedef const typename Simd<W>::Unaligned* Load;
-    constexpr int V = 2, width = V * W;  // vectors per panel: wider measured no faster
+    constexpr int V = kPanelVectors, width = V * W;
     F best[R], second[R];
-    I best_k[R], second_k[R];
+    I best_k[R];
     for (int r = 0; r < R; r++) {
         best[r] = second[r] = F{} + INFINITY;
-        best_k[r] = second_k[r] = I{};
+        best_k[r] = I{};
     }
     I lane;
     for (int l = 0; l < W; l++) lane[l] = l;
@@ -110,101 +113,99 @@ NANOPQ_INLINE void nearest_in_tile(const float* rows, const Panels& p, Found fou
                 const F d = half_norm - dot[r][v];
                 const I closer = d < best[r];
                 if (Settle) {
-                    const I second_closer = d < second[r];
-                    second[r] = closer ? best[r] : second_closer ? d : second[r];
-                    second_k[r] = closer ? best_k[r] : second_closer ? k : second_k[r];
+                    const F larger = closer ? best[r] : d;
+                    second[r] = larger < second[r] ? larger : second[r];
                 }
                 best[r] = closer ? d : best[r];
                 best_k[r] = closer ? k : best_k[r];
             }
         }
     }
-    // Lowest value, then lowest codeword, over the lanes.
-    auto better = [](float d, int32_t k, float than_d, int32_t than_k) { return d < than_d || (d == than_d && k < than_k); };
-    for (int r = 0; r < R; r++) {
-        int winner = 0;
+    for (size_t r = 0; r < count; r++) {
+        int winner = 0;  // lowest value, then lowest codeword
         for (int l = 1; l < W; l++)
-            if (better(best[r][l], best_k[r][l], best[r][winner], best_k[r][winner])) winner = l;
+            if (best[r][l] < best[r][winner] || (best[r][l] == best[r][winner] && best_k[r][l] < best_k[r][winner]))
+                winner = l;
         found.nearest[r] = best_k[r][winner];
         found.value[r] = best[r][winner];
         if (!Settle) continue;
-        float runner_up_value = INFINITY;
-        int32_t runner_up = 0;
-        for (int l = 0; l < W; l++) {
-            if (better(second[r][l], second_k[r][l], runner_up_value, runner_up)) {
-                runner_up_value = second[r][l];
-                runner_up = second_k[r][l];
-            }
-            if (l != winner && better(best[r][l], best_k[r][l], runner_up_value, runner_up)) {
-                runner_up_value = best[r][l];
-                runner_up = best_k[r][l];
-            }
-        }
-        found.runner_up[r] = runner_up;
-        found.runner_up_value[r] = runner_up_value;
+        float runner_up = INFINITY;
+        for (int l = 0; l < W; l++) runner_up = std::min({runner_up, second[r][l], l == winner ? INFINITY : best[r][l]});
+        found.runner_up_value[r] = runner_up;
     }
 }
 
-// Rows [0, n) of one subspace of x (row stride ldx). `scratch` holds R * Ds floats.
+template <int W>
+NANOPQ_INLINE float squared_norm(const float* v, size_t n) {
+    typedef typename Simd<W>::F F;
+    F sum = F{};
+    size_t j = 0;
+    for (; j + W <= n; j += W) {
+        const F vj = *reinterpret_cast<const typename Simd<W>::Unaligned*>(v + j);
+        sum += vj * vj;
+    }
+    float total = 0;
+    for (int l = 0; l < W; l++) total += sum[l];
+    for (; j < n; j++) total += v[j] * v[j];
+    return total;
+}
+
+// Found for rows [0, n) of one subspace of x (row stride ldx). `scratch` holds R * Ds floats.
 template <int W, int R, bool Settle>
 NANOPQ_INLINE void nearest_in_rows(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch,
                                    Found found) {
-    int32_t nearest[R], runner_up[R];
-    float value[R], runner_up_value[R];
     for (size_t i0 = 0; i0 < n; i0 += R) {
-        const size_t rows = std::min<size_t>(R, n - i0);
+        const size_t count = std::min<size_t>(R, n - i0);
         for (size_t r = 0; r < size_t(R); r++) {  // a short last tile repeats its last row
-            const float* in = x + (i0 + std::min(r, rows - 1)) * ldx;
+            const float* in = x + (i0 + std::min(r, count - 1)) * ldx;
             for (size_t j = 0; j < p.Ds; j++) scratch[r * p.Ds + j] = in[j] - p.mean[j];
+            if (r < count) found.norm[i0 + r] = squared_norm<W>(scratch + r * p.Ds, p.Ds);
         }
-        nearest_in_tile<W, R, Settle>(scratch, p, {nearest, value, runner_up, runner_up_value});
-        std::copy(nearest, nearest + rows, found.nearest + i0);
-        std::copy(value, value + rows, found.value + i0);
-        if (!Settle) continue;
-        std::copy(runner_up, runner_up + rows, found.runner_up + i0);
-        std::copy(runner_up_value, runner_up_value + rows, found.runner_up_value + i0);
+        nearest_in_tile<W, R, Settle>(scratch, count, p, {found.nearest + i0, found.value + i0,
+                                                          Settle ? found.runner_up_value + i0 : nullptr, nullptr});
     }
 }
 
-using RowsKernel = void (*)(const float*, size_t, size_t, const Panels&, float*, Found);
-
 struct Kernel {
     const char* name;
-    RowsKernel run, run_settling;
-    size_t width;  // codewords per panel: 2W
-    size_t rows;   // R
+    void (*run)(const float*, size_t, size_t, const Panels&, float*, Found);  // nearest_in_rows
+    void (*run_settling)(const float*, size_t, size_t, const Panels&, float*, Found);
+    size_t width;  // codewords per panel
+    size_t rows;   // rows per tile
 };
 
 #if defined(__x86_64__) || defined(__i386__)
-template <bool Settle>
+template <int W, int R, bool Settle>
 __attribute__((target("avx512f"))) void rows_avx512(const float* x, size_t ldx, size_t n, const Panels& p,
                                                     float* scratch, Found found) {
-    nearest_in_rows<16, 8, Settle>(x, ldx, n, p, scratch, found);
+    nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
-template <bool Settle>
+template <int W, int R, bool Settle>
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* x, size_t ldx, size_t n, const Panels& p,
                                                    float* scratch, Found found) {
-    nearest_in_rows<8, 4, Settle>(x, ldx, n, p, scratch, found);
+    nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 #endif
-template <bool Settle>
+template <int W, int R, bool Settle>
 void rows_generic(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch, Found found) {
-    nearest_in_rows<4, 4, Settle>(x, ldx, n, p, scratch, found);
+    nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 
-// The widest kernel this CPU runs (registers: 16 + 2 + 1 of 32 zmm, 8 + 2 + 1
-// of 16 ymm), or no wider than NANOPQ_SIMD says ("avx2" or "generic"), so that
-// tests reach every kernel on one machine.
+#define NANOPQ_KERNEL(target, W, R) \
+    Kernel { #target, rows_##target<W, R, false>, rows_##target<W, R, true>, kPanelVectors * (W), R }
+
+// The widest kernel this CPU runs, or no wider than NANOPQ_SIMD says ("avx2"
+// or "generic"), so that tests reach every kernel on one machine.
 Kernel choose_kernel() {
     const char* limit = std::getenv("NANOPQ_SIMD");
     const std::string at_most = limit ? limit : "";
 #if defined(__x86_64__) || defined(__i386__)
     if (at_most != "avx2" && at_most != "generic" && __builtin_cpu_supports("avx512f"))
-        return {"avx512", rows_avx512<false>, rows_avx512<true>, 32, 8};
+        return NANOPQ_KERNEL(avx512, 16, 8);  // registers: 16 + 2 + 1 of 32 zmm
     if (at_most != "generic" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return {"avx2", rows_avx2<false>, rows_avx2<true>, 16, 4};
+        return NANOPQ_KERNEL(avx2, 8, 4);  // 8 + 2 + 1 of 16 ymm
 #endif
-    return {"generic", rows_generic<false>, rows_generic<true>, 8, 4};
+    return NANOPQ_KERNEL(generic, 4, 4);
 }
 
 const Kernel& kernel() {
@@ -219,11 +220,13 @@ void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool set
     if (cb.Ks > size_t(INT32_MAX)) throw RangeError("Expected Ks < 2**31");
     const Kernel& kernel = nanopq::kernel();
     const size_t D = cb.M * cb.Ds, block = 256, blocks = (codes.n + block - 1) / block;
-    // A value of the kernel is off by at most Ds eps (|c'|^2 / 2 + |x'| |c'|)
-    // (sums of Ds rounded products): a runner-up within twice that may be the
-    // nearest, and exact differences decide between the two, as nanopq's
-    // encoder computes them.
-    const float eps = std::numeric_limits<float>::epsilon() * float(cb.Ds);
+    // A value of the kernel is off by at most (Ds + 1) u scale, u = eps / 2,
+    // scale = |c'|^2 / 2 + |x'| |c'| (sums of Ds rounded products, then a
+    // difference): two values closer than (Ds + 1) eps scale may be in either
+    // order. With settle_near_ties, such rows are decided by exact differences,
+    // as nanopq's encoder computes them; so are rows where the kernel's
+    // arithmetic may have overflowed.
+    const float tie_width = std::numeric_limits<float>::epsilon() * float(cb.Ds + 1);
     if (distances) std::fill(distances, distances + codes.n, 0.0f);
     for (size_t m = 0; m < cb.M; m++) {
         const float* codewords = cb.codewords + m * cb.Ks * cb.Ds;
@@ -231,26 +234,25 @@ void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool set
         const float largest = std::sqrt(panels.largest_norm);
         parallel_for(int64_t(blocks), [&](int64_t b) {
             const size_t i0 = size_t(b) * block, n = std::min(block, codes.n - i0);
-            std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n);
-            std::vector<int32_t> nearest(n), runner_up(n);
+            std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n), norm(n), exact;
+            std::vector<int32_t> nearest(n);
             (settle_near_ties ? kernel.run_settling : kernel.run)(
                 x + i0 * D + m * cb.Ds, D, n, panels, scratch.data(),
-                {nearest.data(), value.data(), runner_up.data(), runner_up_value.data()});
+                {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
             for (size_t i = 0; i < n; i++) {
-                if (!(value[i] < INFINITY)) throw RangeError("Expected vectors whose squared distances fit in float32");
-                if (!settle_near_ties && !distances) continue;
                 const float* in = x + (i0 + i) * D + m * cb.Ds;
-                float norm = 0;  // |x'|^2
-                for (size_t j = 0; j < cb.Ds; j++) norm += (in[j] - panels.mean[j]) * (in[j] - panels.mean[j]);
-                if (distances) distances[i0 + i] += 2 * value[i] + norm;  // |x' - c'|^2
-                if (settle_near_ties &&
-                    runner_up_value[i] - value[i] <= eps * largest * (largest + 2 * std::sqrt(norm))) {
-                    const float nearest_distance = faiss::fvec_L2sqr(in, codewords + nearest[i] * cb.Ds, cb.Ds),
-                                runner_up_distance = faiss::fvec_L2sqr(in, codewords + runner_up[i] * cb.Ds, cb.Ds);
-                    if (runner_up_distance < nearest_distance ||
-                        (runner_up_distance == nearest_distance && runner_up[i] < nearest[i]))
-                        nearest[i] = runner_up[i];
+                const float scale = largest * (largest / 2 + std::sqrt(norm[i]));  // bounds what the kernel adds up
+                const bool overflow_free = std::isfinite(value[i]) && scale < 1e37f;
+                float distance = 2 * value[i] + norm[i];  // |x' - c'|^2
+                if (!overflow_free || (settle_near_ties && runner_up_value[i] - value[i] <= tie_width * scale)) {
+                    exact.resize(cb.Ks);
+                    faiss::fvec_L2sqr_ny(exact.data(), in, codewords, cb.Ds, cb.Ks);
+                    nearest[i] = int32_t(std::min_element(exact.begin(), exact.end()) - exact.begin());
+                    distance = exact[size_t(nearest[i])];
+                    if (!(distance < INFINITY))
+                        throw RangeError("Expected vectors whose squared distances fit in float32");
                 }
+                if (distances) distances[i0 + i] += distance;
             }
             codes.visit([&](auto* out) {
                 using Code = std::remove_pointer_t<decltype(out)>;

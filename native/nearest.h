@@ -9,10 +9,11 @@
 
 namespace nanopq {
 
-// codes[i][m] = argmin_k |x[i, m-th sub-vector] - codeword(m, k)|^2 (ties to the
-// lower k) for x (codes.n, M * Ds), up to float32 rounding; with
-// settle_near_ties, codewords whose distances are that close are compared by
-// exact differences (as nanopq and Faiss's encoders), else (k-means) not.
+// codes[i][m] = argmin_k |x[i, m-th sub-vector] - codeword(m, k)|^2 for x
+// (codes.n, M * Ds), up to float32 rounding. With settle_near_ties (encoding),
+// a row whose nearest codewords are that close is decided by exact
+// differences, as nanopq and Faiss's encoders compute them, ties to the lower
+// k; without (k-means), near ties may go either way.
 // When `distances` is given, it receives the sum over subspaces of those
 // squared distances, per row: (codes.n,).
 // Throws a RangeError when a distance does not fit in float32.

@@ -138,7 +138,7 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
             procrustes(A.data(), D, R);
             rotate(x, n, D, R, false, rotated.data());
             const CodeSums sums = from_code_sums
-                                      ? CodeSums{rotated_sums(x_sums.sums, R, M, Ks, Ds), x_sums.counts, Ds}
+                                      ? CodeSums{rotated_sums(x_sums.sums, R, M, Ks, Ds), std::move(x_sums.counts)}
                                       : sum_by_code(rotated.data(), codes, Ds, Ks, false);
             centroids_from_sums(sums.sums.data(), sums.counts.data(), M, Ks, Ds, codewords);
         }

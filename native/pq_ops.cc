@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <queue>
 #include <vector>
 
 #include "kmeans_init.h"
@@ -161,52 +162,68 @@ void encode(const Codebook& cb, const float* x, Codes codes) {
 
 CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows) {
     const size_t M = codes.M, D = M * Ds, width = whole_rows ? D : Ds;
-    // One pass over the rows, each thread into sums of its own, added up after.
-    const int64_t threads = std::max(1, omp_get_max_threads());
-    std::vector<CodeSums> partial(size_t(threads), CodeSums{std::vector<float>(M * Ks * width, 0.0f),
-                                                            std::vector<uint32_t>(M * Ks, 0), width});
-    parallel_for(threads, [&](int64_t t) {
-        const size_t begin = codes.n * size_t(t) / size_t(threads), end = codes.n * size_t(t + 1) / size_t(threads);
-        CodeSums& own = partial[size_t(t)];
+    CodeSums out{std::vector<float>(M * Ks * width, 0.0f), std::vector<uint32_t>(M * Ks, 0)};
+    // Each thread owns a range of the (m, k) slots and adds up their rows in
+    // row order, as Faiss's compute_centroids: one copy of the sums, the same
+    // whatever the number of threads (and faster than sums per thread added
+    // up after, or columns per thread).
+    const size_t slots = M * Ks, threads = size_t(std::max(1, omp_get_max_threads()));
+    parallel_for(int64_t(threads), [&](int64_t t) {
+        const size_t first = slots * size_t(t) / threads, last = slots * size_t(t + 1) / threads;
         codes.visit([&](const auto* in) {
-            for (size_t i = begin; i < end; i++)
+            for (size_t i = 0; i < codes.n; i++)
                 for (size_t m = 0; m < M; m++) {
                     const size_t slot = m * Ks + in[i * M + m];
+                    if (slot < first || slot >= last) continue;
                     const float* row = x + i * D + (whole_rows ? 0 : m * Ds);
-                    float* sum = &own.sums[slot * width];
-                    own.counts[slot]++;
+                    float* sum = &out.sums[slot * width];
+                    out.counts[slot]++;
                     for (size_t j = 0; j < width; j++) sum[j] += row[j];
                 }
         });
     });
-    for (size_t t = 1; t < partial.size(); t++) {
-        for (size_t i = 0; i < partial[0].sums.size(); i++) partial[0].sums[i] += partial[t].sums[i];
-        for (size_t i = 0; i < partial[0].counts.size(); i++) partial[0].counts[i] += partial[t].counts[i];
-    }
-    return std::move(partial[0]);
+    return out;
 }
 
 void centroids_from_sums(const float* sums, const uint32_t* counts, size_t M, size_t Ks, size_t Ds,
                          float* codewords) {
     for (size_t m = 0; m < M; m++) {
         float* cm = codewords + m * Ks * Ds;
+        const float* sm = sums + m * Ks * Ds;
         std::vector<uint32_t> count(counts + m * Ks, counts + (m + 1) * Ks);
-        for (size_t k = 0; k < Ks; k++)
-            if (count[k])
-                for (size_t j = 0; j < Ds; j++) cm[k * Ds + j] = float(sums[(m * Ks + k) * Ds + j] / count[k]);
-        // An empty cluster takes half of the largest: a copy of its centroid,
-        // the two pushed apart by a relative 1/1024, as Faiss's Clustering does.
+        std::vector<double> mean(Ds, 0.0);  // of all the sub-vectors
+        double total = 0;
         for (size_t k = 0; k < Ks; k++) {
-            if (count[k]) continue;
-            const size_t largest = size_t(std::max_element(count.begin(), count.end()) - count.begin());
-            if (count[largest] < 2) break;
+            if (!count[k]) continue;
+            total += count[k];
             for (size_t j = 0; j < Ds; j++) {
-                const float c = cm[largest * Ds + j], push = (j % 2 ? -1.0f : 1.0f) / 1024;
-                cm[k * Ds + j] = c * (1 + push);
-                cm[largest * Ds + j] = c * (1 - push);
+                mean[j] += sm[k * Ds + j];
+                cm[k * Ds + j] = sm[k * Ds + j] / float(count[k]);
             }
-            count[k] = count[largest] / 2;
-            count[largest] -= count[k];
+        }
+        // An empty cluster takes half of the largest (Faiss's Clustering draws
+        // one, weighted by size): a copy of its centroid, the two pushed apart
+        // by a relative 1/1024 of their offset from the mean (Faiss scales the
+        // coordinates, which for data far from the origin moves them far).
+        for (double& v : mean) v /= std::max(total, 1.0);
+        auto smaller = [&](size_t a, size_t b) { return count[a] < count[b] || (count[a] == count[b] && a > b); };
+        std::priority_queue<size_t, std::vector<size_t>, decltype(smaller)> largest(smaller);
+        for (size_t k = 0; k < Ks; k++)
+            if (count[k]) largest.push(k);
+        for (size_t k = 0; k < Ks && !largest.empty(); k++) {
+            if (count[k]) continue;
+            const size_t split = largest.top();
+            if (count[split] < 2) break;
+            largest.pop();
+            for (size_t j = 0; j < Ds; j++) {
+                const double offset = cm[split * Ds + j] - mean[j], push = (j % 2 ? -1.0 : 1.0) / 1024;
+                cm[k * Ds + j] = float(mean[j] + offset * (1 + push));
+                cm[split * Ds + j] = float(mean[j] + offset * (1 - push));
+            }
+            count[k] = count[split] / 2;
+            count[split] -= count[k];
+            largest.push(split);
+            largest.push(k);
         }
     }
 }

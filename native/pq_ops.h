@@ -61,12 +61,11 @@ void encode(const Codebook& codebook, const float* x, Codes codes);
 struct CodeSums {
     std::vector<float> sums;       // (M, Ks, width); float, as Faiss's k-means sums
     std::vector<uint32_t> counts;  // (M, Ks)
-    size_t width;
 };
 CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows);
 
 // The k-means update: each codeword (M, Ks, Ds) becomes the mean of its
-// sub-vectors, sums (M, Ks, Ds) / counts; an empty one splits the largest.
+// sub-vectors, sums (M, Ks, Ds) / counts; an empty one splits the largest cluster.
 void centroids_from_sums(const float* sums, const uint32_t* counts, size_t M, size_t Ks, size_t Ds,
                          float* codewords);
 

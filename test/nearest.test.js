@@ -7,9 +7,9 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 // Short last tiles, panels and row blocks; uint16 codes; far from the origin,
 // where |x|^2 + |c|^2 - 2 x.c in float32 would lose the distances. In each
-// subspace, codewords 0 and 1 tie and 2 and 3 all but tie (a few float32 ulps
-// apart), and rows 0-199 lie next to them: the ties go to the lower codeword,
-// the near ties to the nearer by exact differences.
+// subspace, codewords 0 and 1 tie and 2, 3 and 4 all but tie (a few float32
+// ulps apart), and rows 0-199 lie next to them: the ties go to the lower
+// codeword, the near ties to the nearest by exact differences.
 const n = 1003, M = 3, Ks = 300, Ds = 20;
 const makeData = `
   const { randomMatrix } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'data'))});
@@ -21,6 +21,8 @@ const makeData = `
     codeword(1).set(codeword(0));
     codeword(3).set(codeword(2));
     codeword(3)[0] += 2e-4;
+    codeword(4).set(codeword(2));
+    codeword(4)[1] -= 2e-4;
     for (let i = 0; i < 200; i++)
       for (let j = 0; j < ${Ds}; j++)
         x.data[i * ${M * Ds} + m * ${Ds} + j] = codeword(i < 100 ? 0 : 2)[j] + (noise.data[i * ${M * Ds} + m * ${Ds} + j] - 0.5) * 1e-3;
@@ -65,5 +67,20 @@ test.each([
   for (let i = 0; i < n * M; i++) if (codes[i] !== nearest[i]) wrong.push([Math.floor(i / M), i % M, codes[i], nearest[i]]);
   expect(wrong).toEqual([]);
   expect(new Set(codes.filter((_, i) => i < 100 * M))).toEqual(new Set([0]));
-  expect(new Set(codes.filter((_, i) => i >= 100 * M && i < 200 * M))).toEqual(new Set([2, 3]));
+  expect(new Set(codes.filter((_, i) => i >= 100 * M && i < 200 * M))).toEqual(new Set([2, 3, 4]));
+});
+
+test('codewords so large that the kernel\'s arithmetic overflows: decided by exact differences', () => {
+  // |c'|^2 or x'.c' overflow float32 (codewords up to 1e17 are accepted); the
+  // exact squared distances of the nearest codewords still fit.
+  const { PQ } = require(ROOT);
+  const Ds = 200000;
+  const codewords = (...values) => {
+    const data = new Float32Array(values.length * Ds);
+    values.forEach((v, k) => data.fill(v, k * Ds, (k + 1) * Ds));
+    return PQ.fromCodewords({ data, shape: [1, values.length, Ds] });
+  };
+  const zero = { data: new Float32Array(Ds), shape: [1, Ds] };
+  expect(codewords(0, -1e17, -1e17).encode(zero).data[0]).toBe(0);
+  expect(codewords(-1.2e16, -1e16, -1e17).encode(zero).data[0]).toBe(1);
 });

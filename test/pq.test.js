@@ -1,4 +1,5 @@
 // The intent of Python nanopq's tests/test_pq.py, and what this library adds.
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -40,6 +41,21 @@ describe('PQ.fit', () => {
       const b = new PQ({ M, Ks: ks }).fit(X, { iter: 15, seed: 7, minit });
       expect(Array.from(a.codewords.data)).toEqual(Array.from(b.codewords.data));
     }
+  });
+
+  test('...whatever the number of threads (PQ and OPQ, by our k-means)', () => {
+    const script = `
+      const { PQ, OPQ } = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const { randomMatrix } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'data'))});
+      const x = randomMatrix(3000, 32, 9);
+      const pq = new PQ({ M: 4, Ks: 10 }).fit(x, { minit: '++' }), opq = new OPQ({ M: 4, Ks: 16 }).fit(x);
+      console.log(JSON.stringify([Array.from(pq.codewords.data), Array.from(opq.codewords.data), Array.from(opq.R.data)]));`;
+    const fitWith = (threads) => {
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: threads } });
+      if (r.status !== 0) throw new Error(r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    expect(fitWith('1')).toEqual(fitWith('3'));
   });
 
   test('another seed gives other codewords', () => {
