@@ -221,9 +221,9 @@ void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool set
     const Kernel& kernel = nanopq::kernel();
     const size_t D = cb.M * cb.Ds, block = 256, blocks = (codes.n + block - 1) / block;
     // A value of the kernel is off by at most (Ds + 1) u scale, u = eps / 2,
-    // scale = |c'|^2 / 2 + |x'| |c'| (sums of Ds rounded products, then a
-    // difference): two values closer than (Ds + 1) eps scale may be in either
-    // order. With settle_near_ties, such rows are decided by exact differences,
+    // scale = |c'|^2 / 2 + |x'| |c'| for the largest |c'| (sums of Ds rounded
+    // products, then a difference): two values closer than (Ds + 1) eps scale
+    // may be in either order. With settle_near_ties, such rows are decided by exact differences,
     // as nanopq's encoder computes them; so are rows where the kernel's
     // arithmetic may have overflowed.
     const float tie_width = std::numeric_limits<float>::epsilon() * float(cb.Ds + 1);
