@@ -39,15 +39,9 @@ faiss::ClusteringParameters clustering_parameters(const TrainOptions& options) {
     return cp;
 }
 
-// Rows [i0, i0 + rows) of subspace m of x (n, M * Ds), made contiguous,
-// minus `shift` (Ds,) when given.
-void copy_subspace(const float* x, size_t i0, size_t rows, size_t M, size_t Ds, size_t m, float* out,
-                   const float* shift = nullptr) {
-    const size_t D = M * Ds;
-    for (size_t i = 0; i < rows; i++) {
-        const float* in = x + (i0 + i) * D + m * Ds;
-        for (size_t j = 0; j < Ds; j++) out[i * Ds + j] = shift ? in[j] - shift[j] : in[j];
-    }
+// Subspace m of x (n, M * Ds), made contiguous: (n, Ds).
+void copy_subspace(const float* x, size_t n, size_t M, size_t Ds, size_t m, float* out) {
+    for (size_t i = 0; i < n; i++) std::memcpy(out + i * Ds, x + (i * M + m) * Ds, Ds * sizeof(float));
 }
 
 // Faiss's BLAS searches return -1 where a distance overflowed.
@@ -120,7 +114,7 @@ void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds,
                        float* codewords) {
     std::vector<float> slice(n * Ds), centroids;
     for (size_t m = 0; m < M; m++) {
-        copy_subspace(x, 0, n, M, Ds, m, slice.data());
+        copy_subspace(x, n, M, Ds, m, slice.data());
         const unsigned seed = unsigned(options.seed) * 1000003u + unsigned(m);
         switch (options.init) {
             case Init::Points: centroids = random_rows(slice.data(), n, Ds, Ks, seed); break;
