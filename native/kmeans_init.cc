@@ -33,13 +33,13 @@ std::vector<float> kmeans_plus_plus(const float* x, size_t n, size_t d, size_t k
     for (size_t c = 0; c < k; c++) {
         const float* centroid = x + chosen * d;
         std::memcpy(&centroids[c * d], centroid, d * sizeof(float));
-        double total = 0;
-#pragma omp parallel for reduction(+ : total) if (n * d > 100000)
+#pragma omp parallel for if (n * d > 100000)
         for (int64_t i = 0; i < int64_t(n); i++) {
             float dist = faiss::fvec_L2sqr(x + i * d, centroid, d);
             if (c == 0 || dist < nearest[i]) nearest[i] = dist;
-            total += nearest[i];
         }
+        // Added up in order: the draw is then the same whatever the number of threads.
+        const double total = std::accumulate(nearest.begin(), nearest.end(), 0.0);
         if (c + 1 == k) break;
         // Next centroid: a point drawn with probability proportional to `nearest`.
         if (total > 0) {

@@ -220,13 +220,15 @@ void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool set
     if (cb.Ks > size_t(INT32_MAX)) throw RangeError("Expected Ks < 2**31");
     const Kernel& kernel = nanopq::kernel();
     const size_t D = cb.M * cb.Ds, block = 256, blocks = (codes.n + block - 1) / block;
-    // A value of the kernel is off by at most (Ds + 1) u scale, u = eps / 2,
-    // scale = |c'|^2 / 2 + |x'| |c'| for the largest |c'| (sums of Ds rounded
-    // products, then a difference): two values closer than (Ds + 1) eps scale
-    // may be in either order. With settle_near_ties, such rows are decided by exact differences,
-    // as nanopq's encoder computes them; so are rows where the kernel's
-    // arithmetic may have overflowed.
-    const float tie_width = std::numeric_limits<float>::epsilon() * float(cb.Ds + 1);
+    // With r = |x'| + |c'| (the largest |c'|), a value of the kernel is off by
+    // at most about (Ds + 1) u r^2 / 2, u = eps / 2 (Ds rounded products
+    // summed, then a difference, on values centred with an error of u each),
+    // and so is half an exact squared difference in float32, at most r^2 / 2.
+    // Two values closer than (Ds + 3) eps r^2 may then be in either order,
+    // and with settle_near_ties such rows are decided by exact differences, as
+    // nanopq's and Faiss's encoders compute them; so are rows where the
+    // kernel's arithmetic may have overflowed (r^2 bounds what it adds up).
+    const float tie_width = std::numeric_limits<float>::epsilon() * float(cb.Ds + 3);
     if (distances) std::fill(distances, distances + codes.n, 0.0f);
     for (size_t m = 0; m < cb.M; m++) {
         const float* codewords = cb.codewords + m * cb.Ks * cb.Ds;
@@ -241,7 +243,7 @@ void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool set
                 {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
             for (size_t i = 0; i < n; i++) {
                 const float* in = x + (i0 + i) * D + m * cb.Ds;
-                const float scale = largest * (largest / 2 + std::sqrt(norm[i]));  // bounds what the kernel adds up
+                const float reach = std::sqrt(norm[i]) + largest, scale = reach * reach;
                 const bool overflow_free = std::isfinite(value[i]) && scale < 1e37f;
                 float distance = 2 * value[i] + norm[i];  // |x' - c'|^2
                 if (!overflow_free || (settle_near_ties && runner_up_value[i] - value[i] <= tie_width * scale)) {
