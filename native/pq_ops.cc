@@ -95,8 +95,9 @@ void check_training_size(size_t n, size_t Ks) {
 void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
            float* codewords, bool warm_start) {
     check_training_size(n, Ks);
-    // Faiss's searches compute |x|^2 + |c|^2 - 2 x.c, which loses the
-    // distances of data far from the origin: k-means runs on centred data.
+    // k-means runs on centred data: Faiss's searches compute |x|^2 + |c|^2 - 2 x.c,
+    // which loses the distances of data far from the origin, and both Faiss's
+    // and our centroid updates add up the vectors in float32.
     const size_t D = M * Ds;
     const std::vector<float> mean = column_mean(x, n, D);
     const std::vector<float> xc = centered(x, n, D, mean);
