@@ -8,11 +8,15 @@
         "native/faiss_binding.cc",
         "native/kmeans_init.cc",
         "native/linalg.cc",
+        "native/model.cc",
+        "native/model_object.cc",
         "native/nearest.cc",
         "native/opq_binding.cc",
         "native/opq_ops.cc",
+        "native/parallel.cc",
         "native/pq_binding.cc",
-        "native/pq_ops.cc"
+        "native/pq_ops.cc",
+        "native/scan.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -36,6 +40,9 @@
       ],
       "libraries": [
         "<!@(node scripts/find-faiss.js libs)"
+      ],
+      "ldflags": [
+        "-Wl,-z,nodelete"
       ]
     }
   ]

@@ -83,7 +83,7 @@ export function checkShape(shape: unknown, dims: string[], name: string, min = 0
  * larger ones overflow float32 inside Faiss (which then asserts, aborting the
  * process) or lose all precision.
  */
-export const MAX_ABS_VALUE = 1e15;
+export const MAX_ABS_VALUE = 1e15;  // as float32, native/pq_ops.h's kMaxAbsValue, which async jobs check
 
 /**
  * The largest magnitude of a codeword or centroid given by the user: room for
@@ -92,17 +92,25 @@ export const MAX_ABS_VALUE = 1e15;
  */
 export const MAX_ABS_CODEWORD = 1e17;
 
+/** The RangeError for value i of name (rows of cols values): not finite, or beyond limit in magnitude. */
+export function valueError(data: Float32Array, name: string, cols: number, i: number, limit = MAX_ABS_VALUE): RangeError {
+  const where = cols > 0 ? `${name}[${Math.floor(i / cols)}][${i % cols}]` : `${name}[${i}]`;
+  if (!Number.isFinite(data[i])) return new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
+  return new RangeError(`Expected values of magnitude <= ${limit} in ${name}, got ${data[i]} at ${where}`);
+}
+
 /** Throws a RangeError naming the first NaN, infinity or value beyond limit in magnitude. */
 export function checkValues(data: Float32Array, name: string, cols: number, limit = MAX_ABS_VALUE): void {
   const i = native.firstOutOfRange(data, limit);
-  if (i < 0) return;
-  const where = cols > 0 ? `${name}[${Math.floor(i / cols)}][${i % cols}]` : `${name}[${i}]`;
-  if (!Number.isFinite(data[i])) throw new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
-  throw new RangeError(`Expected values of magnitude <= ${limit} in ${name}, got ${data[i]} at ${where}`);
+  if (i >= 0) throw valueError(data, name, cols, i, limit);
 }
 
-/** A row-major matrix (rows, cols) with finite values; Matrix data is used in place. */
-export function toMatrix(x: unknown, name: string, cols?: number): { data: Float32Array; rows: number; cols: number } {
+/**
+ * A row-major matrix (rows, cols) with finite values; Matrix data is used in
+ * place. With checkValuesNow false, the values are left for an async job to
+ * check off the event loop (it rejects with their index: see valueError).
+ */
+export function toMatrix(x: unknown, name: string, cols?: number, checkValuesNow = true): { data: Float32Array; rows: number; cols: number } {
   let data: Float32Array;
   let rows: number;
   let width: number;
@@ -141,7 +149,7 @@ export function toMatrix(x: unknown, name: string, cols?: number): { data: Float
   if (cols !== undefined && width !== cols) {
     throw new RangeError(`Expected ${name} to have ${cols} columns (D), got shape [${rows}, ${width}]`);
   }
-  checkValues(data, name, width);
+  if (checkValuesNow) checkValues(data, name, width);
   return { data, rows, cols: width };
 }
 

@@ -10,11 +10,8 @@ import { native } from './native';
 /** A DistanceTable over a table this library computed itself (finite by construction), unchecked. */
 let computedTable: (data: Float32Array, M: number, Ks: number, metric: Metric) => DistanceTable;
 
-/** The table of a query (D,) already checked, against a codebook (M, Ks, Ds). */
-export function tableOf(codewords: Float32Array, M: number, Ks: number, Ds: number, query: Float32Array,
-  metric: Metric): DistanceTable {
-  const table = new Float32Array(M * Ks);
-  native.distanceTable(codewords, M, Ks, Ds, query, metric, table);
+/** A DistanceTable over a table (M, Ks) this library computed itself. */
+export function tableOf(table: Float32Array, M: number, Ks: number, metric: Metric): DistanceTable {
   return computedTable(table, M, Ks, metric);
 }
 

@@ -3,5 +3,7 @@ import { createRequire } from 'node:module';
 
 const nanopq = createRequire(import.meta.url)('./index.js');
 
-export const { PQ, OPQ, DistanceTable, exactSearch, faiss, nanopqToFaiss, faissToNanopq } = nanopq;
+export const {
+  PQ, OPQ, DistanceTable, AbortError, exactSearch, faiss, nanopqToFaiss, faissToNanopq, setNumThreads, getNumThreads,
+} = nanopq;
 export default nanopq;

@@ -1,5 +1,7 @@
 export { PQ } from './pq';
-export type { PQOptions, FitOptions, Minit } from './pq';
+export type { PQOptions, FitOptions, Minit, Progress, AsyncFitOptions } from './pq';
+export { AbortError } from './errors';
+export { setNumThreads, getNumThreads } from './threads';
 export { OPQ } from './opq';
 export type { OPQFitOptions } from './opq';
 export { DistanceTable } from './distance-table';

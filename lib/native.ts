@@ -3,37 +3,65 @@
 // results into output arrays the caller allocates.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AbortError } from './errors';
 
 export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
 
 /** An opaque, type-tagged reference to a Faiss object (native/faiss_binding.cc). */
 export type FaissHandle = { readonly __faissHandle: unique symbol };
 
+/** What native training takes (native/model_object.cc, train_job). */
+export interface TrainingOptions {
+  M: number; Ks: number; Ds: number; metric: string; iter: number; seed: number; minit: string;
+  /** Compute the objective of every step (for verbose output). */
+  verbose: boolean;
+  /** 0 for PQ; OPQ's alternations. */
+  rotationIter: number;
+  parametricInit: boolean;
+}
+
+/** Called natively between training iterations: phase 'kmeans' or 'rotation', 1-based. */
+export type OnStep = (phase: string, iteration: number, of: number, objective: number) => void;
+
+/**
+ * A trained PQ or OPQ held natively (native/model_object.h): the codebook, R,
+ * and what derives from them, built once. Immutable; async calls keep the
+ * model they started with.
+ */
+export interface NativeModel {
+  readonly Ds: number;
+  copyCodewords(out: Float32Array): void;
+  copyR(out: Float32Array): void;
+  encode(x: Float32Array, n: number, codesOut: CodeArray): void;
+  /** Checks x's values on the worker: rejects with code NANOPQ_OUT_OF_RANGE and the index. */
+  encodeAsync(x: Float32Array, n: number, codesOut: CodeArray): Promise<void>;
+  decode(codes: CodeArray, n: number, xOut: Float32Array): void;
+  distanceTable(query: Float32Array, tableOut: Float32Array): void;
+  search(queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number, idsOut: Uint32Array,
+    distsOut: Float32Array): void;
+  searchAsync(queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number, idsOut: Uint32Array,
+    distsOut: Float32Array): Promise<void>;
+  /** yOut = x @ R, or x @ R^T when inverse (OPQ only). */
+  rotate(x: Float32Array, n: number, inverse: boolean, yOut: Float32Array): void;
+  dispose(): void;
+}
+
 export interface NativeAddon {
-  train(x: Float32Array, n: number, M: number, Ks: number, Ds: number, iter: number, seed: number,
-    minit: string, verbose: boolean, codewordsOut: Float32Array): void;
-  encode(codewords: Float32Array, M: number, Ks: number, Ds: number, x: Float32Array, n: number,
-    codesOut: CodeArray): void;
-  decode(codewords: Float32Array, M: number, Ks: number, Ds: number, codes: CodeArray, n: number,
-    xOut: Float32Array): void;
-  distanceTable(codewords: Float32Array, M: number, Ks: number, Ds: number, query: Float32Array,
-    metric: string, dtableOut: Float32Array): void;
+  Model: new (codewords: Float32Array, M: number, Ks: number, Ds: number, metric: string,
+    R: Float32Array | null) => NativeModel;
+  train(x: Float32Array, n: number, options: TrainingOptions, onStep?: OnStep): NativeModel;
+  /** Stops between iterations once stop[0] is nonzero, rejecting with an Error named AbortError. */
+  trainAsync(x: Float32Array, n: number, options: TrainingOptions, onStep: OnStep | undefined,
+    stop: Int32Array): Promise<NativeModel>;
   adist(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, distsOut: Float32Array): void;
   topk(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, k: number,
     largestFirst: boolean, idsOut: Uint32Array, distsOut: Float32Array): void;
-  trainOpq(x: Float32Array, n: number, M: number, Ks: number, Ds: number, pqIter: number, seed: number,
-    minit: string, verbose: boolean, rotationIter: number, parametricInit: boolean, ROut: Float32Array,
-    codewordsOut: Float32Array): void;
-  /** yOut = x @ R, or x @ R^T when inverse. */
-  rotate(x: Float32Array, n: number, D: number, R: Float32Array, inverse: boolean, yOut: Float32Array): void;
-  encodeRotated(codewords: Float32Array, M: number, Ks: number, Ds: number, R: Float32Array, x: Float32Array,
-    n: number, codesOut: CodeArray): void;
-  decodeRotated(codewords: Float32Array, M: number, Ks: number, Ds: number, R: Float32Array, codes: CodeArray,
-    n: number, xOut: Float32Array): void;
   /** max |R^T R - I|. */
   orthonormalityError(R: Float32Array, D: number): number;
   exactSearch(queries: Float32Array, nq: number, database: Float32Array, nb: number, d: number, k: number,
     idsOut: Uint32Array, distsOut: Float32Array): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
   pqNew(d: number, M: number, nbits: number): FaissHandle;
   pqInfo(pq: FaissHandle): { d: number; M: number; nbits: number; dsub: number; ksub: number };
   pqGetCentroids(pq: FaissHandle, out: Float32Array): void;
@@ -104,25 +132,55 @@ function load(): NativeAddon {
 }
 
 // Errors from C++ are re-created here, in the caller's realm (a jest or vm
-// context has its own TypeError), with a stack through the caller's code.
-const errorTypes: Record<string, ErrorConstructor> = { TypeError, RangeError };
+// context has its own TypeError), with a stack through the caller's code:
+// thrown ones where they are caught, rejections with the stack captured when
+// the async call was made.
+const errorTypes: Record<string, new (message: string) => Error> = { TypeError, RangeError, AbortError };
 
-function withLocalErrors(addon: NativeAddon): NativeAddon {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(addon)) {
-    if (typeof fn !== 'function') {
-      wrapped[name] = fn;
-      continue;
-    }
-    wrapped[name] = (...args: unknown[]) => {
-      try {
-        return (fn as (...a: unknown[]) => unknown)(...args);
-      } catch (err) {
-        const { name: type, message } = err as Error;
-        throw new (errorTypes[type] ?? Error)(message);
-      }
-    };
+/** err, made again here; with `site` (an Error made at the call), with the caller's stack. */
+export function localError(err: unknown, site?: Error): Error {
+  if (typeof err !== 'object' || err === null || typeof (err as Error).message !== 'string') return err as Error;
+  const { name, message } = err as Error;
+  const local = new (errorTypes[name] ?? Error)(message);
+  for (const key of ['code', 'index'] as const) {
+    if (key in (err as object)) Object.assign(local, { [key]: (err as Record<string, unknown>)[key] });
   }
+  if (site?.stack) local.stack = `${local.name}: ${message}\n${site.stack.split('\n').slice(1).join('\n')}`;
+  return local;
+}
+
+function withLocalErrors<F extends (...args: never[]) => unknown>(fn: F): F {
+  return function (this: unknown, ...args: Parameters<F>) {
+    try {
+      return fn.apply(this, args);
+    } catch (err) {
+      throw localError(err);
+    }
+  } as F;
+}
+
+// The addon is loaded once per process, but jest and vm give each context
+// its own error classes: native models are wrapped in an object of this
+// realm, whose methods re-create errors here.
+function withLocalErrorsAll(addon: NativeAddon): NativeAddon {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(addon)) {
+    wrapped[name] = typeof value === 'function' && name !== 'Model' ? withLocalErrors(value as () => unknown) : value;
+  }
+  const local: Record<string, unknown> = {};
+  for (const [method, { value: fn }] of Object.entries(Object.getOwnPropertyDescriptors(addon.Model.prototype))) {
+    if (method !== 'constructor' && typeof fn === 'function') {
+      local[method] = withLocalErrors(function (this: { native: object }, ...args: unknown[]) {
+        return fn.apply(this.native, args);
+      });
+    }
+  }
+  Object.defineProperty(local, 'Ds', { get(this: { native: NativeModel }) { return this.native.Ds; } });
+  const own = (model: NativeModel) => Object.create(local, { native: { value: model } }) as NativeModel;
+  const Model = withLocalErrors((...args: ConstructorParameters<NativeAddon['Model']>) => own(new addon.Model(...args)));
+  wrapped.Model = function (this: unknown, ...args: ConstructorParameters<NativeAddon['Model']>) { return Model(...args); };
+  wrapped.train = withLocalErrors((...args: Parameters<NativeAddon['train']>) => own(addon.train(...args)));
+  wrapped.trainAsync = (...args: Parameters<NativeAddon['trainAsync']>) => addon.trainAsync(...args).then(own);
   return wrapped as unknown as NativeAddon;
 }
 
@@ -140,4 +198,4 @@ function loadWithPassiveOpenMP(): NativeAddon {
   }
 }
 
-export const native: NativeAddon = withLocalErrors(loadWithPassiveOpenMP());
+export const native: NativeAddon = withLocalErrorsAll(loadWithPassiveOpenMP());

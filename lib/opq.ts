@@ -1,15 +1,19 @@
 import * as fs from 'node:fs';
-import {
-  checkInteger, checkOptions, CodeDtype, CodeMatrix, Codewords, CodesLike, describe, Matrix, MatrixLike,
-  Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
-} from './arrays';
-import { DistanceTable, tableOf } from './distance-table';
-import { readModel, writeModel } from './format';
-import { native } from './native';
-import { checkTraining, Minit, PQ, PQOptions, setTrainedCodewords } from './pq';
+import { checkInteger, checkOptions, Codewords, describe, Matrix, MatrixLike, Metric, toMatrix, toVector, VectorLike } from './arrays';
+import { readModel, ModelFields } from './format';
+import { native, TrainingOptions } from './native';
+import { checkCodewords, PQ } from './pq';
+import { AsyncFitOptions, checkPath, Minit, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
 export interface OPQFitOptions {
-  pqIter?: number; rotationIter?: number; seed?: number; parametricInit?: boolean; minit?: Minit;
+  /** k-means iterations of the final PQ training; default 20. */
+  pqIter?: number;
+  /** Alternations of PQ training and rotation update; default 10. */
+  rotationIter?: number;
+  seed?: number;
+  /** Start from the eigenvalue-allocation rotation instead of the identity; default false. */
+  parametricInit?: boolean;
+  minit?: Minit;
 }
 
 /** The largest |R^T R - I| entry accepted as orthonormal (float32 rounding over D terms). */
@@ -34,47 +38,74 @@ function checkRotation(R: unknown, D: number): Float32Array {
  * const opq = new OPQ({ M: 4 }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 });
  * const dists = opq.dtable(query).adist(opq.encode(X));
  */
-export class OPQ {
-  pq: PQ;
-  #R: Float32Array | null = null;
+export class OPQ extends Quantizer {
+  #pq: PQ | null = null;  // made from the codewords when first asked for
 
   constructor(options: PQOptions) {
-    checkOptions(options, ['M', 'Ks', 'metric', 'verbose'], 'OPQ');
-    this.pq = new PQ(options);
+    super(options, 'OPQ');
+  }
+
+  protected get kind(): 'OPQ' {
+    return 'OPQ';
   }
 
   /** An OPQ from a rotation R (D, D) and a codebook (M, Ks, Ds) trained elsewhere; both are copied. */
   static fromParts(R: Matrix, codewords: Codewords, options: { metric?: Metric; verbose?: boolean } = {}): OPQ {
-    const pq = PQ.fromCodewords(codewords, options);
-    const D = pq.M * (pq.Ds as number);
-    const opq = new OPQ({ M: pq.M, Ks: pq.Ks, metric: pq.metric, verbose: pq.verbose });
-    opq.pq = pq;
-    opq.#R = Float32Array.from(checkRotation(R, D));
+    const o = checkOptions(options, ['metric', 'verbose'], 'OPQ.fromParts');
+    const { data, M, Ks, Ds } = checkCodewords(codewords);
+    const opq = new OPQ({ M, Ks, metric: (o.metric as Metric) ?? 'l2', verbose: (o.verbose as boolean) ?? false });
+    opq.setModel(new native.Model(data, M, Ks, Ds, opq.metric, checkRotation(R, M * Ds)));
     return opq;
   }
 
-  get M(): number { return this.pq.M; }
-  get Ks(): number { return this.pq.Ks; }
-  get metric(): Metric { return this.pq.metric; }
-  get codeDtype(): CodeDtype { return this.pq.codeDtype; }
-  get Ds(): number | null { return this.pq.Ds; }
-  get codewords(): Codewords | null { return this.pq.codewords; }
-  get verbose(): boolean { return this.pq.verbose; }
-  set verbose(v: boolean) { this.pq.verbose = v; }
-
-  /** The rotation (D, D): x_rotated = x @ R; null before fit. */
-  get R(): Matrix | null {
-    if (!this.#R) return null;
-    const D = this.M * (this.Ds as number);
-    return { data: this.#R, shape: [D, D] };
+  /** The PQ of the rotated vectors (a copy of this OPQ's codebook). */
+  get pq(): PQ {
+    if (!this.#pq) {
+      const codewords = this.codewords;
+      this.#pq = codewords ? PQ.fromCodewords(codewords, { metric: this.metric })
+        : new PQ({ M: this.M, Ks: this.Ks, metric: this.metric });
+      this.#pq.verbose = this.verbose;
+    }
+    return this.#pq;
   }
 
-  #fitted(method: string): { R: Float32Array; codewords: Float32Array; Ds: number } {
-    const codewords = this.pq.codewords;
-    if (!this.#R || !codewords) {
-      throw new TypeError(`Expected a fitted OPQ for ${method}(); call fit() or OPQ.fromParts() first`);
+  override get verbose(): boolean {
+    return super.verbose;
+  }
+
+  override set verbose(value: boolean) {
+    super.verbose = value;
+    if (this.#pq) this.#pq.verbose = value;
+  }
+
+  protected override setModel(model: Parameters<Quantizer['setModel']>[0]): void {
+    super.setModel(model);
+    this.#pq = null;
+  }
+
+  /** A copy of the rotation (D, D): x_rotated = x @ R; null before fit. */
+  get R(): Matrix | null {
+    const Ds = this.Ds;
+    if (Ds === null) return null;
+    const D = this.M * Ds;
+    const data = new Float32Array(D * D);
+    this.fitted('R').copyR(data);
+    return { data, shape: [D, D] };
+  }
+
+  protected trainingOptions(options: unknown, where: string) {
+    const o = checkOptions(options, ['pqIter', 'rotationIter', 'seed', 'parametricInit', 'minit'], where);
+    const iter = checkInteger(o.pqIter ?? 20, 'pqIter', 1, 1e6);
+    const rotationIter = checkInteger(o.rotationIter ?? 10, 'rotationIter', 1, 1e5);
+    const parametricInit = o.parametricInit ?? false;
+    if (typeof parametricInit !== 'boolean') {
+      throw new TypeError(`Expected a boolean for parametricInit, got ${describe(parametricInit)}`);
     }
-    return { R: this.#R, codewords: codewords.data, Ds: codewords.shape[2] };
+    return { iter, ...seedAndMinit(o), rotationIter, parametricInit };
+  }
+
+  protected describeTraining(o: TrainingOptions): string {
+    return `pqIter: ${o.iter}, rotationIter: ${o.rotationIter}, seed: ${o.seed}, parametricInit: ${o.parametricInit}`;
   }
 
   /**
@@ -82,87 +113,34 @@ export class OPQ {
    * and the Procrustes update of R; the last round trains the PQ with pqIter
    * iterations. parametricInit starts from the eigenvalue-allocation rotation.
    */
-  fit(vecs: MatrixLike, options: OPQFitOptions = {}): this {
-    const o = checkOptions(options, ['pqIter', 'rotationIter', 'seed', 'parametricInit', 'minit'], 'OPQ.fit');
-    const pqIter = checkInteger(o.pqIter ?? 20, 'pqIter', 1, 1e6);
-    const rotationIter = checkInteger(o.rotationIter ?? 10, 'rotationIter', 1, 1e5);
-    const parametricInit = o.parametricInit ?? false;
-    if (typeof parametricInit !== 'boolean') {
-      throw new TypeError(`Expected a boolean for parametricInit, got ${describe(parametricInit)}`);
-    }
-    const { x, Ds, seed, minit } = checkTraining(this, vecs, o);
-    const D = x.cols;
-    const R = new Float32Array(D * D);
-    const codewords = new Float32Array(this.M * this.Ks * Ds);
-    native.trainOpq(x.data, x.rows, this.M, this.Ks, Ds, pqIter, seed, minit, this.verbose, rotationIter,
-      parametricInit, R, codewords);
-    setTrainedCodewords(this.pq, codewords, Ds);
-    this.#R = R;
-    return this;
+  override fit(vecs: MatrixLike, options: OPQFitOptions = {}): this {
+    return super.fit(vecs, options);
+  }
+
+  override fitAsync(vecs: MatrixLike, options: OPQFitOptions & AsyncFitOptions = {}): Promise<this> {
+    return super.fitAsync(vecs, options);
   }
 
   /** vecs @ R: a matrix (N, D) gives a Matrix, one vector (D,) a Float32Array. */
   rotate(vecs: MatrixLike): Matrix;
   rotate(vec: VectorLike): Float32Array;
   rotate(vecs: MatrixLike | VectorLike): Matrix | Float32Array {
-    const { R, Ds } = this.#fitted('rotate');
-    const D = this.M * Ds;
+    const model = this.fitted('rotate');
+    const D = this.dimension(model);
     const single = vecs instanceof Float32Array || (Array.isArray(vecs) && typeof vecs[0] === 'number');
     if (single) {
-      const v = toVector(vecs, 'vec', D);
       const out = new Float32Array(D);
-      native.rotate(v, 1, D, R, false, out);
+      model.rotate(toVector(vecs, 'vec', D), 1, false, out);
       return out;
     }
     const x = toMatrix(vecs, 'vecs', D);
     const out = new Float32Array(x.rows * D);
-    native.rotate(x.data, x.rows, D, R, false, out);
+    model.rotate(x.data, x.rows, false, out);
     return { data: out, shape: [x.rows, D] };
   }
 
-  /** PQ codes of the rotated vectors: (N, M), of dtype codeDtype. */
-  encode(vecs: MatrixLike): CodeMatrix {
-    const { R, codewords, Ds } = this.#fitted('encode');
-    const x = toMatrix(vecs, 'vecs', this.M * Ds);
-    const codes = newCodeArray(this.codeDtype, x.rows * this.M);
-    native.encodeRotated(codewords, this.M, this.Ks, Ds, R, x.data, x.rows, codes);
-    return { data: codes, shape: [x.rows, this.M] };
-  }
-
-  /** pq.decode(codes) @ R^T: approximate vectors (N, D) in the original space. */
-  decode(codes: CodesLike): Matrix {
-    const { R, codewords, Ds } = this.#fitted('decode');
-    const c = toCodes(codes, 'codes', this.M, this.Ks);
-    const x = new Float32Array(c.rows * this.M * Ds);
-    native.decodeRotated(codewords, this.M, this.Ks, Ds, R, c.data, c.rows, x);
-    return { data: x, shape: [c.rows, this.M * Ds] };
-  }
-
-  /** The distance table of the rotated query (D,). */
-  dtable(query: VectorLike): DistanceTable {
-    const { R, codewords, Ds } = this.#fitted('dtable');
-    const D = this.M * Ds;
-    const rotated = new Float32Array(D);  // may exceed the input bound by up to sqrt(D): not checked again
-    native.rotate(toVector(query, 'query', D), 1, D, R, false, rotated);
-    return tableOf(codewords, this.M, this.Ks, Ds, rotated, this.metric);
-  }
-
-  /** Same PQ (M, Ks, metric, Ds, codewords) and the same R. */
-  equals(other: unknown): boolean {
-    if (!(other instanceof OPQ) || !this.pq.equals(other.pq)) return false;
-    const a = this.#R;
-    const b = other.#R;
-    if (!a || !b) return a === b;
-    return a.length === b.length && a.every((v, i) => v === b[i]);
-  }
-
-  /** The model in this library's .npq format (docs/format.md). */
-  toBuffer(): Buffer {
-    const cw = this.pq.codewords;
-    return writeModel({
-      kind: 'OPQ', metric: this.metric, M: this.M, Ks: this.Ks, Ds: this.Ds,
-      codewords: cw && cw.data, R: this.#R,
-    });
+  protected override modelFields(): ModelFields {
+    return { ...super.modelFields(), R: this.R?.data ?? null };
   }
 
   static fromBuffer(buf: Uint8Array): OPQ {
@@ -174,11 +152,7 @@ export class OPQ {
       { data: model.codewords, shape: [model.M, model.Ks, model.Ds] }, { metric: model.metric });
   }
 
-  save(path: string): void {
-    fs.writeFileSync(path, this.toBuffer());
-  }
-
   static load(path: string): OPQ {
-    return OPQ.fromBuffer(fs.readFileSync(path));
+    return OPQ.fromBuffer(fs.readFileSync(checkPath(path)));
   }
 }

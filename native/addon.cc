@@ -1,9 +1,12 @@
-// Registers the bindings; each goes through `guarded`, which turns every C++
-// exception into a JavaScript one.
+// Registers the bindings; each goes through `guard`, which turns every C++
+// exception into a JavaScript one. Loaded once per environment: the main
+// thread and every worker thread get their own AddonData.
 #include <napi.h>
 
+#include "addon_data.h"
 #include "errors.h"
 #include "faiss_binding.h"
+#include "model_object.h"
 #include "nearest.h"
 #include "opq_binding.h"
 #include "pq_binding.h"
@@ -11,21 +14,25 @@
 namespace nanopq {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-    export_function<Train>(env, exports, "train");
-    export_function<Encode>(env, exports, "encode");
-    export_function<Decode>(env, exports, "decode");
-    export_function<DistanceTable>(env, exports, "distanceTable");
-    export_function<Adist>(env, exports, "adist");
-    export_function<Topk>(env, exports, "topk");
-    export_function<ExactSearch>(env, exports, "exactSearch");
-    export_function<TrainOpq>(env, exports, "trainOpq");
-    export_function<Rotate>(env, exports, "rotate");
-    export_function<EncodeRotated>(env, exports, "encodeRotated");
-    export_function<DecodeRotated>(env, exports, "decodeRotated");
-    export_function<OrthonormalityError>(env, exports, "orthonormalityError");
-    export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
-    RegisterFaiss(env, exports);
-    exports.Set("simd", Napi::String::New(env, nearest_kernel_name()));
+    // A worker terminated while it loads the addon makes these calls fail;
+    // a C++ exception escaping module registration would abort the process.
+    try {
+        env.SetInstanceData(new AddonData());
+        exports.Set("Model", ModelObject::Define(env));
+        export_function<Train>(env, exports, "train");
+        export_function<TrainAsync>(env, exports, "trainAsync");
+        export_function<Adist>(env, exports, "adist");
+        export_function<Topk>(env, exports, "topk");
+        export_function<ExactSearch>(env, exports, "exactSearch");
+        export_function<OrthonormalityError>(env, exports, "orthonormalityError");
+        export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
+        export_function<SetNumThreads>(env, exports, "setNumThreads");
+        export_function<GetNumThreads>(env, exports, "getNumThreads");
+        RegisterFaiss(env, exports);
+        exports.Set("simd", Napi::String::New(env, nearest_kernel_name()));
+    } catch (const Napi::Error&) {
+        // The environment is going away; nothing can use the exports.
+    }
     return exports;
 }
 

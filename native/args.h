@@ -32,13 +32,15 @@ inline size_t checked_mul(size_t a, size_t b) {
 }
 inline size_t checked_mul(size_t a, size_t b, size_t c) { return checked_mul(checked_mul(a, b), c); }
 
-inline size_t size_arg(const Napi::CallbackInfo& info, size_t i) {
-    if (!info[i].IsNumber()) throw TypeError("Expected a number for " + arg_name(i));
-    double v = info[i].As<Napi::Number>().DoubleValue();
+inline size_t size_value(Napi::Value value, const std::string& name) {
+    if (!value.IsNumber()) throw TypeError("Expected a number for " + name);
+    double v = value.As<Napi::Number>().DoubleValue();
     if (!(v >= 0) || v > 9007199254740991.0 || v != static_cast<double>(static_cast<uint64_t>(v)))
-        throw RangeError("Expected a non-negative integer for " + arg_name(i));
+        throw RangeError("Expected a non-negative integer for " + name);
     return static_cast<size_t>(v);
 }
+
+inline size_t size_arg(const Napi::CallbackInfo& info, size_t i) { return size_value(info[i], arg_name(i)); }
 
 inline bool bool_arg(const Napi::CallbackInfo& info, size_t i) {
     if (!info[i].IsBoolean()) throw TypeError("Expected a boolean for " + arg_name(i));
@@ -60,6 +62,8 @@ template <>
 inline napi_typedarray_type typed_array_type<uint8_t>() { return napi_uint8_array; }
 template <>
 inline napi_typedarray_type typed_array_type<int64_t>() { return napi_bigint64_array; }
+template <>
+inline napi_typedarray_type typed_array_type<int32_t>() { return napi_int32_array; }
 
 
 // A typed array of exactly `length` elements of T.
@@ -104,32 +108,22 @@ inline Codebook codebook_arg(const Napi::CallbackInfo& info, size_t i) {
     return {array_arg<float>(info, i, checked_mul(M, Ks, Ds)).data, M, Ks, Ds};
 }
 
-inline Metric metric_arg(const Napi::CallbackInfo& info, size_t i) {
-    std::string metric = string_arg(info, i);
+inline Metric metric_value(Napi::Value value) {
+    if (!value.IsString()) throw TypeError("Expected a string for metric");
+    std::string metric = value.As<Napi::String>().Utf8Value();
     if (metric == "l2") return Metric::L2;
     if (metric == "dot") return Metric::Dot;
     throw TypeError("Expected 'l2' or 'dot' for metric, got '" + metric + "'");
 }
+inline Metric metric_arg(const Napi::CallbackInfo& info, size_t i) { return metric_value(info[i]); }
 
-inline Init init_arg(const Napi::CallbackInfo& info, size_t i) {
-    std::string init = string_arg(info, i);
+inline Init init_value(Napi::Value value) {
+    if (!value.IsString()) throw TypeError("Expected a string for minit");
+    std::string init = value.As<Napi::String>().Utf8Value();
     if (init == "points") return Init::Points;
     if (init == "random") return Init::Random;
     if (init == "++") return Init::PlusPlus;
     throw TypeError("Expected 'points', 'random' or '++' for minit, got '" + init + "'");
-}
-
-// Arguments (iter, seed, minit, verbose) starting at index i.
-inline TrainOptions train_options_arg(const Napi::CallbackInfo& info, size_t i) {
-    size_t iter = size_arg(info, i), seed = size_arg(info, i + 1);
-    if (iter < 1 || iter > 1000000) throw RangeError("Expected 1 <= iter <= 1000000, got " + std::to_string(iter));
-    if (seed > 0x7fffffff) throw RangeError("Expected 0 <= seed < 2**31, got " + std::to_string(seed));
-    TrainOptions options;
-    options.iter = int(iter);
-    options.seed = int(seed);
-    options.init = init_arg(info, i + 2);
-    options.verbose = bool_arg(info, i + 3);
-    return options;
 }
 
 }  // namespace nanopq

@@ -1,15 +1,18 @@
 // Errors at the JavaScript boundary.
 //
 // The operations in this directory are plain C++ and report bad input by
-// throwing nanopq::TypeError / nanopq::RangeError. `guarded` is the one place
+// throwing nanopq::TypeError / nanopq::RangeError. `guard` is the one place
 // where any C++ exception (ours, Faiss's, the standard library's) becomes a
-// JavaScript exception: every binding is registered through it, so nothing
-// can escape into V8 and abort the process.
+// JavaScript exception: every binding and method runs inside it, and every
+// async job's exception goes through current_exception_to_js, so nothing can
+// escape into V8 and abort the process.
 #pragma once
 
 #include <napi.h>
 
 #include <stdexcept>
+
+#include "parallel.h"
 
 namespace nanopq {
 
@@ -21,20 +24,31 @@ struct RangeError : std::runtime_error {
 };
 
 // The JavaScript error for the exception being handled (call inside a catch).
+// Aborted training gives an Error named "AbortError"; OutOfRange an Error
+// with code "NANOPQ_OUT_OF_RANGE" and the value's index, which JavaScript
+// words as its own checks do.
 Napi::Error current_exception_to_js(Napi::Env env);
 
-template <Napi::Value (*Binding)(const Napi::CallbackInfo&)>
-Napi::Value guarded(const Napi::CallbackInfo& info) {
+// body() at the boundary: C++ exceptions become JavaScript ones, and the
+// thread count set by setNumThreads() holds on this thread.
+template <typename Body>
+Napi::Value guard(Napi::Env env, Body&& body) {
     try {
-        return Binding(info);
+        use_num_threads();
+        return body();
     } catch (const Napi::Error&) {
         throw;
     } catch (...) {
-        throw current_exception_to_js(info.Env());
+        throw current_exception_to_js(env);
     }
 }
 
-// Sets exports[name] to Binding, behind `guarded`.
+template <Napi::Value (*Binding)(const Napi::CallbackInfo&)>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&] { return Binding(info); });
+}
+
+// Sets exports[name] to Binding, behind `guard`.
 template <Napi::Value (*Binding)(const Napi::CallbackInfo&)>
 void export_function(Napi::Env env, Napi::Object exports, const char* name) {
     exports.Set(name, Napi::Function::New(env, guarded<Binding>, name));

@@ -37,36 +37,6 @@ struct Simd {
     typedef float Unaligned __attribute__((vector_size(W * sizeof(float)), aligned(4), may_alias));
 };
 
-// One subspace's codewords for the kernel: centred, and in panels of `width`
-// codewords, each stored dimension by dimension (Ds rows of `width` floats),
-// so that a panel is read contiguously. Padding codewords have an infinite
-// half norm and are never nearest.
-struct Panels {
-    size_t Ds, width, count;
-    std::vector<float> mean, values, half_norms;
-    float largest_norm = 0;  // max |c'|^2
-
-    Panels(const float* codewords, size_t Ks, size_t Ds, size_t width)
-        : Ds(Ds), width(width), count((Ks + width - 1) / width), mean(Ds, 0.0f),
-          values(count * Ds * width, 0.0f), half_norms(count * width, INFINITY) {
-        std::vector<double> sum(Ds, 0.0);
-        for (size_t k = 0; k < Ks; k++)
-            for (size_t j = 0; j < Ds; j++) sum[j] += codewords[k * Ds + j];
-        for (size_t j = 0; j < Ds; j++) mean[j] = float(sum[j] / double(Ks));
-        for (size_t k = 0; k < Ks; k++) {
-            float* panel = values.data() + (k / width) * Ds * width + k % width;
-            float norm = 0;
-            for (size_t j = 0; j < Ds; j++) {
-                const float c = codewords[k * Ds + j] - mean[j];
-                panel[j * width] = c;
-                norm += c * c;
-            }
-            half_norms[k] = norm / 2;
-            largest_norm = std::max(largest_norm, norm);
-        }
-    }
-};
-
 // What the kernel finds for each row: the nearest codeword, its value and,
 // when settling near ties, the next smallest value (of another codeword, or
 // of a tie).
@@ -166,12 +136,61 @@ NANOPQ_INLINE void nearest_in_rows(const float* x, size_t ldx, size_t n, const P
     }
 }
 
+// The distance table of one subspace (Ks,): for L2, q holds the query's
+// sub-vector centred on the codeword mean and out[k] = |q - c'_k|^2 (the
+// differences nanopq computes); for Dot, q is the sub-vector as it is and
+// out[k] = q.c'_k + offset, offset = q.mean. P panels at a time, so that
+// 2P accumulators hide the latency of the fused multiply-adds.
+template <int W, int P, bool Dot>
+NANOPQ_INLINE void table_of_panels(const float* q, const Panels& p, size_t first, float offset, size_t Ks,
+                                   float* out) {
+    typedef typename Simd<W>::F F;
+    typedef const typename Simd<W>::Unaligned* Load;
+    constexpr int V = kPanelVectors, width = V * W;
+    F acc[P][V];
+    for (int b = 0; b < P; b++)
+        for (int v = 0; v < V; v++) acc[b][v] = F{};
+    const float* c = p.values.data() + first * p.Ds * width;
+    const size_t stride = p.Ds * width;
+    for (size_t j = 0; j < p.Ds; j++, c += width) {
+        const float qj = q[j];
+        for (int b = 0; b < P; b++)
+            for (int v = 0; v < V; v++) {
+                const F cj = *Load(c + b * stride + v * W);
+                if (Dot) {
+                    acc[b][v] += qj * cj;
+                } else {
+                    const F d = cj - qj;
+                    acc[b][v] += d * d;
+                }
+            }
+    }
+    for (int b = 0; b < P; b++)
+        for (int v = 0; v < V; v++)
+            for (int l = 0; l < W; l++) {
+                const size_t k = (first + b) * width + v * W + l;
+                if (k < Ks) out[k] = acc[b][v][l] + offset;
+            }
+}
+
+template <int W, bool Dot>
+NANOPQ_INLINE void table_of(const float* q, const Panels& p, float offset, size_t Ks, float* out) {
+    constexpr int P = 4;
+    size_t first = 0;
+    for (; first + P <= p.count; first += P) table_of_panels<W, P, Dot>(q, p, first, offset, Ks, out);
+    for (; first < p.count; first++) table_of_panels<W, 1, Dot>(q, p, first, offset, Ks, out);
+}
+
+typedef void (*RowsFn)(const float*, size_t, size_t, const Panels&, float*, Found);
+typedef void (*TableFn)(const float*, const Panels&, bool, float, size_t, float*);
+
 struct Kernel {
     const char* name;
-    void (*run)(const float*, size_t, size_t, const Panels&, float*, Found);  // nearest_in_rows
-    void (*run_settling)(const float*, size_t, size_t, const Panels&, float*, Found);
-    size_t width;  // codewords per panel
-    size_t rows;   // rows per tile
+    RowsFn run;           // nearest_in_rows
+    RowsFn run_settling;  // nearest_in_rows, with runner-up values
+    TableFn table;        // table_of
+    size_t width;         // codewords per panel
+    size_t rows;          // rows per tile
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -180,19 +199,35 @@ __attribute__((target("avx512f"))) void rows_avx512(const float* x, size_t ldx, 
                                                     float* scratch, Found found) {
     nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
+template <int W>
+__attribute__((target("avx512f"))) void table_avx512(const float* q, const Panels& p, bool dot, float offset,
+                                                     size_t Ks, float* out) {
+    dot ? table_of<W, true>(q, p, offset, Ks, out) : table_of<W, false>(q, p, offset, Ks, out);
+}
 template <int W, int R, bool Settle>
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* x, size_t ldx, size_t n, const Panels& p,
                                                    float* scratch, Found found) {
     nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
+}
+template <int W>
+__attribute__((target("avx2,fma"))) void table_avx2(const float* q, const Panels& p, bool dot, float offset,
+                                                    size_t Ks, float* out) {
+    dot ? table_of<W, true>(q, p, offset, Ks, out) : table_of<W, false>(q, p, offset, Ks, out);
 }
 #endif
 template <int W, int R, bool Settle>
 void rows_generic(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch, Found found) {
     nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
+template <int W>
+void table_generic(const float* q, const Panels& p, bool dot, float offset, size_t Ks, float* out) {
+    dot ? table_of<W, true>(q, p, offset, Ks, out) : table_of<W, false>(q, p, offset, Ks, out);
+}
 
-#define NANOPQ_KERNEL(target, W, R) \
-    Kernel { #target, rows_##target<W, R, false>, rows_##target<W, R, true>, kPanelVectors * (W), R }
+#define NANOPQ_KERNEL(target, W, R)                                                                   \
+    Kernel {                                                                                          \
+        #target, rows_##target<W, R, false>, rows_##target<W, R, true>, table_##target<W>, kPanelVectors * (W), R \
+    }
 
 // The widest kernel this CPU runs, or no wider than NANOPQ_SIMD says ("avx2"
 // or "generic"), so that tests reach every kernel on one machine.
@@ -213,54 +248,176 @@ const Kernel& kernel() {
     return chosen;
 }
 
+// Below this many rows, encoding computes a distance table per row (exact
+// differences, every codeword once) instead of the tiled kernel, whose tiles
+// of `rows` rows would mostly repeat a row.
+constexpr size_t kTableRows = 16;
+
+// What the kernels found for one row in one subspace, before settling.
+struct Candidate {
+    int32_t nearest;
+    float distance;  // |x' - c'|^2, or not finite when it overflowed
+    float half_gap;  // half the distance from the runner-up to the nearest
+    float norm;      // |x'|^2
+};
+
+// The codeword for a candidate: as found, or, when the distances may be in
+// the wrong order or have overflowed, by exact differences as nanopq's and
+// Faiss's encoders compute them (faiss::fvec_L2sqr_ny over every codeword,
+// ties to the lower k). With r = |x'| + |c'| (c' the largest), a kernel value
+// is off by at most about (Ds + 1) u r^2 / 2, u = eps / 2 (Ds rounded
+// products summed, then a difference, on values centred with an error of u
+// each), and so is half an exact squared difference in float32: two values
+// closer than (Ds + 3) eps r^2 may be in either order. Rows where the kernel's
+// arithmetic may have overflowed (r^2 bounds what it adds up) are rescanned too.
+int32_t settle(const Candidate& found, const float* in, const float* codewords, const Panels& p, size_t Ks,
+               bool settle_near_ties, float& distance, std::vector<float>& exact) {
+    const float tie_width = std::numeric_limits<float>::epsilon() * float(p.Ds + 3);
+    const float reach = std::sqrt(found.norm) + std::sqrt(p.largest_norm), scale = reach * reach;
+    const bool overflow_free = std::isfinite(found.distance) && scale < 1e37f;
+    distance = found.distance;
+    if (overflow_free && !(settle_near_ties && found.half_gap <= tie_width * scale)) return found.nearest;
+    exact.resize(Ks);
+    faiss::fvec_L2sqr_ny(exact.data(), in, codewords, p.Ds, Ks);
+    const int32_t nearest = int32_t(std::min_element(exact.begin(), exact.end()) - exact.begin());
+    distance = exact[size_t(nearest)];
+    if (!(distance < INFINITY)) throw RangeError("Expected vectors whose squared distances fit in float32");
+    return nearest;
+}
+
+void store_code(Codes codes, size_t i, size_t m, int32_t k) {
+    codes.visit([&](auto* out) { out[i * codes.M + m] = std::remove_pointer_t<decltype(out)>(k); });
+}
+
+// One subspace of one row, centred: (Ds,).
+float centred_sub_vector(const float* in, const Panels& p, float* out) {
+    float norm = 0;
+    for (size_t j = 0; j < p.Ds; j++) {
+        out[j] = in[j] - p.mean[j];
+        norm += out[j] * out[j];
+    }
+    return norm;
+}
+
+// nearest_codewords for a few rows: a distance table per row and subspace, then its two smallest.
+void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
+                       bool settle_near_ties, float* distances) {
+    const size_t D = cb.M * cb.Ds;
+    std::vector<float> centred(cb.Ds), table(cb.Ks), exact;
+    for (size_t i = 0; i < codes.n; i++) {
+        float total = 0;
+        for (size_t m = 0; m < cb.M; m++) {
+            const Panels& p = panels[m];
+            const float* in = x + i * D + m * cb.Ds;
+            Candidate found{0, INFINITY, INFINITY, centred_sub_vector(in, p, centred.data())};
+            kernel().table(centred.data(), p, false, 0, cb.Ks, table.data());
+            float second = INFINITY;
+            for (size_t k = 0; k < cb.Ks; k++) {
+                if (table[k] < found.distance) {
+                    second = found.distance;
+                    found.distance = table[k];
+                    found.nearest = int32_t(k);
+                } else if (table[k] < second) {
+                    second = table[k];
+                }
+            }
+            found.half_gap = (second - found.distance) / 2;
+            float distance;
+            const int32_t k = settle(found, in, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks, settle_near_ties,
+                                     distance, exact);
+            store_code(codes, i, m, k);
+            total += distance;
+        }
+        if (distances) distances[i] = total;
+    }
+}
+
 }  // namespace
 
-void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool settle_near_ties, float* distances) {
-    codes.check_capacity(cb.Ks);
+Panels::Panels(const float* codewords, size_t Ks, size_t Ds)
+    : Ds(Ds), width(kernel().width), count((Ks + width - 1) / width), mean(Ds, 0.0f),
+      values(count * Ds * width, 0.0f), half_norms(count * width, INFINITY) {
+    std::vector<double> sum(Ds, 0.0);
+    for (size_t k = 0; k < Ks; k++)
+        for (size_t j = 0; j < Ds; j++) sum[j] += codewords[k * Ds + j];
+    for (size_t j = 0; j < Ds; j++) mean[j] = float(sum[j] / double(Ks));
+    for (size_t k = 0; k < Ks; k++) {
+        float* panel = values.data() + (k / width) * Ds * width + k % width;
+        float norm = 0;
+        for (size_t j = 0; j < Ds; j++) {
+            const float c = codewords[k * Ds + j] - mean[j];
+            panel[j * width] = c;
+            norm += c * c;
+        }
+        half_norms[k] = norm / 2;
+        largest_norm = std::max(largest_norm, norm);
+    }
+}
+
+std::vector<Panels> make_panels(const Codebook& cb) {
     if (cb.Ks > size_t(INT32_MAX)) throw RangeError("Expected Ks < 2**31");
+    std::vector<Panels> panels;
+    panels.reserve(cb.M);
+    for (size_t m = 0; m < cb.M; m++) panels.emplace_back(cb.codewords + m * cb.Ks * cb.Ds, cb.Ks, cb.Ds);
+    return panels;
+}
+
+void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool settle_near_ties, float* distances) {
+    nearest_codewords(cb, make_panels(cb), x, codes, settle_near_ties, distances);
+}
+
+void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
+                       bool settle_near_ties, float* distances) {
+    codes.check_capacity(cb.Ks);
+    if (codes.n < kTableRows) return nearest_by_tables(cb, panels, x, codes, settle_near_ties, distances);
     const Kernel& kernel = nanopq::kernel();
     const size_t D = cb.M * cb.Ds, block = 256, blocks = (codes.n + block - 1) / block;
-    // With r = |x'| + |c'| (the largest |c'|), a value of the kernel is off by
-    // at most about (Ds + 1) u r^2 / 2, u = eps / 2 (Ds rounded products
-    // summed, then a difference, on values centred with an error of u each),
-    // and so is half an exact squared difference in float32, at most r^2 / 2.
-    // Two values closer than (Ds + 3) eps r^2 may then be in either order,
-    // and with settle_near_ties such rows are decided by exact differences, as
-    // nanopq's and Faiss's encoders compute them; so are rows where the
-    // kernel's arithmetic may have overflowed (r^2 bounds what it adds up).
-    const float tie_width = std::numeric_limits<float>::epsilon() * float(cb.Ds + 3);
-    if (distances) std::fill(distances, distances + codes.n, 0.0f);
-    for (size_t m = 0; m < cb.M; m++) {
-        const float* codewords = cb.codewords + m * cb.Ks * cb.Ds;
-        const Panels panels(codewords, cb.Ks, cb.Ds, kernel.width);
-        const float largest = std::sqrt(panels.largest_norm);
-        parallel_for(int64_t(blocks), [&](int64_t b) {
-            const size_t i0 = size_t(b) * block, n = std::min(block, codes.n - i0);
-            std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n), norm(n), exact;
-            std::vector<int32_t> nearest(n);
-            (settle_near_ties ? kernel.run_settling : kernel.run)(
-                x + i0 * D + m * cb.Ds, D, n, panels, scratch.data(),
-                {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
-            for (size_t i = 0; i < n; i++) {
-                const float* in = x + (i0 + i) * D + m * cb.Ds;
-                const float reach = std::sqrt(norm[i]) + largest, scale = reach * reach;
-                const bool overflow_free = std::isfinite(value[i]) && scale < 1e37f;
-                float distance = 2 * value[i] + norm[i];  // |x' - c'|^2
-                if (!overflow_free || (settle_near_ties && runner_up_value[i] - value[i] <= tie_width * scale)) {
-                    exact.resize(cb.Ks);
-                    faiss::fvec_L2sqr_ny(exact.data(), in, codewords, cb.Ds, cb.Ks);
-                    nearest[i] = int32_t(std::min_element(exact.begin(), exact.end()) - exact.begin());
-                    distance = exact[size_t(nearest[i])];
-                    if (!(distance < INFINITY))
-                        throw RangeError("Expected vectors whose squared distances fit in float32");
-                }
-                if (distances) distances[i0 + i] += distance;
-            }
-            codes.visit([&](auto* out) {
-                using Code = std::remove_pointer_t<decltype(out)>;
-                for (size_t i = 0; i < n; i++) out[(i0 + i) * cb.M + m] = Code(nearest[i]);
-            });
+    std::vector<float> per_subspace(distances ? cb.M * codes.n : 0);
+    // One parallel region over every (subspace, block of rows).
+    parallel_for(int64_t(cb.M * blocks), [&](int64_t task) {
+        const size_t m = size_t(task) / blocks, i0 = (size_t(task) % blocks) * block;
+        const size_t n = std::min(block, codes.n - i0);
+        const Panels& p = panels[m];
+        std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n), norm(n), exact;
+        std::vector<int32_t> nearest(n);
+        (settle_near_ties ? kernel.run_settling : kernel.run)(
+            x + i0 * D + m * cb.Ds, D, n, p, scratch.data(),
+            {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
+        for (size_t i = 0; i < n; i++) {
+            const Candidate found{nearest[i], 2 * value[i] + norm[i],
+                                  settle_near_ties ? runner_up_value[i] - value[i] : INFINITY, norm[i]};
+            float distance;
+            nearest[i] = settle(found, x + (i0 + i) * D + m * cb.Ds, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks,
+                                settle_near_ties, distance, exact);
+            if (distances) per_subspace[m * codes.n + i0 + i] = distance;
+        }
+        codes.visit([&](auto* out) {
+            using Code = std::remove_pointer_t<decltype(out)>;
+            for (size_t i = 0; i < n; i++) out[(i0 + i) * cb.M + m] = Code(nearest[i]);
         });
+    }, codes.n * D >= 65536);
+    if (!distances) return;
+    for (size_t i = 0; i < codes.n; i++) {  // in subspace order, whatever the threads
+        float total = 0;
+        for (size_t m = 0; m < cb.M; m++) total += per_subspace[m * codes.n + i];
+        distances[i] = total;
+    }
+}
+
+void distance_table(const Codebook& cb, const std::vector<Panels>& panels, const float* query, Metric metric,
+                    float* table) {
+    std::vector<float> centred(cb.Ds);
+    for (size_t m = 0; m < cb.M; m++) {
+        const Panels& p = panels[m];
+        const float* q = query + m * cb.Ds;
+        if (metric == Metric::L2) {
+            centred_sub_vector(q, p, centred.data());
+            kernel().table(centred.data(), p, false, 0, cb.Ks, table + m * cb.Ks);
+        } else {
+            float offset = 0;
+            for (size_t j = 0; j < cb.Ds; j++) offset += q[j] * p.mean[j];
+            kernel().table(q, p, true, offset, cb.Ks, table + m * cb.Ks);
+        }
     }
 }
 

@@ -1,13 +1,30 @@
-// The nearest codeword of each sub-vector: the assignment step of k-means and
-// of encoding, by a kernel that keeps distances in registers.
+// The codeword kernels: the nearest codeword of each sub-vector (the
+// assignment step of k-means and of encoding), and the distance table of a
+// query, both over codewords laid out in panels that vector registers read.
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "codes.h"
 #include "pq_ops.h"
 
 namespace nanopq {
+
+// One subspace's codewords for the kernels: centred on their mean, in panels
+// of `width` codewords (the width of the kernel in use), each stored
+// dimension by dimension (Ds rows of `width` floats) so that a panel is read
+// contiguously. Padding codewords have an infinite half norm and are never nearest.
+struct Panels {
+    size_t Ds, width, count;
+    std::vector<float> mean, values, half_norms;
+    float largest_norm = 0;  // max |c'|^2
+
+    Panels(const float* codewords, size_t Ks, size_t Ds);
+};
+
+// The panels of every subspace of a codebook.
+std::vector<Panels> make_panels(const Codebook& codebook);
 
 // codes[i][m] = argmin_k |x[i, m-th sub-vector] - codeword(m, k)|^2 for x
 // (codes.n, M * Ds), up to float32 rounding. With settle_near_ties (encoding),
@@ -17,8 +34,17 @@ namespace nanopq {
 // When `distances` is given, it receives the sum over subspaces of those
 // squared distances, per row: (codes.n,).
 // Throws a RangeError when a distance does not fit in float32.
+void nearest_codewords(const Codebook& codebook, const std::vector<Panels>& panels, const float* x, Codes codes,
+                       bool settle_near_ties, float* distances = nullptr);
+// The same, building the panels first (k-means: the codewords change every iteration).
 void nearest_codewords(const Codebook& codebook, const float* x, Codes codes, bool settle_near_ties,
                        float* distances = nullptr);
+
+// table (M, Ks): the squared L2 distance of each sub-vector of query (M * Ds,)
+// to each codeword of its subspace (by differences, as nanopq), or for Dot
+// their inner product.
+void distance_table(const Codebook& codebook, const std::vector<Panels>& panels, const float* query, Metric metric,
+                    float* table);
 
 // The kernel in use: "avx512", "avx2" or "generic".
 const char* nearest_kernel_name();

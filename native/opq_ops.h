@@ -32,8 +32,4 @@ void eigenvalue_allocation(const float* x, size_t n, size_t D, size_t M, float* 
 // y (n, D) = x @ R, or x @ R^T with `inverse` (R is orthonormal).
 void rotate(const float* x, size_t n, size_t D, const float* R, bool inverse, float* y);
 
-// encode(x @ R) and decode(codes) @ R^T, by blocks of rows (no (n, D) temporary).
-void encode_rotated(const Codebook& codebook, const float* R, const float* x, Codes codes);
-void decode_rotated(const Codebook& codebook, const float* R, Codes codes, float* x);
-
 }  // namespace nanopq

@@ -1,6 +1,5 @@
-// An OpenMP loop whose body may throw: an exception cannot leave an OpenMP
-// region (the runtime calls std::terminate), so the first one is kept and
-// rethrown after the loop.
+// How many threads the addon's parallel work uses, and an OpenMP loop whose
+// body may throw.
 #pragma once
 
 #include <cstdint>
@@ -8,10 +7,29 @@
 
 namespace nanopq {
 
+// The number of threads set by setNumThreads(); at first OMP_NUM_THREADS, else
+// the number of cores. One value for the whole process, every JavaScript
+// thread and worker included.
+int num_threads();
+void set_num_threads(int n);
+
+// Makes Faiss's and our OpenMP regions on the calling thread use
+// num_threads(): OpenMP keeps that count per thread, and async work runs on
+// libuv's threads, not on the one that called setNumThreads().
+void use_num_threads();
+
+// body(i) for i in [0, n), on num_threads() threads when `parallel` (else on
+// the calling thread, with no parallel region: a small call should not wake a
+// team of threads). An exception cannot leave an OpenMP region (the runtime
+// calls std::terminate), so the first one is kept and rethrown after the loop.
 template <typename Body>
-void parallel_for(int64_t n, Body&& body) {
+void parallel_for(int64_t n, Body&& body, bool parallel = true) {
+    if (!parallel || n < 2) {
+        for (int64_t i = 0; i < n; i++) body(i);
+        return;
+    }
     std::exception_ptr error;
-#pragma omp parallel for
+#pragma omp parallel for num_threads(num_threads())
     for (int64_t i = 0; i < n; i++) {
         try {
             body(i);

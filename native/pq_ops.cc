@@ -3,11 +3,9 @@
 #include <faiss/Clustering.h>
 #include <faiss/impl/ProductQuantizer.h>
 #include <faiss/utils/distances.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <queue>
@@ -21,23 +19,6 @@
 namespace nanopq {
 
 namespace {
-
-// log2(Ks) when Ks is a power of two that Faiss's ProductQuantizer handles
-// with its fast encoders (at most 16 bits), else 0.
-int faiss_nbits(size_t Ks) {
-    for (int nbits = 1; nbits <= 16; nbits++)
-        if (Ks == (size_t(1) << nbits)) return nbits;
-    return 0;
-}
-
-faiss::ClusteringParameters clustering_parameters(const TrainOptions& options) {
-    faiss::ClusteringParameters cp;
-    cp.niter = options.iter;
-    cp.seed = options.seed;
-    cp.verbose = options.verbose;
-    if (!options.verbose) silence_clustering_warning(cp);
-    return cp;
-}
 
 // Subspace m of x (n, M * Ds), made contiguous: (n, Ds).
 void copy_subspace(const float* x, size_t n, size_t M, size_t Ds, size_t m, float* out) {
@@ -55,32 +36,17 @@ void lloyd(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
     const int width = code_width(Ks);
     std::vector<uint8_t> code_bytes(n * M * size_t(width));
     const Codes codes{code_bytes.data(), n, M, width};
-    std::vector<float> distances(options.verbose ? n : 0);
+    const TrainMonitor* monitor = options.monitor;
+    const bool objective = monitor && monitor->objective;
+    std::vector<float> distances(objective ? n : 0);
     for (int it = 0; it < options.iter; it++) {
-        nearest_codewords({codewords, M, Ks, Ds}, x, codes, false, options.verbose ? distances.data() : nullptr);
-        if (options.verbose)
-            std::printf("k-means iteration %d / %d: objective %g\n", it + 1, options.iter,
-                        std::accumulate(distances.begin(), distances.end(), 0.0));
+        nearest_codewords({codewords, M, Ks, Ds}, x, codes, false, objective ? distances.data() : nullptr);
         const CodeSums sums = sum_by_code(x, codes, Ds, Ks, false);
         centroids_from_sums(sums.sums.data(), sums.counts.data(), M, Ks, Ds, codewords);
+        if (monitor)
+            monitor->step({"kmeans", it + 1, options.iter,
+                           objective ? std::accumulate(distances.begin(), distances.end(), 0.0) : NAN});
     }
-}
-
-void train_centered(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
-                    float* codewords, bool warm_start) {
-    const int nbits = faiss_nbits(Ks);
-    if (!warm_start && nbits && options.init == Init::Points) {
-        faiss::ProductQuantizer pq(M * Ds, M, nbits);
-        pq.cp = clustering_parameters(options);
-        pq.verbose = options.verbose;
-        pq.train(n, x);
-        std::memcpy(codewords, pq.centroids.data(), M * Ks * Ds * sizeof(float));
-        return;
-    }
-    // Any other Ks or initialisation, or a warm start: Lloyd's iterations as
-    // Faiss's Clustering runs them, with our faster assignment.
-    if (!warm_start) initial_codewords(x, n, M, Ks, Ds, options, codewords);
-    lloyd(x, n, M, Ks, Ds, options, codewords);
 }
 
 }  // namespace
@@ -95,9 +61,8 @@ void check_training_size(size_t n, size_t Ks) {
 void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
            float* codewords, bool warm_start) {
     check_training_size(n, Ks);
-    // k-means runs on centred data: Faiss's searches compute |x|^2 + |c|^2 - 2 x.c,
-    // which loses the distances of data far from the origin, and both Faiss's
-    // and our centroid updates add up the vectors in float32.
+    // k-means runs on centred data: the centroid updates add up the vectors in
+    // float32, which loses data far from the origin.
     const size_t D = M * Ds;
     const std::vector<float> mean = column_mean(x, n, D);
     const std::vector<float> xc = centered(x, n, D, mean);
@@ -107,7 +72,8 @@ void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
                 for (size_t j = 0; j < Ds; j++) codewords[(m * Ks + k) * Ds + j] += sign * mean[m * Ds + j];
     };
     if (warm_start) shift_codewords(-1);
-    train_centered(xc.data(), n, M, Ks, Ds, options, codewords, warm_start);
+    else initial_codewords(xc.data(), n, M, Ks, Ds, options, codewords);
+    lloyd(xc.data(), n, M, Ks, Ds, options, codewords);
     shift_codewords(+1);
 }
 
@@ -126,35 +92,6 @@ void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds,
     }
 }
 
-void encode(const Codebook& cb, const float* x, Codes codes) {
-    codes.check_capacity(cb.Ks);
-    const size_t D = cb.M * cb.Ds;
-    const int nbits = faiss_nbits(cb.Ks);
-    // Faiss's ProductQuantizer computes exact differences for Ds < 16, as
-    // nanopq (scipy's vq) does; for larger Ds it builds (n, M, Ks) tables by
-    // BLAS, which measured 1.6-3x slower than Faiss's knn_L2sqr (Debian's
-    // libfaiss 1.7.3, 60,000 vectors, Ds 16 to 98), itself slower than ours.
-    if (nbits && cb.Ds < 16) {
-        faiss::ProductQuantizer pq(D, cb.M, nbits);
-        std::memcpy(pq.centroids.data(), cb.codewords, cb.M * cb.Ks * cb.Ds * sizeof(float));
-        // Faiss's bit-packed codes are our layout as they stand for 8 and 16 bits.
-        const bool same_layout = (nbits == 8 && codes.width == 1) || (nbits == 16 && codes.width == 2);
-        const size_t rows = rows_per_block(cb.M);
-        std::vector<uint8_t> packed(same_layout ? 0 : rows * pq.code_size);
-        for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
-            const size_t nb = std::min(rows, codes.n - i0);
-            if (same_layout) {
-                pq.compute_codes(x + i0 * D, static_cast<uint8_t*>(codes.data) + i0 * pq.code_size, nb);
-                continue;
-            }
-            pq.compute_codes(x + i0 * D, packed.data(), nb);
-            unpack_codes(packed.data(), nbits, codes.rows(i0, nb));
-        }
-        return;
-    }
-    nearest_codewords(cb, x, codes, true);
-}
-
 CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows) {
     const size_t M = codes.M, D = M * Ds, width = whole_rows ? D : Ds;
     CodeSums out{std::vector<float>(M * Ks * width, 0.0f), std::vector<uint32_t>(M * Ks, 0)};
@@ -162,7 +99,7 @@ CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool who
     // row order, as Faiss's compute_centroids: one copy of the sums, the same
     // whatever the number of threads (and faster than sums per thread added
     // up after, or columns per thread).
-    const size_t slots = M * Ks, threads = size_t(std::max(1, omp_get_max_threads()));
+    const size_t slots = M * Ks, threads = size_t(num_threads());
     parallel_for(int64_t(threads), [&](int64_t t) {
         const size_t first = slots * size_t(t) / threads, last = slots * size_t(t + 1) / threads;
         codes.visit([&](const auto* in) {
@@ -176,7 +113,7 @@ CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool who
                     for (size_t j = 0; j < width; j++) sum[j] += row[j];
                 }
         });
-    });
+    }, codes.n * D >= 65536);
     return out;
 }
 
@@ -235,52 +172,6 @@ void decode(const Codebook& cb, Codes codes, float* x) {
     });
 }
 
-void distance_table(const Codebook& cb, const float* query, Metric metric, float* dtable) {
-    // Faiss's ProductQuantizer::compute_distance_table / compute_inner_prod_table
-    // run these kernels subspace by subspace; called directly, they need no copy
-    // of the codebook and work for any Ks.
-    for (size_t m = 0; m < cb.M; m++) {
-        const float* codewords = cb.codewords + m * cb.Ks * cb.Ds;
-        if (metric == Metric::L2)
-            faiss::fvec_L2sqr_ny(dtable + m * cb.Ks, query + m * cb.Ds, codewords, cb.Ds, cb.Ks);
-        else
-            faiss::fvec_inner_products_ny(dtable + m * cb.Ks, query + m * cb.Ds, codewords, cb.Ds, cb.Ks);
-    }
-}
-
-void adist(const float* dtable, size_t Ks, Codes codes, float* dists) {
-    codes.check_range(Ks);
-    codes.visit([&](const auto* in) {
-        for (size_t i = 0; i < codes.n; i++) {
-            float sum = 0;
-            for (size_t m = 0; m < codes.M; m++) sum += dtable[m * Ks + in[i * codes.M + m]];
-            dists[i] = sum;
-        }
-    });
-}
-
-void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids,
-          float* dists) {
-    std::vector<float> all(codes.n);
-    adist(dtable, Ks, codes, all.data());
-    // NaN ranks last, so the order stays strict and weak whatever the table holds.
-    auto key = [&](uint32_t i) {
-        float d = all[i];
-        return std::isnan(d) ? INFINITY : (largest_first ? -d : d);
-    };
-    std::vector<uint32_t> order(codes.n);
-    std::iota(order.begin(), order.end(), 0u);
-    k = std::min(k, codes.n);
-    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](uint32_t a, uint32_t b) {
-        float ka = key(a), kb = key(b);
-        return ka < kb || (ka == kb && a < b);
-    });
-    for (size_t j = 0; j < k; j++) {
-        ids[j] = order[j];
-        dists[j] = all[order[j]];
-    }
-}
-
 void exact_search(const float* queries, size_t nq, const float* database, size_t nb, size_t d, size_t k,
                   uint32_t* ids, float* dists) {
     if (nb > UINT32_MAX) throw RangeError("Expected at most 2**32 - 1 database vectors");
@@ -329,6 +220,11 @@ size_t first_out_of_range(const float* x, size_t n, float limit) {
     for (size_t i = 0; i < n; i++)
         if (!(std::fabs(x[i]) <= limit)) return i;  // NaN fails the comparison
     return n;
+}
+
+void check_values(const float* x, size_t n, float limit) {
+    const size_t i = first_out_of_range(x, n, limit);
+    if (i < n) throw OutOfRange{i};
 }
 
 }  // namespace nanopq

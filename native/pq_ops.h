@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 #include <vector>
 
 #include "codes.h"
@@ -31,29 +33,50 @@ struct Codebook {
     size_t M, Ks, Ds;
 };
 
+// What training reports between iterations, and how it is stopped: the
+// progress and the AbortSignal of fitAsync, and verbose output, all of which
+// JavaScript prints or forwards (no printf here, which would bypass process.stdout).
+struct TrainStep {
+    const char* phase;  // "kmeans" or "rotation"
+    int iteration, of;  // 1-based
+    double objective;   // the sum of squared distances to the nearest codeword, or NaN when not computed
+};
+struct Aborted : std::runtime_error {
+    Aborted() : std::runtime_error("The operation was aborted") {}
+};
+struct TrainMonitor {
+    std::function<void(const TrainStep&)> report;  // may be empty
+    const int32_t* stop = nullptr;                 // nonzero (set by another thread): stop
+    bool objective = false;                        // compute TrainStep::objective (verbose; costs a little)
+
+    // Throws Aborted when asked to stop, else reports the step.
+    void step(const TrainStep& s) const {
+        if (stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)) throw Aborted();
+        if (report) report(s);
+    }
+};
+
 struct TrainOptions {
     int iter = 20;
     int seed = 123;
     Init init = Init::Points;
-    bool verbose = false;
+    const TrainMonitor* monitor = nullptr;
 };
 
 // Throws unless there are enough training vectors for Ks codewords, and few
 // enough for Faiss's int counts.
 void check_training_size(size_t n, size_t Ks);
 
-// k-means in each of the M subspaces of x (n, M * Ds); writes the (M, Ks, Ds)
-// codewords. With `warm_start`, the codewords it holds on entry are the
-// initial centroids (options.init is not used).
+// k-means (Lloyd's iterations, as Faiss's Clustering runs them, over every
+// vector as nanopq) in each of the M subspaces of x (n, M * Ds); writes the
+// (M, Ks, Ds) codewords. With `warm_start`, the codewords it holds on entry
+// are the initial centroids (options.init is not used).
 void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
            float* codewords, bool warm_start = false);
 
 // Initial (M, Ks, Ds) codewords for k-means on x (n, M * Ds), per options.init and options.seed.
 void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
                        float* codewords);
-
-// The nearest codeword of each sub-vector of x (codes.n, M * Ds), into codes.
-void encode(const Codebook& codebook, const float* x, Codes codes);
 
 // For each subspace m and codeword k of the codes of x (codes.n, M * Ds): how
 // many rows are assigned to it, and the sum of their m-th sub-vectors (width
@@ -72,17 +95,6 @@ void centroids_from_sums(const float* sums, const uint32_t* counts, size_t M, si
 // The codewords that codes name, concatenated: (codes.n, M * Ds).
 void decode(const Codebook& codebook, Codes codes, float* x);
 
-// dtable[m][k]: squared L2 distance (or inner product) of query's m-th sub-vector to codeword k.
-void distance_table(const Codebook& codebook, const float* query, Metric metric, float* dtable);
-
-// Asymmetric distances of one query (its (M, Ks) dtable) to each code: (codes.n,).
-void adist(const float* dtable, size_t Ks, Codes codes, float* dists);
-
-// The k codes nearest to the query (smallest distance, or largest when
-// largest_first), best first; ties go to the lower id.
-void topk(const float* dtable, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids,
-          float* dists);
-
 // Exact k nearest neighbours of each query among the database rows, by
 // squared L2 distance (Faiss's knn_L2sqr, BLAS): (nq, k) ids and distances.
 void exact_search(const float* queries, size_t nq, const float* database, size_t nb, size_t d, size_t k,
@@ -97,5 +109,16 @@ size_t packed_code_size(size_t M, int nbits);
 // Index of the first value of x that is not finite or exceeds `limit` in
 // magnitude, or n when there is none.
 size_t first_out_of_range(const float* x, size_t n, float limit);
+
+// The largest magnitude a vector component may have (lib/arrays.ts
+// MAX_ABS_VALUE): squared distances of larger ones overflow float32.
+constexpr float kMaxAbsValue = 1e15f;
+
+// Thrown by check_values: JavaScript words the message, as for its own checks.
+struct OutOfRange {
+    size_t index;
+};
+// Throws OutOfRange for the first value of x that first_out_of_range finds.
+void check_values(const float* x, size_t n, float limit);
 
 }  // namespace nanopq

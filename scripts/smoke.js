@@ -1,6 +1,6 @@
-// A quick end-to-end check of whichever addon build/ holds: fit, encode, search,
-// through Faiss's k-means (PQ, Ks a power of two) and ours with the SIMD
-// nearest-codeword kernel (OPQ; encoding 16-dimensional sub-vectors).
+// A quick end-to-end check of whichever addon build/ holds: fit, encode, search
+// (PQ: sub-vectors of 16 dimensions, through Faiss's encoder; OPQ: of 4, through
+// our SIMD kernel), and an async search.
 const { PQ, OPQ } = require('..');
 
 const n = 2000, d = 16;
@@ -12,4 +12,8 @@ for (const model of [new PQ({ M: 1, Ks: 64 }).fit(x, { iter: 10 }), new OPQ({ M:
   // A vector's own code is (one of) the nearest to it.
   if (Math.min(...dists) !== dists[7]) throw new Error(`smoke: ${model.constructor.name}: vector 7 is not nearest to its own code`);
 }
-console.log('smoke: ok');
+const pq = new PQ({ M: 4, Ks: 16 }).fit(x);
+pq.searchAsync(x, pq.encode(x), 1).then(({ ids }) => {
+  if (ids[7] !== pq.search(x, pq.encode(x), 1).ids[7]) throw new Error('smoke: searchAsync differs from search');
+  console.log('smoke: ok');
+});

@@ -1,0 +1,350 @@
+// What PQ and OPQ share: a native model (native/model_object.h) that holds the
+// codebook, R for OPQ, and what is derived from them, and every call that
+// reads it. OPQ differs only in how it trains and in rotating its input
+// (x @ R), which the native model does.
+import * as fs from 'node:fs';
+import {
+  checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike, describe,
+  Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, valueError, VectorLike,
+} from './arrays';
+import { DistanceTable, tableOf } from './distance-table';
+import { AbortError } from './errors';
+import { ModelFields, writeModel } from './format';
+import { localError, native, NativeModel, OnStep, TrainingOptions } from './native';
+import type { SearchResult } from './search';
+
+export type Minit = 'points' | 'random' | '++';
+
+export interface PQOptions {
+  M: number;
+  /** Codewords per subspace; default 256. */
+  Ks?: number;
+  /** Default 'l2'. */
+  metric?: Metric;
+  /** Print training progress with console.log; default false (nothing is printed). */
+  verbose?: boolean;
+}
+
+/** Training progress, reported between iterations. */
+export interface Progress {
+  /** 'kmeans' (PQ, and OPQ's final training) or 'rotation' (OPQ's alternations). */
+  phase: string;
+  /** 1-based. */
+  iteration: number;
+  of: number;
+}
+
+/** What fitAsync takes besides the fit options. */
+export interface AsyncFitOptions {
+  /** Aborting stops training between iterations; fitAsync then rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Called on the event loop after each iteration. */
+  onProgress?: (progress: Progress) => void;
+}
+
+const MAX_SEED = 2 ** 31 - 1;
+
+/** A vectors argument of an async call, whose values its job checks. */
+interface Values { data: Float32Array; name: string; cols: number }
+
+export abstract class Quantizer {
+  readonly M: number;
+  readonly Ks: number;
+  readonly metric: Metric;
+  readonly codeDtype: CodeDtype;
+  #verbose = false;
+  #model: NativeModel | null = null;
+  #disposed = false;
+  #pending = 0;  // async calls running on this model
+
+  protected constructor(options: PQOptions, kind: string) {
+    const o = checkOptions(options, ['M', 'Ks', 'metric', 'verbose'], kind);
+    this.M = checkInteger(o.M, 'M', 1, 2 ** 32 - 1);
+    this.Ks = checkInteger(o.Ks ?? 256, 'Ks', 1, 2 ** 32);
+    this.metric = checkMetric(o.metric ?? 'l2');
+    if (o.verbose !== undefined && typeof o.verbose !== 'boolean') {
+      throw new TypeError(`Expected a boolean for verbose, got ${describe(o.verbose)}`);
+    }
+    this.#verbose = o.verbose ?? false;
+    this.codeDtype = codeDtypeFor(this.Ks);
+    if (this.verbose) {
+      console.log(`M: ${this.M}, Ks: ${this.Ks}, metric: ${this.metric}, code_dtype: ${this.codeDtype}`);
+    }
+  }
+
+  get verbose(): boolean {
+    return this.#verbose;
+  }
+
+  set verbose(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for verbose, got ${describe(value)}`);
+    this.#verbose = value;
+  }
+
+  /** D / M, or null before fit. */
+  get Ds(): number | null {
+    return this.#model && this.#model.Ds;
+  }
+
+  /** A copy of the codebook, shape (M, Ks, Ds): codewords[m][ks] is codeword ks of subspace m; null before fit. */
+  get codewords(): Codewords | null {
+    const model = this.#model;
+    if (!model) return null;
+    const data = new Float32Array(this.M * this.Ks * model.Ds);
+    model.copyCodewords(data);
+    return { data, shape: [this.M, this.Ks, model.Ds] };
+  }
+
+  /** The class name, for messages. */
+  protected abstract get kind(): 'PQ' | 'OPQ';
+  /** Fit options (unknown ones refused) as native training options, but for M, Ks, Ds, metric and verbose. */
+  protected abstract trainingOptions(options: unknown, where: string):
+    Omit<TrainingOptions, 'M' | 'Ks' | 'Ds' | 'metric' | 'verbose'>;
+  /** What fit prints first when verbose. */
+  protected abstract describeTraining(options: TrainingOptions): string;
+
+  /** The model trained elsewhere or read from a file (its arrays already checked). */
+  protected setModel(model: NativeModel): void {
+    this.#model?.dispose();
+    this.#model = model;
+  }
+
+  protected fitted(method: string): NativeModel {
+    if (this.#disposed) throw new Error(`Expected a ${this.kind} that is not disposed of for ${method}()`);
+    if (!this.#model) {
+      const make = this.kind === 'PQ' ? 'PQ.fromCodewords()' : 'OPQ.fromParts()';
+      throw new TypeError(`Expected a fitted ${this.kind} for ${method}(); call fit() or ${make} first`);
+    }
+    return this.#model;
+  }
+
+  /** D = M * Ds of a fitted model. */
+  protected dimension(model: NativeModel): number {
+    return this.M * model.Ds;
+  }
+
+  #training(vecs: MatrixLike, options: unknown, where: string, checkValuesNow: boolean) {
+    if (this.#disposed) throw new Error(`Expected a ${this.kind} that is not disposed of for ${where.split('.')[1]}()`);
+    if (this.#pending > 0) {
+      throw new Error(`Expected no async call running on this ${this.kind} for ${where.split('.')[1]}(); ` +
+        'wait for it to settle first');
+    }
+    const parsed = this.trainingOptions(options, where);
+    const x = toMatrix(vecs, 'vecs', undefined, checkValuesNow);
+    if (x.cols === 0 || x.cols % this.M !== 0) {
+      throw new RangeError(`Expected vecs to have D divisible by M = ${this.M}, got D = ${x.cols}`);
+    }
+    if (x.rows <= this.Ks) {
+      throw new RangeError(`Expected more training vectors than Ks = ${this.Ks} in vecs, got N = ${x.rows}`);
+    }
+    const training: TrainingOptions = {
+      ...parsed, M: this.M, Ks: this.Ks, Ds: x.cols / this.M, metric: this.metric, verbose: this.verbose,
+    };
+    if (this.verbose) console.log(this.describeTraining(training));
+    return { x, training };
+  }
+
+  /** Verbose output, then onProgress: what a training step reports. */
+  #onStep(onProgress?: (p: Progress) => void): OnStep | undefined {
+    if (!this.verbose && !onProgress) return undefined;
+    return (phase, iteration, of, objective) => {
+      if (this.verbose) {
+        const what = phase === 'rotation' ? 'OPQ rotation' : 'k-means iteration';
+        console.log(`${what} ${iteration} / ${of}: objective ${objective}`);
+      }
+      onProgress?.({ phase, iteration, of });
+    };
+  }
+
+  /** Trains on vecs (N, D), N > Ks, D % M === 0. Returns this. */
+  fit(vecs: MatrixLike, options: object = {}): this {
+    const { x, training } = this.#training(vecs, options, `${this.kind}.fit`, true);
+    this.setModel(native.train(x.data, x.rows, training, this.#onStep()));
+    return this;
+  }
+
+  /**
+   * fit, off the event loop. Reads (encode, search, ...) may run meanwhile, on
+   * the model as it was; fit and fitAsync are refused until it settles.
+   */
+  async fitAsync(vecs: MatrixLike, options: object & AsyncFitOptions = {}): Promise<this> {
+    const site = new Error();
+    const { signal, onProgress, ...fitOptions } = checkOptions(options, Object.keys(options), 'fitAsync') as AsyncFitOptions;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`Expected an AbortSignal for signal, got ${describe(signal)}`);
+    }
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new TypeError(`Expected a function for onProgress, got ${describe(onProgress)}`);
+    }
+    const { x, training } = this.#training(vecs, fitOptions, `${this.kind}.fitAsync`, false);
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    const stop = new Int32Array(1);
+    const abort = () => Atomics.store(stop, 0, 1);
+    let progressError: { error: unknown } | undefined;
+    const report = onProgress && ((p: Progress) => {
+      try {
+        onProgress(p);
+      } catch (error) {  // stops training; fitAsync rejects with it
+        progressError ??= { error };
+        abort();
+      }
+    });
+    signal?.addEventListener('abort', abort, { once: true });
+    this.#pending++;
+    try {
+      const model = await native.trainAsync(x.data, x.rows, training, this.#onStep(report), stop);
+      if (this.#disposed) {
+        model.dispose();
+        throw new Error(`Expected a ${this.kind} that is not disposed of for fitAsync()`);
+      }
+      this.setModel(model);
+      return this;
+    } catch (err) {
+      if (progressError) throw progressError.error;
+      if ((err as Error).name === 'AbortError') throw new AbortError(undefined, { cause: signal?.reason });
+      throw this.#rejection(err, site, { data: x.data, name: 'vecs', cols: x.cols });
+    } finally {
+      this.#pending--;
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /** The error an async call rejects with: made here, with the caller's stack. */
+  #rejection(err: unknown, site: Error, values: Values): Error {
+    if ((err as { code?: string }).code === 'NANOPQ_OUT_OF_RANGE') {
+      const e = valueError(values.data, values.name, values.cols, (err as { index: number }).index);
+      e.stack = localError(e, site).stack;
+      return e;
+    }
+    return localError(err, site);
+  }
+
+  /** Awaits an async native call, counted as running on this model. */
+  async #track(call: () => Promise<void>, site: Error, values: Values): Promise<void> {
+    this.#pending++;
+    try {
+      await call();
+    } catch (err) {
+      throw this.#rejection(err, site, values);
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  /** PQ codes of vecs (N, D): (N, M), of dtype codeDtype. */
+  encode(vecs: MatrixLike): CodeMatrix {
+    const model = this.fitted('encode');
+    const x = toMatrix(vecs, 'vecs', this.dimension(model));
+    const codes = newCodeArray(this.codeDtype, x.rows * this.M);
+    model.encode(x.data, x.rows, codes);
+    return { data: codes, shape: [x.rows, this.M] };
+  }
+
+  /** encode, off the event loop. */
+  async encodeAsync(vecs: MatrixLike): Promise<CodeMatrix> {
+    const site = new Error();
+    const model = this.fitted('encodeAsync');
+    const x = toMatrix(vecs, 'vecs', this.dimension(model), false);
+    const codes = newCodeArray(this.codeDtype, x.rows * this.M);
+    await this.#track(() => model.encodeAsync(x.data, x.rows, codes), site, { data: x.data, name: 'vecs', cols: x.cols });
+    return { data: codes, shape: [x.rows, this.M] };
+  }
+
+  /** Approximate vectors from codes (N, M): (N, D). */
+  decode(codes: CodesLike): Matrix {
+    const model = this.fitted('decode');
+    const c = toCodes(codes, 'codes', this.M, this.Ks);
+    const D = this.dimension(model);
+    const x = new Float32Array(c.rows * D);
+    model.decode(c.data, c.rows, x);
+    return { data: x, shape: [c.rows, D] };
+  }
+
+  /** The distance table of one query (D,): squared L2 distances, or inner products for 'dot'. */
+  dtable(query: VectorLike): DistanceTable {
+    const model = this.fitted('dtable');
+    const table = new Float32Array(this.M * this.Ks);
+    model.distanceTable(toVector(query, 'query', this.dimension(model)), table);
+    return tableOf(table, this.M, this.Ks, this.metric);
+  }
+
+  #searchArgs(method: string, queries: MatrixLike, codes: CodesLike, k: number, checkValuesNow: boolean) {
+    const model = this.fitted(method);
+    const q = toMatrix(queries, 'queries', this.dimension(model), checkValuesNow);
+    const c = toCodes(codes, 'codes', this.M, this.Ks);
+    const found = Math.min(checkInteger(k, 'k', 1), c.rows);
+    const result: SearchResult = {
+      ids: new Uint32Array(q.rows * found), dists: new Float32Array(q.rows * found), shape: [q.rows, found],
+    };
+    const args = [q.data, q.rows, c.data, c.rows, found, result.ids, result.dists] as const;
+    return { model, q, args, result };
+  }
+
+  /**
+   * The k best codes for each query, all cores: row i of ids/dists (shape
+   * [nq, k]) holds query i's, best first (smallest for 'l2', largest for
+   * 'dot'), ties to the lower id; the ids of dtable(query).topk(codes, k).
+   * Fewer than k when there are fewer codes.
+   */
+  search(queries: MatrixLike, codes: CodesLike, k: number): SearchResult {
+    const { model, args, result } = this.#searchArgs('search', queries, codes, k, true);
+    model.search(...args);
+    return result;
+  }
+
+  /** search, off the event loop. */
+  async searchAsync(queries: MatrixLike, codes: CodesLike, k: number): Promise<SearchResult> {
+    const site = new Error();
+    const { model, q, args, result } = this.#searchArgs('searchAsync', queries, codes, k, false);
+    await this.#track(() => model.searchAsync(...args), site, { data: q.data, name: 'queries', cols: q.cols });
+    return result;
+  }
+
+  /** Frees the native model now; later calls throw. Async calls already running finish first. */
+  dispose(): void {
+    this.#model?.dispose();
+    this.#model = null;
+    this.#disposed = true;
+  }
+
+  /** The fields of the .npq format (docs/format.md). */
+  protected modelFields(): ModelFields {
+    const cw = this.codewords;
+    return { kind: this.kind, metric: this.metric, M: this.M, Ks: this.Ks, Ds: this.Ds, codewords: cw && cw.data };
+  }
+
+  /** Same class, M, Ks, metric, Ds and codewords (and R for OPQ). */
+  equals(other: unknown): boolean {
+    if (!(other instanceof Quantizer) || other.kind !== this.kind) return false;
+    const a = this.modelFields(), b = other.modelFields();
+    const same = (x?: Float32Array | null, y?: Float32Array | null) =>
+      !x || !y ? !x === !y : x.length === y.length && x.every((v, i) => v === y[i]);
+    return a.M === b.M && a.Ks === b.Ks && a.metric === b.metric && a.Ds === b.Ds &&
+      same(a.codewords, b.codewords) && same(a.R, b.R);
+  }
+
+  /** The model in this library's .npq format (docs/format.md). */
+  toBuffer(): Buffer {
+    return writeModel(this.modelFields());
+  }
+
+  save(path: string): void {
+    fs.writeFileSync(checkPath(path), this.toBuffer());
+  }
+}
+
+/** A file path: a number would name a file descriptor (0 is stdin). */
+export function checkPath(path: unknown, name = 'path'): string {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`Expected a file path (string) for ${name}, got ${describe(path)}`);
+  return path;
+}
+
+/** The fit options PQ and OPQ share: seed and minit. */
+export function seedAndMinit(o: Record<string, unknown>): { seed: number; minit: Minit } {
+  const seed = checkInteger(o.seed ?? 123, 'seed', 0, MAX_SEED);
+  const minit = o.minit ?? 'points';
+  if (minit !== 'points' && minit !== 'random' && minit !== '++') {
+    throw new TypeError(`Expected 'points', 'random' or '++' for minit, got ${describe(minit)}`);
+  }
+  return { seed, minit };
+}

@@ -1,0 +1,133 @@
+#include "model.h"
+
+#include <faiss/impl/ProductQuantizer.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "linalg.h"
+#include "parallel.h"
+#include "scan.h"
+
+namespace nanopq {
+
+namespace {
+
+// log2(Ks) when Ks is a power of two that Faiss's ProductQuantizer encodes
+// (at most 16 bits), else 0.
+int faiss_nbits(size_t Ks) {
+    for (int nbits = 1; nbits <= 16; nbits++)
+        if (Ks == (size_t(1) << nbits)) return nbits;
+    return 0;
+}
+
+// Below this much work (codes times subspaces, or values), a call stays on
+// the calling thread: waking a team of threads costs more than it saves.
+constexpr size_t kParallelWork = size_t(1) << 16;
+
+}  // namespace
+
+Model::Model(size_t M, size_t Ks, size_t Ds, Metric metric, std::vector<float> codewords_, std::vector<float> R_)
+    : M(M), Ks(Ks), Ds(Ds), metric(metric), codewords(std::move(codewords_)), R(std::move(R_)) {
+    if (M == 0 || Ks == 0 || Ds == 0 || codewords.size() != M * Ks * Ds)
+        throw RangeError("Expected a codebook of M * Ks * Ds > 0 values");
+    if (!R.empty() && R.size() != D() * D()) throw RangeError("Expected R of D * D values");
+    panels_ = make_panels(codebook());
+    // Faiss's ProductQuantizer computes exact differences for Ds < 16, as
+    // nanopq (scipy's vq) does; for larger Ds it builds (n, M, Ks) tables by
+    // BLAS, slower than our kernel.
+    if (const int nbits = faiss_nbits(Ks); nbits && Ds < 16) {
+        exact_encoder_ = std::make_unique<faiss::ProductQuantizer>(D(), M, nbits);
+        std::copy(codewords.begin(), codewords.end(), exact_encoder_->centroids.begin());
+    }
+}
+
+Model::~Model() = default;
+
+size_t Model::bytes() const {
+    size_t floats = codewords.size() + R.size();
+    for (const Panels& p : panels_) floats += p.mean.size() + p.values.size() + p.half_norms.size();
+    if (exact_encoder_) floats += exact_encoder_->centroids.size();
+    return sizeof(Model) + floats * sizeof(float);
+}
+
+void Model::encode(const float* x, Codes codes) const {
+    codes.check_capacity(Ks);
+    if (R.empty()) return encode_unrotated(x, codes);
+    // Rotated by blocks of rows, so that no (n, D) temporary is made.
+    const size_t rows = rows_per_block(D());
+    std::vector<float> rotated(std::min(codes.n, rows) * D());
+    for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
+        const size_t nb = std::min(rows, codes.n - i0);
+        rotate(x + i0 * D(), nb, false, rotated.data());
+        encode_unrotated(rotated.data(), codes.rows(i0, nb));
+    }
+}
+
+void Model::encode_unrotated(const float* x, Codes codes) const {
+    if (!exact_encoder_) return nearest_codewords(codebook(), panels_, x, codes, true);
+    // Faiss's bit-packed codes are our layout as they stand for 8 and 16 bits.
+    const faiss::ProductQuantizer& pq = *exact_encoder_;
+    const bool same_layout = (pq.nbits == 8 && codes.width == 1) || (pq.nbits == 16 && codes.width == 2);
+    const size_t rows = rows_per_block(M * Ks);
+    std::vector<uint8_t> packed(same_layout ? 0 : std::min(rows, codes.n) * pq.code_size);
+    for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
+        const size_t nb = std::min(rows, codes.n - i0);
+        if (same_layout) {
+            pq.compute_codes(x + i0 * D(), static_cast<uint8_t*>(codes.data) + i0 * pq.code_size, nb);
+            continue;
+        }
+        pq.compute_codes(x + i0 * D(), packed.data(), nb);
+        unpack_codes(packed.data(), int(pq.nbits), codes.rows(i0, nb));
+    }
+}
+
+void Model::decode(Codes codes, float* x) const {
+    if (R.empty()) return nanopq::decode(codebook(), codes, x);
+    const size_t rows = rows_per_block(D());
+    std::vector<float> decoded(std::min(codes.n, rows) * D());
+    for (size_t i0 = 0; i0 < codes.n; i0 += rows) {  // decode() checks each block's codes
+        const size_t nb = std::min(rows, codes.n - i0);
+        nanopq::decode(codebook(), codes.rows(i0, nb), decoded.data());
+        rotate(decoded.data(), nb, true, x + i0 * D());
+    }
+}
+
+void Model::distance_table(const float* query, float* table) const {
+    if (R.empty()) return nanopq::distance_table(codebook(), panels_, query, metric, table);
+    std::vector<float> rotated(D());
+    rotate(query, 1, false, rotated.data());
+    nanopq::distance_table(codebook(), panels_, rotated.data(), metric, table);
+}
+
+void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint32_t* ids, float* dists) const {
+    if (k > codes.n) throw RangeError("Expected k <= the number of codes");
+    if (codes.n > UINT32_MAX) throw RangeError("Expected at most 2**32 - 1 codes");
+    codes.check_range(Ks);  // once, not per query
+    // Queries are rotated (OPQ) a block at a time by one product; then each
+    // thread takes whole queries: a table, then a scan of every code.
+    const size_t rows = R.empty() ? std::max<size_t>(nq, 1) : rows_per_block(D());
+    std::vector<float> rotated(R.empty() ? 0 : std::min(nq, rows) * D());
+    const bool parallel = nq * codes.n * M >= kParallelWork;
+    for (size_t q0 = 0; q0 < nq; q0 += rows) {
+        const size_t nb = std::min(rows, nq - q0);
+        const float* block = queries + q0 * D();
+        if (!R.empty()) {
+            rotate(block, nb, false, rotated.data());
+            block = rotated.data();
+        }
+        parallel_for(int64_t(nb), [&](int64_t i) {
+            std::vector<float> table(M * Ks);
+            nanopq::distance_table(codebook(), panels_, block + size_t(i) * D(), metric, table.data());
+            const size_t row = q0 + size_t(i);
+            topk(table.data(), Ks, codes, k, metric == Metric::Dot, ids + row * k, dists + row * k);
+        }, parallel);
+    }
+}
+
+void Model::rotate(const float* x, size_t n, bool inverse, float* y) const {
+    if (R.empty()) throw TypeError("Expected an OPQ model to rotate");
+    matmul(x, n, D(), R.data(), D(), y, inverse);
+}
+
+}  // namespace nanopq

@@ -1,0 +1,22 @@
+// Scans of PQ codes against distance tables: the asymmetric distances of one
+// query to every code, and the k best of them. One loop serves adist, topk and
+// search, so their distances agree to the bit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "codes.h"
+
+namespace nanopq {
+
+// dists[i] = sum over m of table[m][codes[i][m]], in m order, for a table (M, Ks).
+// The codes must be < Ks (Codes::check_range).
+void adist(const float* table, size_t Ks, Codes codes, float* dists);
+
+// The k codes with the smallest distance (the largest with largest_first),
+// best first; ties and NaN distances (which rank last) go to the lower id.
+// k <= codes.n. The codes must be < Ks.
+void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids, float* dists);
+
+}  // namespace nanopq
