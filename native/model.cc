@@ -94,21 +94,25 @@ void Model::decode(Codes codes, float* x) const {
 }
 
 void Model::distance_table(const float* query, float* table) const {
-    if (R.empty()) return nanopq::distance_table(codebook(), panels_, query, metric, table);
+    if (R.empty()) return distance_tables(codebook(), panels_, query, 1, metric, table, 0, 1);
     std::vector<float> rotated(D());
     rotate(query, 1, false, rotated.data());
-    nanopq::distance_table(codebook(), panels_, rotated.data(), metric, table);
+    distance_tables(codebook(), panels_, rotated.data(), 1, metric, table, 0, 1);
 }
 
 void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint32_t* ids, float* dists) const {
     if (k > codes.n) throw RangeError("Expected k <= the number of codes");
     if (codes.n > UINT32_MAX) throw RangeError("Expected at most 2**32 - 1 codes");
     codes.check_range(Ks);  // once, not per query
-    // Queries are rotated (OPQ) a block at a time by one product; then each
-    // thread takes whole queries: a table, then a scan of every code.
-    const size_t rows = R.empty() ? std::max<size_t>(nq, 1) : rows_per_block(D());
+    // Queries are rotated (OPQ) a block at a time by one product. Then each
+    // thread takes a group of as many queries as a vector has lanes: their
+    // tables, interleaved, and one scan of the codes for all of them (one
+    // query alone: its table and a scalar scan).
+    const size_t lanes = nq > 1 ? scan_lanes() : 1;
+    const size_t rows = R.empty() ? std::max<size_t>(nq, 1) : std::max(lanes, rows_per_block(D()) / lanes * lanes);
     std::vector<float> rotated(R.empty() ? 0 : std::min(nq, rows) * D());
     const bool parallel = nq * codes.n * M >= kParallelWork;
+    const bool largest_first = metric == Metric::Dot;
     for (size_t q0 = 0; q0 < nq; q0 += rows) {
         const size_t nb = std::min(rows, nq - q0);
         const float* block = queries + q0 * D();
@@ -116,11 +120,16 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
             rotate(block, nb, false, rotated.data());
             block = rotated.data();
         }
-        parallel_for(int64_t(nb), [&](int64_t i) {
-            std::vector<float> table(M * Ks);
-            nanopq::distance_table(codebook(), panels_, block + size_t(i) * D(), metric, table.data());
-            const size_t row = q0 + size_t(i);
-            topk(table.data(), Ks, codes, k, metric == Metric::Dot, ids + row * k, dists + row * k);
+        const size_t groups = (nb + lanes - 1) / lanes;
+        parallel_for(int64_t(groups), [&](int64_t g) {
+            const size_t first = size_t(g) * lanes, count = std::min(lanes, nb - first);
+            // Interleaved: entry (m, k) of query q at (m * Ks + k) * lanes + q.
+            std::vector<float> tables(M * Ks * lanes, 0.0f);
+            distance_tables(codebook(), panels_, block + first * D(), count, metric, tables.data(), 1, lanes);
+            uint32_t* const group_ids = ids + (q0 + first) * k;
+            float* const group_dists = dists + (q0 + first) * k;
+            if (lanes == 1) return topk(tables.data(), Ks, codes, k, largest_first, group_ids, group_dists);
+            topk_many(tables.data(), count, Ks, codes, k, largest_first, group_ids, group_dists);
         }, parallel);
     }
 }

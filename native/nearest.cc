@@ -136,59 +136,72 @@ NANOPQ_INLINE void nearest_in_rows(const float* x, size_t ldx, size_t n, const P
     }
 }
 
-// The distance table of one subspace (Ks,): for L2, q holds the query's
-// sub-vector centred on the codeword mean and out[k] = |q - c'_k|^2 (the
-// differences nanopq computes); for Dot, q is the sub-vector as it is and
-// out[k] = q.c'_k + offset, offset = q.mean. P panels at a time, so that
-// 2P accumulators hide the latency of the fused multiply-adds.
-template <int W, int P, bool Dot>
-NANOPQ_INLINE void table_of_panels(const float* q, const Panels& p, size_t first, float offset, size_t Ks,
-                                   float* out) {
+// Distance tables of one subspace for R queries, against P panels at a
+// time: 2 P R accumulators hide the latency of the fused multiply-adds, and a
+// panel read from memory serves R queries. For L2, q[r] is query r's
+// sub-vector centred on the codeword mean and the entry of codeword k is
+// |q[r] - c'_k|^2 (the differences nanopq computes); for Dot, q[r] is the
+// sub-vector as it is and the entry is q[r].c'_k + offset[r], offset[r] =
+// q[r].mean. Entry k of query r goes to out[r][k * stride]. Every entry is
+// the same sum in the same order whatever R and P, so a table does not depend
+// on how many queries were computed with it.
+template <int W, int R, int P, bool Dot>
+NANOPQ_INLINE void table_tile(const float* const* q, const Panels& p, size_t first, const float* offset, size_t Ks,
+                              float* const* out, size_t stride) {
     typedef typename Simd<W>::F F;
     typedef const typename Simd<W>::Unaligned* Load;
     constexpr int V = kPanelVectors, width = V * W;
-    F acc[P][V];
-    for (int b = 0; b < P; b++)
-        for (int v = 0; v < V; v++) acc[b][v] = F{};
+    F acc[R][P][V];
+    for (int r = 0; r < R; r++)
+        for (int b = 0; b < P; b++)
+            for (int v = 0; v < V; v++) acc[r][b][v] = F{};
     const float* c = p.values.data() + first * p.Ds * width;
-    const size_t stride = p.Ds * width;
+    const size_t panel_stride = p.Ds * width;
     for (size_t j = 0; j < p.Ds; j++, c += width) {
-        const float qj = q[j];
         for (int b = 0; b < P; b++)
             for (int v = 0; v < V; v++) {
-                const F cj = *Load(c + b * stride + v * W);
-                if (Dot) {
-                    acc[b][v] += qj * cj;
-                } else {
-                    const F d = cj - qj;
-                    acc[b][v] += d * d;
+                const F cj = *Load(c + b * panel_stride + v * W);
+                for (int r = 0; r < R; r++) {
+                    if (Dot) {
+                        acc[r][b][v] += q[r][j] * cj;
+                    } else {
+                        const F d = cj - q[r][j];
+                        acc[r][b][v] += d * d;
+                    }
                 }
             }
     }
-    for (int b = 0; b < P; b++)
-        for (int v = 0; v < V; v++)
-            for (int l = 0; l < W; l++) {
-                const size_t k = (first + b) * width + v * W + l;
-                if (k < Ks) out[k] = acc[b][v][l] + offset;
-            }
+    for (int r = 0; r < R; r++)
+        for (int b = 0; b < P; b++)
+            for (int v = 0; v < V; v++)
+                for (int l = 0; l < W; l++) {
+                    const size_t k = (first + b) * width + v * W + l;
+                    if (k < Ks) out[r][k * stride] = acc[r][b][v][l] + offset[r];
+                }
 }
 
+// The tables of `rows` queries (at most kTableQueries) for one subspace.
 template <int W, bool Dot>
-NANOPQ_INLINE void table_of(const float* q, const Panels& p, float offset, size_t Ks, float* out) {
+NANOPQ_INLINE void tables_of(const float* const* q, size_t rows, const Panels& p, const float* offset, size_t Ks,
+                             float* const* out, size_t stride) {
     constexpr int P = 4;
     size_t first = 0;
-    for (; first + P <= p.count; first += P) table_of_panels<W, P, Dot>(q, p, first, offset, Ks, out);
-    for (; first < p.count; first++) table_of_panels<W, 1, Dot>(q, p, first, offset, Ks, out);
+    if (rows == 1) {  // one query: several panels at a time
+        for (; first + P <= p.count; first += P) table_tile<W, 1, P, Dot>(q, p, first, offset, Ks, out, stride);
+        for (; first < p.count; first++) table_tile<W, 1, 1, Dot>(q, p, first, offset, Ks, out, stride);
+        return;
+    }
+    for (; first < p.count; first++) table_tile<W, 4, 1, Dot>(q, p, first, offset, Ks, out, stride);
 }
 
 typedef void (*RowsFn)(const float*, size_t, size_t, const Panels&, float*, Found);
-typedef void (*TableFn)(const float*, const Panels&, bool, float, size_t, float*);
+typedef void (*TableFn)(const float* const*, size_t, const Panels&, bool, const float*, size_t, float* const*, size_t);
 
 struct Kernel {
     const char* name;
     RowsFn run;           // nearest_in_rows
     RowsFn run_settling;  // nearest_in_rows, with runner-up values
-    TableFn table;        // table_of
+    TableFn tables;       // tables_of
     size_t width;         // codewords per panel
     size_t rows;          // rows per tile
 };
@@ -200,9 +213,9 @@ __attribute__((target("avx512f"))) void rows_avx512(const float* x, size_t ldx, 
     nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 template <int W>
-__attribute__((target("avx512f"))) void table_avx512(const float* q, const Panels& p, bool dot, float offset,
-                                                     size_t Ks, float* out) {
-    dot ? table_of<W, true>(q, p, offset, Ks, out) : table_of<W, false>(q, p, offset, Ks, out);
+__attribute__((target("avx512f"))) void tables_avx512(const float* const* q, size_t rows, const Panels& p, bool dot,
+                                   const float* offset, size_t Ks, float* const* out, size_t stride) {
+    dot ? tables_of<W, true>(q, rows, p, offset, Ks, out, stride) : tables_of<W, false>(q, rows, p, offset, Ks, out, stride);
 }
 template <int W, int R, bool Settle>
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* x, size_t ldx, size_t n, const Panels& p,
@@ -210,9 +223,9 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const float* x, size_t ldx, s
     nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 template <int W>
-__attribute__((target("avx2,fma"))) void table_avx2(const float* q, const Panels& p, bool dot, float offset,
-                                                    size_t Ks, float* out) {
-    dot ? table_of<W, true>(q, p, offset, Ks, out) : table_of<W, false>(q, p, offset, Ks, out);
+__attribute__((target("avx2,fma"))) void tables_avx2(const float* const* q, size_t rows, const Panels& p, bool dot,
+                                   const float* offset, size_t Ks, float* const* out, size_t stride) {
+    dot ? tables_of<W, true>(q, rows, p, offset, Ks, out, stride) : tables_of<W, false>(q, rows, p, offset, Ks, out, stride);
 }
 #endif
 template <int W, int R, bool Settle>
@@ -220,13 +233,14 @@ void rows_generic(const float* x, size_t ldx, size_t n, const Panels& p, float* 
     nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 template <int W>
-void table_generic(const float* q, const Panels& p, bool dot, float offset, size_t Ks, float* out) {
-    dot ? table_of<W, true>(q, p, offset, Ks, out) : table_of<W, false>(q, p, offset, Ks, out);
+void tables_generic(const float* const* q, size_t rows, const Panels& p, bool dot,
+                                   const float* offset, size_t Ks, float* const* out, size_t stride) {
+    dot ? tables_of<W, true>(q, rows, p, offset, Ks, out, stride) : tables_of<W, false>(q, rows, p, offset, Ks, out, stride);
 }
 
 #define NANOPQ_KERNEL(target, W, R)                                                                   \
     Kernel {                                                                                          \
-        #target, rows_##target<W, R, false>, rows_##target<W, R, true>, table_##target<W>, kPanelVectors * (W), R \
+        #target, rows_##target<W, R, false>, rows_##target<W, R, true>, tables_##target<W>, kPanelVectors * (W), R \
     }
 
 // The widest kernel this CPU runs, or no wider than NANOPQ_SIMD says ("avx2"
@@ -310,7 +324,10 @@ void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, co
             const Panels& p = panels[m];
             const float* in = x + i * D + m * cb.Ds;
             Candidate found{0, INFINITY, INFINITY, centred_sub_vector(in, p, centred.data())};
-            kernel().table(centred.data(), p, false, 0, cb.Ks, table.data());
+            const float* sub_vector = centred.data();
+            float* out = table.data();
+            const float no_offset = 0;
+            kernel().tables(&sub_vector, 1, p, false, &no_offset, cb.Ks, &out, 1);
             float second = INFINITY;
             for (size_t k = 0; k < cb.Ks; k++) {
                 if (table[k] < found.distance) {
@@ -404,19 +421,31 @@ void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, co
     }
 }
 
-void distance_table(const Codebook& cb, const std::vector<Panels>& panels, const float* query, Metric metric,
-                    float* table) {
-    std::vector<float> centred(cb.Ds);
-    for (size_t m = 0; m < cb.M; m++) {
-        const Panels& p = panels[m];
-        const float* q = query + m * cb.Ds;
-        if (metric == Metric::L2) {
-            centred_sub_vector(q, p, centred.data());
-            kernel().table(centred.data(), p, false, 0, cb.Ks, table + m * cb.Ks);
-        } else {
-            float offset = 0;
-            for (size_t j = 0; j < cb.Ds; j++) offset += q[j] * p.mean[j];
-            kernel().table(q, p, true, offset, cb.Ks, table + m * cb.Ks);
+void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* queries, size_t nq,
+                     Metric metric, float* out, size_t q_stride, size_t k_stride) {
+    constexpr size_t kRows = 4;  // queries per pass over the codebook (tables_of)
+    const size_t D = cb.M * cb.Ds;
+    std::vector<float> centred(kRows * cb.Ds), spare(nq > 1 && nq % kRows ? cb.Ks * k_stride : 0);
+    for (size_t q0 = 0; q0 < nq; q0 += kRows) {
+        const size_t rows = std::min(kRows, nq - q0);
+        for (size_t m = 0; m < cb.M; m++) {
+            const Panels& p = panels[m];
+            const float* sub_vectors[kRows];
+            float offset[kRows], *tables[kRows];
+            for (size_t r = 0; r < kRows; r++) {  // a short group repeats its last query into `spare`
+                const float* in = queries + (q0 + std::min(r, rows - 1)) * D + m * cb.Ds;
+                offset[r] = 0;
+                if (metric == Metric::L2) {
+                    centred_sub_vector(in, p, &centred[r * cb.Ds]);
+                    sub_vectors[r] = &centred[r * cb.Ds];
+                } else {
+                    for (size_t j = 0; j < cb.Ds; j++) offset[r] += in[j] * p.mean[j];
+                    sub_vectors[r] = in;
+                }
+                tables[r] = r < rows ? out + (q0 + r) * q_stride + m * cb.Ks * k_stride : spare.data();
+            }
+            kernel().tables(sub_vectors, rows == 1 ? 1 : kRows, p, metric == Metric::Dot, offset, cb.Ks, tables,
+                            k_stride);
         }
     }
 }

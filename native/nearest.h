@@ -40,11 +40,13 @@ void nearest_codewords(const Codebook& codebook, const std::vector<Panels>& pane
 void nearest_codewords(const Codebook& codebook, const float* x, Codes codes, bool settle_near_ties,
                        float* distances = nullptr);
 
-// table (M, Ks): the squared L2 distance of each sub-vector of query (M * Ds,)
-// to each codeword of its subspace (by differences, as nanopq), or for Dot
-// their inner product.
-void distance_table(const Codebook& codebook, const std::vector<Panels>& panels, const float* query, Metric metric,
-                    float* table);
+// The distance tables (M, Ks) of nq queries (nq, M * Ds): the squared L2
+// distance of each sub-vector to each codeword of its subspace (by
+// differences, as nanopq), or for Dot their inner product. Entry (q, m, k)
+// goes to out[q * q_stride + (m * Ks + k) * k_stride]. A query's table is the
+// same, to the bit, whatever nq.
+void distance_tables(const Codebook& codebook, const std::vector<Panels>& panels, const float* queries, size_t nq,
+                     Metric metric, float* out, size_t q_stride, size_t k_stride);
 
 // The kernel in use: "avx512", "avx2" or "generic".
 const char* nearest_kernel_name();

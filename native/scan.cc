@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <string>
 #include <vector>
+
+#include "nearest.h"
 
 namespace nanopq {
 
@@ -44,7 +48,154 @@ struct Entry {
 // a before b: a smaller key, or the same key and a lower id.
 inline bool before(const Entry& a, const Entry& b) { return a.key < b.key || (a.key == b.key && a.id < b.id); }
 
+// Pushes an entry into a heap of the best so far, the worst on top.
+inline void push(std::vector<Entry>& heap, const Entry& e) {
+    heap.push_back(e);
+    std::push_heap(heap.begin(), heap.end(), before);
+}
+
+// Replaces the worst entry of a full heap.
+inline void replace_worst(std::vector<Entry>& heap, const Entry& e) {
+    std::pop_heap(heap.begin(), heap.end(), before);
+    heap.back() = e;
+    std::push_heap(heap.begin(), heap.end(), before);
+}
+
+// The heap's entries, best first, into ids and dists.
+void write_sorted(std::vector<Entry>& heap, uint32_t* ids, float* dists) {
+    std::sort_heap(heap.begin(), heap.end(), before);
+    for (size_t j = 0; j < heap.size(); j++) {
+        ids[j] = heap[j].id;
+        dists[j] = heap[j].distance;
+    }
+}
+
+#define NANOPQ_INLINE inline __attribute__((always_inline))
+
+template <int Q>
+struct Lanes {
+    typedef float F __attribute__((vector_size(Q * sizeof(float))));
+    typedef int8_t B __attribute__((vector_size(Q)));
+    typedef float Unaligned __attribute__((vector_size(Q * sizeof(float)), aligned(4), may_alias));
+};
+
+// Whether any lane of a is below b's: a compare, its lanes narrowed to bytes
+// (one instruction with AVX-512) and tested as integers, in whatever vector
+// width the caller's target has. (A loop over the lanes compiled to 35.)
+template <int Q>
+NANOPQ_INLINE bool any_less(typename Lanes<Q>::F a, typename Lanes<Q>::F b) {
+    const typename Lanes<Q>::B less = __builtin_convertvector(a < b, typename Lanes<Q>::B);
+    uint64_t words[(Q + 7) / 8] = {};
+    std::memcpy(words, &less, Q);
+    uint64_t any = 0;
+    for (uint64_t w : words) any |= w;
+    return any != 0;
+}
+
+// topk_many with Q lanes, FixedM as in each_distance. Each lane's sum is
+// added up in m order, as each_distance adds, so the distances are the same.
+template <int Q, int FixedM, typename Code>
+NANOPQ_INLINE void scan_many(const float* tables, size_t queries, size_t Ks, const Code* codes, size_t n,
+                             size_t M_, size_t k, float sign, std::vector<Entry>* heaps) {
+    typedef typename Lanes<Q>::F F;
+    typedef const typename Lanes<Q>::Unaligned* Load;
+    const size_t M = FixedM ? size_t(FixedM) : M_;
+    // Per lane, the key a code must beat: the worst kept once the heap is
+    // full; lanes without a query never take a code.
+    F worst = F{} - INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const Code* c = codes + i * M;
+        F sum = *Load(tables + size_t(c[0]) * Q);
+        for (size_t m = 1; m < M; m++) sum += *Load(tables + (m * Ks + c[m]) * Q);
+        const F key = sum * sign;
+        if (i < k) {
+            for (size_t q = 0; q < queries; q++)
+                push(heaps[q], {std::isnan(key[q]) ? INFINITY : key[q], sum[q], uint32_t(i)});
+            if (i + 1 == k)
+                for (size_t q = 0; q < queries; q++) worst[q] = heaps[q].front().key;
+            continue;
+        }
+        if (!any_less<Q>(key, worst)) continue;
+        for (size_t q = 0; q < queries; q++) {
+            if (!(key[q] < worst[q])) continue;
+            replace_worst(heaps[q], {key[q], sum[q], uint32_t(i)});
+            worst[q] = heaps[q].front().key;
+        }
+    }
+}
+
+template <int Q, typename Code>
+NANOPQ_INLINE void scan_many_of(const float* tables, size_t queries, size_t Ks, Codes codes, size_t k, float sign,
+                                std::vector<Entry>* heaps) {
+    const Code* in = static_cast<const Code*>(codes.data);
+    switch (codes.M) {
+        case 4: return scan_many<Q, 4>(tables, queries, Ks, in, codes.n, 4, k, sign, heaps);
+        case 8: return scan_many<Q, 8>(tables, queries, Ks, in, codes.n, 8, k, sign, heaps);
+        case 16: return scan_many<Q, 16>(tables, queries, Ks, in, codes.n, 16, k, sign, heaps);
+        default: return scan_many<Q, 0>(tables, queries, Ks, in, codes.n, codes.M, k, sign, heaps);
+    }
+}
+
+// No lambdas (Codes::visit) on this path: a lambda is a function of its own,
+// compiled for the default target, not inlined into the caller's.
+template <int Q>
+NANOPQ_INLINE void topk_many_lanes(const float* tables, size_t queries, size_t Ks, Codes codes, size_t k,
+                                   bool largest_first, uint32_t* ids, float* dists) {
+    std::vector<std::vector<Entry>> heaps(queries);
+    for (auto& heap : heaps) heap.reserve(k);
+    const float sign = largest_first ? -1.0f : 1.0f;
+    switch (codes.width) {
+        case 1: scan_many_of<Q, uint8_t>(tables, queries, Ks, codes, k, sign, heaps.data()); break;
+        case 2: scan_many_of<Q, uint16_t>(tables, queries, Ks, codes, k, sign, heaps.data()); break;
+        default: scan_many_of<Q, uint32_t>(tables, queries, Ks, codes, k, sign, heaps.data()); break;
+    }
+    for (size_t q = 0; q < queries; q++) write_sorted(heaps[q], ids + q * k, dists + q * k);
+}
+
+typedef void (*TopkManyFn)(const float*, size_t, size_t, Codes, size_t, bool, uint32_t*, float*);
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx512f"))) void topk_many_avx512(const float* t, size_t q, size_t Ks, Codes c, size_t k,
+                                                         bool largest, uint32_t* ids, float* dists) {
+    topk_many_lanes<16>(t, q, Ks, c, k, largest, ids, dists);
+}
+__attribute__((target("avx2"))) void topk_many_avx2(const float* t, size_t q, size_t Ks, Codes c, size_t k,
+                                                    bool largest, uint32_t* ids, float* dists) {
+    topk_many_lanes<8>(t, q, Ks, c, k, largest, ids, dists);
+}
+#endif
+void topk_many_generic(const float* t, size_t q, size_t Ks, Codes c, size_t k, bool largest, uint32_t* ids,
+                       float* dists) {
+    topk_many_lanes<4>(t, q, Ks, c, k, largest, ids, dists);
+}
+
+// The same vector width as the codeword kernels (NANOPQ_SIMD caps both).
+struct ManyKernel {
+    TopkManyFn run;
+    size_t lanes;
+};
+
+const ManyKernel& many_kernel() {
+    static const ManyKernel chosen = [] {
+        const std::string simd = nearest_kernel_name();
+#if defined(__x86_64__) || defined(__i386__)
+        if (simd == "avx512") return ManyKernel{topk_many_avx512, 16};
+        if (simd == "avx2") return ManyKernel{topk_many_avx2, 8};
+#endif
+        return ManyKernel{topk_many_generic, 4};
+    }();
+    return chosen;
+}
+
 }  // namespace
+
+size_t scan_lanes() { return many_kernel().lanes; }
+
+void topk_many(const float* tables, size_t queries, size_t Ks, Codes codes, size_t k, bool largest_first,
+               uint32_t* ids, float* dists) {
+    if (k == 0 || queries == 0) return;
+    many_kernel().run(tables, queries, Ks, codes, k, largest_first, ids, dists);
+}
 
 void adist(const float* table, size_t Ks, Codes codes, float* dists) {
     visit_distances(table, Ks, codes, [&](size_t i, float d) { dists[i] = d; });
@@ -62,21 +213,14 @@ void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_fir
     visit_distances(table, Ks, codes, [&](size_t i, float d) {
         const float key = sign * d;
         if (heap.size() < k) {
-            heap.push_back({std::isnan(key) ? INFINITY : key, d, uint32_t(i)});
-            std::push_heap(heap.begin(), heap.end(), before);
+            push(heap, {std::isnan(key) ? INFINITY : key, d, uint32_t(i)});
             if (heap.size() == k) worst = heap.front().key;
         } else if (key < worst) {
-            std::pop_heap(heap.begin(), heap.end(), before);
-            heap.back() = {key, d, uint32_t(i)};
-            std::push_heap(heap.begin(), heap.end(), before);
+            replace_worst(heap, {key, d, uint32_t(i)});
             worst = heap.front().key;
         }
     });
-    std::sort_heap(heap.begin(), heap.end(), before);
-    for (size_t j = 0; j < heap.size(); j++) {
-        ids[j] = heap[j].id;
-        dists[j] = heap[j].distance;
-    }
+    write_sorted(heap, ids, dists);
 }
 
 }  // namespace nanopq

@@ -19,4 +19,16 @@ void adist(const float* table, size_t Ks, Codes codes, float* dists);
 // k <= codes.n. The codes must be < Ks.
 void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids, float* dists);
 
+
+// How many queries topk_many scans at once: the lanes of the widest vector
+// the CPU has (16 with AVX-512, 8 with AVX2, else 4), capped as NANOPQ_SIMD says.
+size_t scan_lanes();
+
+// topk for up to scan_lanes() queries at once: tables (M, Ks, lanes) holds
+// query q's table entry [m][k] at (m * Ks + k) * lanes + q, so that one vector
+// load gives a code's m-th entry for every query. Query q's results go to
+// ids[q * k ...] and dists[q * k ...]; the same as topk of its own table, to the bit.
+void topk_many(const float* tables, size_t queries, size_t Ks, Codes codes, size_t k, bool largest_first,
+               uint32_t* ids, float* dists);
+
 }  // namespace nanopq
