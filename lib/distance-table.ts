@@ -44,11 +44,18 @@ export class DistanceTable {
     this.metric = checkMetric(metric);
   }
 
-  /** Asymmetric distance from the query to each code, in the codes' order: (N,). */
-  adist(codes: CodesLike): Float32Array {
+  /**
+   * Asymmetric distance from the query to each code, in the codes' order:
+   * (N,). `out`, a Float32Array of length N, receives them instead of a new
+   * array (a server scanning the same codes for every request reuses one).
+   */
+  adist(codes: CodesLike, out?: Float32Array): Float32Array {
     const [M, Ks] = this.dtable.shape;
     const { data, rows } = toCodes(codes, 'codes', M, Ks);
-    const dists = new Float32Array(rows);
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== rows)) {
+      throw new TypeError(`Expected out to be a Float32Array of length N = ${rows}, got ${describe(out)}`);
+    }
+    const dists = out ?? new Float32Array(rows);
     native.adist(this.dtable.data, M, Ks, data, rows, dists);
     return dists;
   }

@@ -313,36 +313,40 @@ float centred_sub_vector(const float* in, const Panels& p, float* out) {
     return norm;
 }
 
-// nearest_codewords for a few rows: a distance table per row and subspace, then its two smallest.
+// nearest_codewords for a few rows: a distance table per row and subspace
+// (differences of centred values) and its smallest entry. The table's float32
+// sums and Faiss's each err by at most about (Ds + 2) eps d, d the distance,
+// and the centring adds 2 eps sqrt(d) (|x'| + |c'|), c' the largest: an entry
+// within four such errors of the smallest may come first in Faiss's scan, and
+// then the row is decided as settle() does. This window is far narrower than
+// the tiled kernel's, whose dot products err in proportion to (|x'| + |c'|)^2.
 void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
                        bool settle_near_ties, float* distances) {
     const size_t D = cb.M * cb.Ds;
+    const float eps = std::numeric_limits<float>::epsilon();
     std::vector<float> centred(cb.Ds), table(cb.Ks), exact;
     for (size_t i = 0; i < codes.n; i++) {
         float total = 0;
         for (size_t m = 0; m < cb.M; m++) {
             const Panels& p = panels[m];
             const float* in = x + i * D + m * cb.Ds;
-            Candidate found{0, INFINITY, INFINITY, centred_sub_vector(in, p, centred.data())};
+            const float norm = centred_sub_vector(in, p, centred.data());
             const float* sub_vector = centred.data();
             float* out = table.data();
             const float no_offset = 0;
             kernel().tables(&sub_vector, 1, p, false, &no_offset, cb.Ks, &out, 1);
-            float second = INFINITY;
-            for (size_t k = 0; k < cb.Ks; k++) {
-                if (table[k] < found.distance) {
-                    second = found.distance;
-                    found.distance = table[k];
-                    found.nearest = int32_t(k);
-                } else if (table[k] < second) {
-                    second = table[k];
-                }
-            }
-            found.half_gap = (second - found.distance) / 2;
+            const size_t best = size_t(std::min_element(table.begin(), table.end()) - table.begin());
+            const float d = table[best];
+            const float reach = std::sqrt(norm) + std::sqrt(p.largest_norm);
+            const float window = 4 * eps * (float(cb.Ds + 2) * d + 2 * std::sqrt(d) * reach);
+            size_t close = 0;
+            if (settle_near_ties)
+                for (float e : table) close += e <= d + window;
+            // settle() rescans on overflow, or when asked to by a zero gap.
+            const Candidate found{int32_t(best), d, close > 1 ? 0.0f : INFINITY, norm};
             float distance;
-            const int32_t k = settle(found, in, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks, settle_near_ties,
-                                     distance, exact);
-            store_code(codes, i, m, k);
+            store_code(codes, i, m, settle(found, in, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks, settle_near_ties,
+                                           distance, exact));
             total += distance;
         }
         if (distances) distances[i] = total;

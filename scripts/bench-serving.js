@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// The serving rows of `npm run bench`: what a server answering queries sees.
+// Fashion-MNIST (random data of the same shape when it is not installed),
+// M = 8, Ks = 256, trained on the first 20,000. Every row prints ours, a peer
+// timed in this same run (so the machine and its load are the same), the ratio
+// ours / peer of the row's unit, and the goal. The Python peers read our model
+// as a Faiss index, so both sides search the same codebook and codes.
+//   node scripts/bench-serving.js [--json]     (--json: one JSON object on stdout)
+const { spawnSync, execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const nanopq = require('..');
+const { loadFashionMnist, DIR, rows, timed } = require('./common');
+
+const M = 8, Ks = 256, TRAIN = 20000, K = 10, REPS = 2000, ADIST_N = 1e6;
+const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
+
+/** CPU model, thread count and our SIMD level, so figures can be compared across machines. */
+function environment() {
+  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown';
+  let simd;
+  try { simd = require('../dist/native').native.simd; } catch { /* addon not loadable now */ }
+  const threads = nanopq.getNumThreads ? nanopq.getNumThreads() : os.availableParallelism();
+  return { cpu, simd: simd ?? 'not exposed', threads, node: process.version };
+}
+
+/** Median of REPS calls of fn(i) after REPS / 10 warm-up calls, in microseconds. */
+function medianUs(fn) {
+  for (let i = 0; i < REPS / 10; i++) fn(i);
+  const t = new Float64Array(REPS);
+  for (let i = 0; i < REPS; i++) {
+    const t0 = process.hrtime.bigint();
+    fn(i);
+    t[i] = Number(process.hrtime.bigint() - t0) / 1e3;
+  }
+  return t.sort()[REPS >> 1];
+}
+
+/** Worst lateness (ms) of a 10 ms interval while the promise of fn() is pending. */
+async function maxLagMs(fn) {
+  let worst = 0, prev = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - prev - 10);
+    prev = now;
+  }, 10);
+  try { await fn(); } finally { clearInterval(timer); }
+  // A call that blocks until it resolves never lets the interval fire; count that stall too.
+  return Math.max(worst, performance.now() - prev - 10);
+}
+
+/** The data set, or uniform pixel values 0..255 of the same shape (said on the log). */
+function loadData(log) {
+  const data = loadFashionMnist();
+  if (data) return data;
+  log(`bench-serving: Fashion-MNIST not found in ${DIR}; using RANDOM data of the same shape`);
+  const rand = (n) => ({ data: Float32Array.from({ length: n * 784 }, () => Math.floor(Math.random() * 256)), shape: [n, 784] });
+  return { train: rand(60000), test: rand(10000) };
+}
+
+/** The faster (by median) of the C loop built -O2 and -O3 -march=native: [ns/code, flags, sum]. */
+function cReference(tmp, table, codes, n) {
+  fs.writeFileSync(path.join(tmp, 'table.f32'), table);
+  fs.writeFileSync(path.join(tmp, 'codes.u8'), codes);
+  let best = null;
+  for (const flags of [['-O2'], ['-O3', '-march=native']]) {
+    const exe = path.join(tmp, `adist_ref${flags.length}`);
+    execFileSync('cc', [...flags, '-o', exe, path.join(__dirname, 'adist_ref.c')]);
+    const [median, , sum] = execFileSync(exe, [path.join(tmp, 'table.f32'), path.join(tmp, 'codes.u8'), String(n), '50'], { encoding: 'utf8' })
+      .trim().split(' ').map(Number);
+    if (!best || median < best[0]) best = [median, flags.join(' '), sum];
+  }
+  return best;
+}
+
+async function benchServing({ log = console.log } = {}) {
+  const env = environment();
+  log(`bench-serving: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; Node ${env.node}`);
+  const { train: X, test: Xq } = loadData(log);
+  const D = X.shape[1], nq = Xq.shape[0];
+  const query = (i) => Xq.data.subarray((i % nq) * D, (i % nq + 1) * D);
+  const out = [];
+  const row = (name, unit, ours, peerName, peer, goal, pass, note) => {
+    const r = { name, unit, ours, peerName, peer, ratio: ours != null && peer ? ours / peer : null, goal, pass, note };
+    out.push(r);
+    const f = (v) => (v == null ? 'n/a' : v.toPrecision(4));
+    log(`${name.padEnd(34)} ours ${f(ours).padStart(9)} ${unit.padEnd(6)} ${(peerName || '-').padEnd(26)} ${f(peer).padStart(9)}` +
+      `  ratio ${f(r.ratio).padStart(6)}  goal ${goal}${pass == null ? '' : pass ? ' ok' : ' MISSED'}${note ? `  (${note})` : ''}`);
+  };
+  // A row whose method is not built yet says so instead of crashing the run.
+  const guard = async (name, fn) => {
+    try { await fn(); } catch (e) { log(`${name.padEnd(34)} not available: ${e.message.split('\n')[0]}`); out.push({ name, error: e.message }); }
+  };
+
+  // The blocking twins, timed once: the baselines of the event-loop row.
+  const [pq, fitS] = timed(() => new nanopq.PQ({ M, Ks }).fit(rows(X, 0, TRAIN), { iter: 20, seed: 123 }));
+  const [codes, encodeS] = timed(() => pq.encode(X));
+  const codes1k = { data: codes.data.subarray(0, 1000 * M), shape: [1000, M] };
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-bench-'));
+  try {
+    // The peers run now, while this process sits idle, on our codebook and codes.
+    let peer = {};
+    try {
+      for (const [file, n] of [['big.faiss', X.shape[0]], ['small.faiss', 1000]]) {
+        const index = nanopq.nanopqToFaiss(pq);
+        index.add(rows(X, 0, n));
+        nanopq.faiss.writeIndex(index, path.join(tmp, file));
+      }
+      fs.writeFileSync(path.join(tmp, 'xq.f32'), Xq.data);
+      const p = spawnSync(PYTHON, [path.join(__dirname, 'bench_peer_serving.py'), tmp, nq, D, REPS],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+      if (p.status !== 0) throw new Error(`exit ${p.status}`);
+      peer = JSON.parse(p.stdout.trim().split('\n').pop());
+      log(`  (Python peers: Faiss with ${peer.threads} threads${process.env.NANOPQ_SRC ? ', nanopq' : '; set NANOPQ_SRC for Python nanopq'})`);
+    } catch (e) { log(`bench-serving: the Python peer failed (${PYTHON}; needs python3-faiss): ${e.message}`); }
+
+    let searchS = null;
+    await guard('1. search 10,000 x 60,000 top-10', () => {
+      if (!pq.search) throw new Error('pq.search is not there yet');
+      pq.search(rows(Xq, 0, 100), codes, K); // warm-up: threads started, code pages touched
+      let res;
+      for (let r = 0; r < 3; r++) { const [x, s] = timed(() => pq.search(Xq, codes, K)); res = x; searchS = Math.min(searchS ?? s, s); }
+      let same = 0;
+      if (peer.faiss_top1) for (let q = 0; q < nq; q++) same += res.ids[q * K] === peer.faiss_top1[q];
+      row('1. search 10,000 x 60,000 top-10', 'q/s', nq / searchS, 'faiss IndexPQ.search', peer.faiss_search_qps, '>= 2x',
+        peer.faiss_search_qps ? nq / searchS >= 2 * peer.faiss_search_qps : null,
+        peer.faiss_top1 ? `top-1 agrees on ${same}/${nq}` : undefined);
+    });
+    await guard('2. dtable + adist, 1 x 1,000', () => {
+      const us = medianUs((i) => pq.dtable(query(i)).adist(codes1k));
+      row('2. dtable + adist, 1 x 1,000', 'us', us, 'faiss search 1 x 1,000', peer.faiss_search1_us, '< 20 us', us < 20);
+      if (peer.nanopq_adist1_us) row('2. dtable + adist, 1 x 1,000', 'us', us, 'nanopq dtable.adist', peer.nanopq_adist1_us, '< 20 us', us < 20);
+    });
+    await guard('3. encode 1 vector', () => {
+      const us = medianUs((i) => pq.encode({ data: query(i), shape: [1, D] }));
+      row('3. encode 1 vector', 'us', us, 'faiss pq.compute_codes', peer.faiss_encode1_us, '< 20 us', us < 20);
+      if (peer.nanopq_encode1_us) row('3. encode 1 vector', 'us', us, 'nanopq encode', peer.nanopq_encode1_us, '< 20 us', us < 20);
+    });
+    await guard('4. adist 1,000,000 codes, 1 thread', () => {
+      const threads = nanopq.getNumThreads?.();
+      if (nanopq.setNumThreads) nanopq.setNumThreads(1);
+      try {
+        const big = { data: crypto.randomFillSync(new Uint8Array(ADIST_N * M)), shape: [ADIST_N, M] };
+        const dt = pq.dtable(query(0));
+        const t = new Float64Array(50);
+        // Into one output array, as the C loop writes into one buffer.
+        const dists = dt.adist(big); // warm-up
+        for (let r = 0; r < t.length; r++) t[r] = timed(() => dt.adist(big, dists))[1] * 1e9 / ADIST_N;
+        const ours = t.sort()[t.length >> 1];
+        let sum = 0;
+        for (const d of dists) sum += d;
+        let ref = [null, 'cc failed', NaN];
+        try { ref = cReference(tmp, dt.dtable.data, big.data, ADIST_N); } catch (e) { log(`  (C reference: ${e.message.split('\n')[0]})`); }
+        const agree = Math.abs(sum - ref[2]) <= 1e-5 * Math.abs(ref[2]);
+        row('4. adist 1,000,000 codes, 1 thread', 'ns/cd', ours, `C loop ${ref[1]}`, ref[0], '<= 1.15x', ref[0] ? ours <= 1.15 * ref[0] : null,
+          `${nanopq.setNumThreads ? 'setNumThreads(1)' : 'no setNumThreads: default threads'}; sums ${agree ? 'agree' : 'DIFFER'}`);
+      } finally { if (nanopq.setNumThreads && threads) nanopq.setNumThreads(threads); }
+    });
+    // Peer of row 5: how long the blocking twin stalls the event loop (all of its run).
+    const lag = [['fitAsync 20,000', 'fit', fitS, () => new nanopq.PQ({ M, Ks }).fitAsync(rows(X, 0, TRAIN), { iter: 20, seed: 123 })],
+      ['encodeAsync 60,000', 'encode', encodeS, () => pq.encodeAsync(X)],
+      ['searchAsync 10,000', 'search', searchS, () => pq.searchAsync(Xq, codes, K)]];
+    for (const [name, sync, syncS, fn] of lag) {
+      await guard(`5. loop lag, ${name}`, async () => {
+        const ms = await maxLagMs(fn);
+        row(`5. loop lag, ${name}`, 'ms', ms, `blocking ${sync} stalls`, syncS == null ? null : syncS * 1e3, '<= 20 ms', ms <= 20);
+      });
+    }
+  } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+  return out;
+}
+
+module.exports = { benchServing, environment };
+
+if (require.main === module) {
+  const json = process.argv.includes('--json');
+  // --json keeps stdout for the one object; the progress goes to stderr.
+  benchServing({ log: json ? (s) => console.error(s) : console.log }).then((rows) => {
+    if (json) console.log(JSON.stringify({ ...environment(), rows }));
+  }, (e) => { console.error(e); process.exit(1); });
+}
