@@ -7,6 +7,7 @@ import {
   newCodeArray, toCodes, toMatrix,
 } from './arrays';
 import { checkIndexFile } from './faiss-format';
+import { settled } from './async';
 import { native, FaissHandle } from './native';
 
 const handles = new WeakMap<object, FaissHandle>();
@@ -173,13 +174,44 @@ abstract class IndexBase {
   }
 
   search(x: MatrixLike, k: number): FaissSearchResult {
-    const m = toMatrix(x, 'x', this.d);
+    const { m, result } = this.#searchArgs(x, k, true);
+    native.indexSearch(indexHandle(this), m.data, m.rows, k, result.distances, result.labels);
+    return result;
+  }
+
+  #searchArgs(x: MatrixLike, k: number, checkValuesNow: boolean) {
+    const m = toMatrix(x, 'x', this.d, checkValuesNow);
     checkInteger(k, 'k', 1, 2 ** 31 - 1);
     if (!this.isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
-    const distances = new Float32Array(m.rows * k);
-    const labels = new BigInt64Array(m.rows * k);
-    native.indexSearch(indexHandle(this), m.data, m.rows, k, distances, labels);
-    return { distances, labels };
+    return { m, result: { distances: new Float32Array(m.rows * k), labels: new BigInt64Array(m.rows * k) } };
+  }
+
+  /**
+   * train, off the event loop. While it (or addAsync) runs, every other call
+   * on this index, its pq, or an IndexPreTransform over it is refused with an
+   * Error; searchAsync calls may run together.
+   */
+  async trainAsync(x: MatrixLike): Promise<void> {
+    const site = new Error();
+    const m = toMatrix(x, 'x', this.d, false);
+    await settled(native.indexTrainAsync(indexHandle(this), m.data, m.rows), site, { data: m.data, name: 'x', cols: m.cols });
+  }
+
+  /** add, off the event loop. */
+  async addAsync(x: MatrixLike): Promise<void> {
+    const site = new Error();
+    const m = toMatrix(x, 'x', this.d, false);
+    if (!this.isTrained) throw new TypeError('Expected a trained index for add(); call train() first');
+    await settled(native.indexAddAsync(indexHandle(this), m.data, m.rows), site, { data: m.data, name: 'x', cols: m.cols });
+  }
+
+  /** search, off the event loop. */
+  async searchAsync(x: MatrixLike, k: number): Promise<FaissSearchResult> {
+    const site = new Error();
+    const { m, result } = this.#searchArgs(x, k, false);
+    await settled(native.indexSearchAsync(indexHandle(this), m.data, m.rows, k, result.distances, result.labels), site,
+      { data: m.data, name: 'x', cols: m.cols });
+    return result;
   }
 }
 

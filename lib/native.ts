@@ -86,6 +86,11 @@ export interface NativeAddon {
   indexAdd(index: FaissHandle, x: Float32Array, n: number): void;
   indexSearch(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
     labelsOut: BigInt64Array): void;
+  /** The async twins check x's values on the worker (code NANOPQ_OUT_OF_RANGE). */
+  indexTrainAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
+  indexAddAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
+  indexSearchAsync(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
+    labelsOut: BigInt64Array): Promise<void>;
   indexCodes(index: FaissHandle, out: Uint8Array): void;
   indexGetPQ(index: FaissHandle): FaissHandle;
   preTransformParts(index: FaissHandle): { chain: FaissHandle[]; index: FaissHandle };
@@ -180,7 +185,7 @@ function withLocalErrorsAll(addon: NativeAddon): NativeAddon {
   const Model = withLocalErrors((...args: ConstructorParameters<NativeAddon['Model']>) => own(new addon.Model(...args)));
   wrapped.Model = function (this: unknown, ...args: ConstructorParameters<NativeAddon['Model']>) { return Model(...args); };
   wrapped.train = withLocalErrors((...args: Parameters<NativeAddon['train']>) => own(addon.train(...args)));
-  wrapped.trainAsync = (...args: Parameters<NativeAddon['trainAsync']>) => addon.trainAsync(...args).then(own);
+  wrapped.trainAsync = withLocalErrors((...args: Parameters<NativeAddon['trainAsync']>) => addon.trainAsync(...args).then(own));
   return wrapped as unknown as NativeAddon;
 }
 

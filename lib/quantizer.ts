@@ -5,12 +5,13 @@
 import * as fs from 'node:fs';
 import {
   checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike, describe,
-  Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, valueError, VectorLike,
+  Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
 import { DistanceTable, tableOf } from './distance-table';
+import { asyncError, settled, Values } from './async';
 import { AbortError } from './errors';
 import { ModelFields, writeModel } from './format';
-import { localError, native, NativeModel, OnStep, TrainingOptions } from './native';
+import { native, NativeModel, OnStep, TrainingOptions } from './native';
 import type { SearchResult } from './search';
 
 export type Minit = 'points' | 'random' | '++';
@@ -43,9 +44,6 @@ export interface AsyncFitOptions {
 }
 
 const MAX_SEED = 2 ** 31 - 1;
-
-/** A vectors argument of an async call, whose values its job checks. */
-interface Values { data: Float32Array; name: string; cols: number }
 
 export abstract class Quantizer {
   readonly M: number;
@@ -202,30 +200,18 @@ export abstract class Quantizer {
     } catch (err) {
       if (progressError) throw progressError.error;
       if ((err as Error).name === 'AbortError') throw new AbortError(undefined, { cause: signal?.reason });
-      throw this.#rejection(err, site, { data: x.data, name: 'vecs', cols: x.cols });
+      throw asyncError(err, site, { data: x.data, name: 'vecs', cols: x.cols });
     } finally {
       this.#pending--;
       signal?.removeEventListener('abort', abort);
     }
   }
 
-  /** The error an async call rejects with: made here, with the caller's stack. */
-  #rejection(err: unknown, site: Error, values: Values): Error {
-    if ((err as { code?: string }).code === 'NANOPQ_OUT_OF_RANGE') {
-      const e = valueError(values.data, values.name, values.cols, (err as { index: number }).index);
-      e.stack = localError(e, site).stack;
-      return e;
-    }
-    return localError(err, site);
-  }
-
   /** Awaits an async native call, counted as running on this model. */
   async #track(call: () => Promise<void>, site: Error, values: Values): Promise<void> {
     this.#pending++;
     try {
-      await call();
-    } catch (err) {
-      throw this.#rejection(err, site, values);
+      await settled(call(), site, values);
     } finally {
       this.#pending--;
     }

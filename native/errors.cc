@@ -15,6 +15,8 @@ Napi::Error current_exception_to_js(Napi::Env env) {
         return Napi::TypeError::New(env, e.what());
     } catch (const RangeError& e) {
         return Napi::RangeError::New(env, e.what());
+    } catch (const Error& e) {
+        return Napi::Error::New(env, e.what());
     } catch (const Aborted& e) {
         Napi::Error error = Napi::Error::New(env, e.what());
         error.Set("name", "AbortError");

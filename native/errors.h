@@ -22,6 +22,10 @@ struct TypeError : std::runtime_error {
 struct RangeError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+// A JavaScript Error (not a TypeError or RangeError): a call that cannot run now.
+struct Error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // The JavaScript error for the exception being handled (call inside a catch).
 // Aborted training gives an Error named "AbortError"; OutOfRange an Error

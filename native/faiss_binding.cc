@@ -12,21 +12,66 @@
 
 #include "args.h"
 #include "pq_ops.h"
+#include "worker.h"
 
 namespace nanopq {
 
 namespace {
+
+// Async calls running on a Faiss object: several reads, or one write. Only
+// the JavaScript thread that owns the object starts or ends them.
+struct Busy {
+    int readers = 0;
+    bool writer = false;
+};
+using Locks = std::vector<std::shared_ptr<Busy>>;
 
 struct FaissObject {
     std::shared_ptr<faiss::ProductQuantizer> pq;
     std::shared_ptr<faiss::LinearTransform> transform;  // an OPQMatrix, or a LinearTransform read from a file
     std::shared_ptr<faiss::Index> index;                 // an IndexPQ or an IndexPreTransform
     std::shared_ptr<faiss::ProductQuantizer> quiet_pq;   // what an OPQMatrix trains with (see quiet())
+    // Its own and those of every object it shares Faiss's with: an index's pq,
+    // the parts of an IndexPreTransform, the objects it was made of.
+    Locks locks;
+};
+
+enum class Access { Read, Write };
+
+// Throws unless an access may start now: a write while nothing runs, a read
+// while no write does. (Faiss's objects are not safe to change while read.)
+void check_access(const FaissObject& o, Access access) {
+    for (const auto& busy : o.locks)
+        if (busy->writer || (access == Access::Write && busy->readers > 0))
+            throw Error("Expected no async call changing this Faiss object" +
+                        std::string(access == Access::Write ? " or reading it" : "") +
+                        " to be running; wait for it to settle first");
+}
+
+// An access held for as long as an async job lives (it is released when the
+// job is destroyed, on the JavaScript thread, after the promise settles).
+class Hold {
+public:
+    Hold(const FaissObject& o, Access access) : locks_(o.locks), access_(access) {
+        check_access(o, access);
+        for (auto& busy : locks_) access_ == Access::Write ? void(busy->writer = true) : void(busy->readers++);
+    }
+    Hold(Hold&& other) noexcept : locks_(std::move(other.locks_)), access_(other.access_) { other.locks_.clear(); }
+    Hold(const Hold&) = delete;
+    ~Hold() {
+        for (auto& busy : locks_) access_ == Access::Write ? void(busy->writer = false) : void(busy->readers--);
+    }
+
+private:
+    Locks locks_;
+    Access access_;
 };
 
 const napi_type_tag kFaissObjectTag = {0x6e616e6f70712d66ULL, 0x616973732d6f626aULL};
 
+// A handle to a new Faiss object, with a lock of its own besides those it shares.
 Napi::Value wrap(Napi::Env env, FaissObject object) {
+    object.locks.push_back(std::make_shared<Busy>());
     auto handle = Napi::External<FaissObject>::New(env, new FaissObject(std::move(object)),
                                                    [](Napi::Env, FaissObject* o) { delete o; });
     handle.TypeTag(&kFaissObjectTag);
@@ -39,20 +84,23 @@ FaissObject& object_arg(const Napi::CallbackInfo& info, size_t i) {
     return *info[i].As<Napi::External<FaissObject>>().Data();
 }
 
-faiss::ProductQuantizer& pq_arg(const Napi::CallbackInfo& info, size_t i) {
+faiss::ProductQuantizer& pq_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
     FaissObject& o = object_arg(info, i);
+    check_access(o, access);
     if (!o.pq) throw TypeError("Expected a ProductQuantizer for " + arg_name(i));
     return *o.pq;
 }
 
-faiss::LinearTransform& transform_arg(const Napi::CallbackInfo& info, size_t i) {
+faiss::LinearTransform& transform_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
     FaissObject& o = object_arg(info, i);
+    check_access(o, access);
     if (!o.transform) throw TypeError("Expected an OPQMatrix for " + arg_name(i));
     return *o.transform;
 }
 
-faiss::Index& index_arg(const Napi::CallbackInfo& info, size_t i) {
+faiss::Index& index_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
     FaissObject& o = object_arg(info, i);
+    check_access(o, access);
     if (!o.index) throw TypeError("Expected an IndexPQ or IndexPreTransform for " + arg_name(i));
     return *o.index;
 }
@@ -89,7 +137,7 @@ Napi::Value PqNew(const Napi::CallbackInfo& info) {
 
 // pqInfo(pq) -> {d, M, nbits, dsub, ksub}
 Napi::Value PqInfo(const Napi::CallbackInfo& info) {
-    auto& pq = pq_arg(info, 0);
+    auto& pq = pq_arg(info, 0, Access::Read);
     auto out = Napi::Object::New(info.Env());
     out.Set("d", double(pq.d));
     out.Set("M", double(pq.M));
@@ -101,14 +149,14 @@ Napi::Value PqInfo(const Napi::CallbackInfo& info) {
 
 // pqGetCentroids(pq, out) / pqSetCentroids(pq, centroids): (M, ksub, dsub)
 Napi::Value PqGetCentroids(const Napi::CallbackInfo& info) {
-    auto& pq = pq_arg(info, 0);
+    auto& pq = pq_arg(info, 0, Access::Read);
     auto out = array_arg<float>(info, 1, pq.centroids.size());
     std::memcpy(out.data, pq.centroids.data(), out.length * sizeof(float));
     return undefined(info);
 }
 
 Napi::Value PqSetCentroids(const Napi::CallbackInfo& info) {
-    auto& pq = pq_arg(info, 0);
+    auto& pq = pq_arg(info, 0, Access::Write);
     auto in = array_arg<float>(info, 1, pq.centroids.size());
     std::memcpy(pq.centroids.data(), in.data, in.length * sizeof(float));
     return undefined(info);
@@ -116,7 +164,7 @@ Napi::Value PqSetCentroids(const Napi::CallbackInfo& info) {
 
 // pqTrain(pq, x, n)
 Napi::Value PqTrain(const Napi::CallbackInfo& info) {
-    auto& pq = pq_arg(info, 0);
+    auto& pq = pq_arg(info, 0, Access::Write);
     size_t n = size_arg(info, 2);
     if (n < pq.ksub) throw RangeError("Expected at least ksub training vectors");
     pq.train(n, array_arg<float>(info, 1, checked_mul(n, pq.d)).data);
@@ -125,7 +173,7 @@ Napi::Value PqTrain(const Napi::CallbackInfo& info) {
 
 // pqComputeCodes(pq, x, n, codes_out): one integer per sub-quantizer
 Napi::Value PqComputeCodes(const Napi::CallbackInfo& info) {
-    auto& pq = pq_arg(info, 0);
+    auto& pq = pq_arg(info, 0, Access::Read);
     size_t n = size_arg(info, 2);
     auto x = array_arg<float>(info, 1, checked_mul(n, pq.d));
     Codes codes = codes_arg(info, 3, n, pq.M);
@@ -141,7 +189,7 @@ Napi::Value PqComputeCodes(const Napi::CallbackInfo& info) {
 
 // pqDecode(pq, codes, n, x_out)
 Napi::Value PqDecode(const Napi::CallbackInfo& info) {
-    auto& pq = pq_arg(info, 0);
+    auto& pq = pq_arg(info, 0, Access::Read);
     size_t n = size_arg(info, 2);
     Codes codes = codes_arg(info, 1, n, pq.M);
     auto x = array_arg<float>(info, 3, checked_mul(n, pq.d));
@@ -166,7 +214,7 @@ Napi::Value OpqNew(const Napi::CallbackInfo& info) {
 
 // transformInfo(t) -> {dIn, dOut, isTrained, haveBias, isOrthonormal}
 Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0);
+    auto& t = transform_arg(info, 0, Access::Read);
     auto out = Napi::Object::New(info.Env());
     out.Set("dIn", double(t.d_in));
     out.Set("dOut", double(t.d_out));
@@ -178,7 +226,7 @@ Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
 
 // transformGetA(t, out) / transformSetA(t, A): (d_out, d_in), y = A x
 Napi::Value TransformGetA(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0);
+    auto& t = transform_arg(info, 0, Access::Read);
     auto out = array_arg<float>(info, 1, checked_mul(t.d_out, t.d_in));
     if (t.A.size() != out.length) throw TypeError("Expected a trained OPQMatrix");
     std::memcpy(out.data, t.A.data(), out.length * sizeof(float));
@@ -186,7 +234,7 @@ Napi::Value TransformGetA(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TransformSetA(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0);
+    auto& t = transform_arg(info, 0, Access::Write);
     auto in = array_arg<float>(info, 1, checked_mul(t.d_out, t.d_in));
     t.A.assign(in.data, in.data + in.length);
     t.b.clear();
@@ -198,7 +246,7 @@ Napi::Value TransformSetA(const Napi::CallbackInfo& info) {
 
 // transformTrain(t, x, n)
 Napi::Value TransformTrain(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0);
+    auto& t = transform_arg(info, 0, Access::Write);
     if (!dynamic_cast<faiss::OPQMatrix*>(&t))
         throw TypeError("Expected an OPQMatrix to train; a linear transform read from a file is trained already");
     size_t n = size_arg(info, 2);
@@ -208,7 +256,7 @@ Napi::Value TransformTrain(const Napi::CallbackInfo& info) {
 
 // transformApply(t, x, n, y_out) / transformReverse(t, y, n, x_out)
 Napi::Value TransformApply(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0);
+    auto& t = transform_arg(info, 0, Access::Read);
     if (!t.is_trained) throw TypeError("Expected a trained OPQMatrix");
     size_t n = size_arg(info, 2);
     auto x = array_arg<float>(info, 1, checked_mul(n, t.d_in));
@@ -217,7 +265,7 @@ Napi::Value TransformApply(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TransformReverse(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0);
+    auto& t = transform_arg(info, 0, Access::Read);
     if (!t.is_trained) throw TypeError("Expected a trained OPQMatrix");
     if (!t.is_orthonormal) throw TypeError("Expected an orthonormal transform for reverseTransform");
     size_t n = size_arg(info, 2);
@@ -268,12 +316,14 @@ Napi::Value IndexPreTransformNew(const Napi::CallbackInfo& info) {
     auto quiet_pq = t.quiet_pq;
     std::shared_ptr<faiss::Index> pre(new faiss::IndexPreTransform(transform.get(), inner.get()),
                                       [transform, inner, quiet_pq](faiss::Index* p) { delete p; });
-    return wrap(info.Env(), {nullptr, nullptr, pre, nullptr});
+    Locks locks = t.locks;
+    locks.insert(locks.end(), i.locks.begin(), i.locks.end());
+    return wrap(info.Env(), {nullptr, nullptr, pre, nullptr, locks});
 }
 
 // indexInfo(index) -> {d, ntotal, isTrained, metric}
 Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
-    auto& index = index_arg(info, 0);
+    auto& index = index_arg(info, 0, Access::Read);
     auto out = Napi::Object::New(info.Env());
     out.Set("d", double(index.d));
     out.Set("ntotal", double(index.ntotal));
@@ -284,7 +334,7 @@ Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
 
 // indexSetTrained(index, trained): after centroids were set by hand, as Python's `index.is_trained = True`
 Napi::Value IndexSetTrained(const Napi::CallbackInfo& info) {
-    auto& index = index_arg(info, 0);
+    auto& index = index_arg(info, 0, Access::Write);
     if (!as_index_pq(index)) throw TypeError("Expected an IndexPQ for argument 0");
     index.is_trained = bool_arg(info, 1);
     return undefined(info);
@@ -299,44 +349,85 @@ Napi::Value UnpackCodes(const Napi::CallbackInfo& info) {
     return undefined(info);
 }
 
-// indexTrain(index, x, n) / indexAdd(index, x, n)
-Napi::Value IndexTrain(const Napi::CallbackInfo& info) {
-    auto& index = index_arg(info, 0);
-    size_t n = size_arg(info, 2);
-    index.train(faiss::Index::idx_t(n), array_arg<float>(info, 1, checked_mul(n, size_t(index.d))).data);
+// Training, adding or searching an index: what the sync bindings do on the
+// JavaScript thread and the async ones on a worker (with the values of x
+// checked there, off the event loop). Faiss gets rows in blocks, as it
+// allocates per row.
+struct IndexJob {
+    enum Kind { Train, Add, Search } kind;
+    std::shared_ptr<faiss::Index> index;
+    const float* x;
+    size_t n, k = 0;
+    float* distances = nullptr;
+    int64_t* labels = nullptr;
+    bool check_x = false;
+
+    void run() {
+        faiss::Index& ix = *index;
+        const size_t d = size_t(ix.d);
+        if (check_x) check_values(x, n * d, kMaxAbsValue);
+        if (kind == Train) return ix.train(faiss::Index::idx_t(n), x);
+        const size_t rows = rows_per_block(floats_per_row(ix) + 2 * k);
+        for (size_t i0 = 0; i0 < n; i0 += rows) {
+            const auto nb = faiss::Index::idx_t(std::min(rows, n - i0));
+            if (kind == Add)
+                ix.add(nb, x + i0 * d);
+            else
+                ix.search(nb, x + i0 * d, faiss::Index::idx_t(k), distances + i0 * k, labels + i0 * k);
+        }
+    }
+    Napi::Value result(Napi::Env env) { return env.Undefined(); }
+};
+
+// The job of indexTrain(index, x, n), indexAdd(index, x, n) or
+// indexSearch(index, x, n, k, distances_out, labels_out: BigInt64Array).
+IndexJob index_job(const Napi::CallbackInfo& info, IndexJob::Kind kind) {
+    FaissObject& o = object_arg(info, 0);
+    if (!o.index) throw TypeError("Expected an IndexPQ or IndexPreTransform for argument 0");
+    check_access(o, kind == IndexJob::Search ? Access::Read : Access::Write);
+    faiss::Index& index = *o.index;
+    if (kind != IndexJob::Train && !index.is_trained)
+        throw TypeError(std::string("Expected a trained index for ") + (kind == IndexJob::Add ? "add" : "search") +
+                        "(); call train() first");
+    IndexJob job{kind, o.index, nullptr, size_arg(info, 2)};
+    job.x = array_arg<float>(info, 1, checked_mul(job.n, size_t(index.d))).data;
+    if (kind == IndexJob::Search) {
+        job.k = size_arg(info, 3);
+        if (job.k < 1) throw RangeError("Expected k >= 1");
+        job.distances = array_arg<float>(info, 4, checked_mul(job.n, job.k)).data;
+        job.labels = array_arg<int64_t>(info, 5, checked_mul(job.n, job.k)).data;
+    }
+    return job;
+}
+
+// Holds its access to the index until the job is done.
+struct HeldIndexJob {
+    IndexJob job;
+    Hold hold;
+    void run() { job.run(); }
+    Napi::Value result(Napi::Env env) { return env.Undefined(); }
+};
+
+template <IndexJob::Kind kind>
+Napi::Value IndexRun(const Napi::CallbackInfo& info) {
+    index_job(info, kind).run();
     return undefined(info);
 }
 
-Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
-    auto& index = index_arg(info, 0);
-    if (!index.is_trained) throw TypeError("Expected a trained index for add(); call train() first");
-    size_t n = size_arg(info, 2);
-    auto x = array_arg<float>(info, 1, checked_mul(n, size_t(index.d)));
-    const size_t rows = rows_per_block(floats_per_row(index));
-    for (size_t i0 = 0; i0 < n; i0 += rows)
-        index.add(faiss::Index::idx_t(std::min(rows, n - i0)), x.data + i0 * size_t(index.d));
-    return undefined(info);
-}
-
-// indexSearch(index, x, n, k, distances_out, labels_out: BigInt64Array)
-Napi::Value IndexSearch(const Napi::CallbackInfo& info) {
-    auto& index = index_arg(info, 0);
-    if (!index.is_trained) throw TypeError("Expected a trained index for search()");
-    size_t n = size_arg(info, 2), k = size_arg(info, 3);
-    if (k < 1) throw RangeError("Expected k >= 1");
-    auto x = array_arg<float>(info, 1, checked_mul(n, size_t(index.d)));
-    auto distances = array_arg<float>(info, 4, checked_mul(n, k));
-    auto labels = array_arg<int64_t>(info, 5, checked_mul(n, k));
-    const size_t rows = rows_per_block(floats_per_row(index) + 2 * k);
-    for (size_t i0 = 0; i0 < n; i0 += rows)
-        index.search(faiss::Index::idx_t(std::min(rows, n - i0)), x.data + i0 * size_t(index.d),
-                     faiss::Index::idx_t(k), distances.data + i0 * k, labels.data + i0 * k);
-    return undefined(info);
+// indexTrainAsync / indexAddAsync / indexSearchAsync: the same arguments, a Promise<undefined>.
+template <IndexJob::Kind kind>
+Napi::Value IndexRunAsync(const Napi::CallbackInfo& info) {
+    IndexJob job = index_job(info, kind);
+    job.check_x = true;
+    Hold hold(object_arg(info, 0), kind == IndexJob::Search ? Access::Read : Access::Write);
+    if (kind == IndexJob::Search)
+        return Worker<HeldIndexJob>::start(info.Env(), {job, std::move(hold)}, {info[0], info[1], info[4], info[5]});
+    return Worker<HeldIndexJob>::start(info.Env(), {job, std::move(hold)}, {info[0], info[1]});
 }
 
 // indexCodes(index, out): the IndexPQ's codes as Faiss packs them, (ntotal, code_size)
 Napi::Value IndexCodes(const Napi::CallbackInfo& info) {
-    auto* pq = as_index_pq(index_arg(info, 0));
+    auto* pq = as_index_pq(index_arg(info, 0, Access::Read));
     if (!pq) throw TypeError("Expected an IndexPQ for argument 0");
     auto out = array_arg<uint8_t>(info, 1, pq->codes.size());
     std::memcpy(out.data, pq->codes.data(), out.length);
@@ -348,7 +439,7 @@ Napi::Value IndexGetPQ(const Napi::CallbackInfo& info) {
     FaissObject& o = object_arg(info, 0);
     auto* index = o.index ? as_index_pq(*o.index) : nullptr;
     if (!index) throw TypeError("Expected an IndexPQ for argument 0");
-    return wrap(info.Env(), {std::shared_ptr<faiss::ProductQuantizer>(o.index, &index->pq), nullptr, nullptr, nullptr});
+    return wrap(info.Env(), {std::shared_ptr<faiss::ProductQuantizer>(o.index, &index->pq), nullptr, nullptr, nullptr, o.locks});
 }
 
 // preTransformParts(index) -> {chain: [transform...], index}, sharing the pre-transform
@@ -361,11 +452,12 @@ Napi::Value PreTransformParts(const Napi::CallbackInfo& info) {
         auto* lt = dynamic_cast<faiss::LinearTransform*>(pre->chain[i]);
         if (!lt) throw TypeError("Expected an IndexPreTransform whose transforms are linear");
         chain.Set(uint32_t(i), wrap(info.Env(), {nullptr, std::shared_ptr<faiss::LinearTransform>(o.index, lt),
-                                                 nullptr, nullptr}));
+                                                 nullptr, nullptr, o.locks}));
     }
     auto out = Napi::Object::New(info.Env());
     out.Set("chain", chain);
-    out.Set("index", wrap(info.Env(), {nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr}));
+    out.Set("index", wrap(info.Env(), {nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr,
+                                       o.locks}));
     return out;
 }
 
@@ -391,7 +483,7 @@ Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
 
 // writeIndex(index) -> Buffer, as faiss.write_index writes a file
 Napi::Value WriteIndex(const Napi::CallbackInfo& info) {
-    auto& index = index_arg(info, 0);
+    auto& index = index_arg(info, 0, Access::Read);
     faiss::VectorIOWriter writer;
     faiss::write_index(&index, &writer);
     return Napi::Buffer<uint8_t>::Copy(info.Env(), writer.data.data(), writer.data.size());
@@ -419,9 +511,12 @@ void RegisterFaiss(Napi::Env env, Napi::Object exports) {
     export_function<IndexInfo>(env, exports, "indexInfo");
     export_function<IndexSetTrained>(env, exports, "indexSetTrained");
     export_function<UnpackCodes>(env, exports, "unpackCodes");
-    export_function<IndexTrain>(env, exports, "indexTrain");
-    export_function<IndexAdd>(env, exports, "indexAdd");
-    export_function<IndexSearch>(env, exports, "indexSearch");
+    export_function<IndexRun<IndexJob::Train>>(env, exports, "indexTrain");
+    export_function<IndexRun<IndexJob::Add>>(env, exports, "indexAdd");
+    export_function<IndexRun<IndexJob::Search>>(env, exports, "indexSearch");
+    export_function<IndexRunAsync<IndexJob::Train>>(env, exports, "indexTrainAsync");
+    export_function<IndexRunAsync<IndexJob::Add>>(env, exports, "indexAddAsync");
+    export_function<IndexRunAsync<IndexJob::Search>>(env, exports, "indexSearchAsync");
     export_function<IndexCodes>(env, exports, "indexCodes");
     export_function<IndexGetPQ>(env, exports, "indexGetPQ");
     export_function<PreTransformParts>(env, exports, "preTransformParts");
