@@ -154,6 +154,14 @@ export class OPQMatrix {
 /** Faiss search results: row i of (n, k) holds query i's k nearest, best first; label -1 where there are fewer. */
 export interface FaissSearchResult { distances: Float32Array; labels: BigInt64Array }
 
+/** The checked arguments of search and searchAsync, and the arrays of their result. */
+function searchArgs(index: IndexBase, x: MatrixLike, k: number, checkValuesNow: boolean) {
+  const m = toMatrix(x, 'x', index.d, checkValuesNow);
+  checkInteger(k, 'k', 1, 2 ** 31 - 1);
+  if (!index.isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
+  return { m, result: { distances: new Float32Array(m.rows * k), labels: new BigInt64Array(m.rows * k) } };
+}
+
 /** What IndexPQ and IndexPreTransform share: train, add, search, ntotal. */
 abstract class IndexBase {
   protected get info() { return native.indexInfo(indexHandle(this)); }
@@ -174,16 +182,9 @@ abstract class IndexBase {
   }
 
   search(x: MatrixLike, k: number): FaissSearchResult {
-    const { m, result } = this.#searchArgs(x, k, true);
+    const { m, result } = searchArgs(this, x, k, true);
     native.indexSearch(indexHandle(this), m.data, m.rows, k, result.distances, result.labels);
     return result;
-  }
-
-  #searchArgs(x: MatrixLike, k: number, checkValuesNow: boolean) {
-    const m = toMatrix(x, 'x', this.d, checkValuesNow);
-    checkInteger(k, 'k', 1, 2 ** 31 - 1);
-    if (!this.isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
-    return { m, result: { distances: new Float32Array(m.rows * k), labels: new BigInt64Array(m.rows * k) } };
   }
 
   /**
@@ -208,7 +209,7 @@ abstract class IndexBase {
   /** search, off the event loop. */
   async searchAsync(x: MatrixLike, k: number): Promise<FaissSearchResult> {
     const site = new Error();
-    const { m, result } = this.#searchArgs(x, k, false);
+    const { m, result } = searchArgs(this, x, k, false);
     await settled(native.indexSearchAsync(indexHandle(this), m.data, m.rows, k, result.distances, result.labels), site,
       { data: m.data, name: 'x', cols: m.cols });
     return result;
