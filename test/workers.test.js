@@ -1,0 +1,52 @@
+// The addon in worker threads (as piscina and other pools use it): loaded,
+// used, exited and terminated at any moment, with or without the main thread
+// having loaded it, never takes the process down.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+
+// Runs `rounds` rounds of 4 workers that fit, encode, search (sync and async)
+// and exit, and 4 that are terminated at a random moment, maybe while loading.
+function runWorkers(mainLoadsAddon, rounds) {
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    ${mainLoadsAddon ? `require(${JSON.stringify(ROOT)});` : ''}
+    const work = \`
+      const { PQ, OPQ } = require(${JSON.stringify(ROOT)});
+      const x = { data: Float32Array.from({ length: 2000 * 32 }, Math.random), shape: [2000, 32] };
+      (async () => {
+        const pq = new PQ({ M: 4, Ks: 10 }).fit(x, { iter: 2 });
+        const codes = await pq.encodeAsync(x);
+        pq.search(x, codes, 3);
+        await pq.searchAsync(x, codes, 3);
+        await new OPQ({ M: 4, Ks: 16 }).fitAsync(x, { rotationIter: 2, pqIter: 2 });
+        require('node:worker_threads').parentPort.postMessage('done');
+      })();\`;
+    (async () => {
+      for (let round = 0; round < ${rounds}; round++) {
+        const finished = [];
+        for (let i = 0; i < 4; i++) {
+          const w = new Worker(work, { eval: true });
+          finished.push(new Promise((resolve, reject) => {
+            w.on('message', (m) => (m === 'done' ? resolve() : reject(new Error(m))));
+            w.on('error', reject);
+          }));
+        }
+        for (let i = 0; i < 4; i++) {
+          const w = new Worker(work, { eval: true });
+          w.on('error', () => {});
+          finished.push(new Promise((resolve) => setTimeout(() => w.terminate().then(resolve), Math.random() * 150)));
+        }
+        await Promise.all(finished);
+      }
+      console.log('ok');
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  return spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 240000 });
+}
+
+test.each([[false], [true]])('8 workers a round, 20 rounds (main thread loads the addon: %p)', (mainLoadsAddon) => {
+  const r = runWorkers(mainLoadsAddon, 20);
+  expect(r.stderr).toBe('');
+  expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, 'ok']);
+}, 240000);
