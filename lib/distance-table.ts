@@ -1,4 +1,4 @@
-import { checkInteger, checkMetric, checkShape, CodesLike, describe, Metric, toCodes } from './arrays';
+import { checkInteger, checkMetric, checkShape, CodesLike, describe, Metric, newFloats, toCodes } from './arrays';
 import { native } from './native';
 
 /**
@@ -55,7 +55,7 @@ export class DistanceTable {
     if (out !== undefined && (!(out instanceof Float32Array) || out.length !== rows)) {
       throw new TypeError(`Expected out to be a Float32Array of length N = ${rows}, got ${describe(out)}`);
     }
-    const dists = out ?? new Float32Array(rows);
+    const dists = out ?? newFloats(rows);
     native.adist(this.dtable.data, M, Ks, data, rows, dists);
     return dists;
   }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import {
   checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike, describe,
-  Matrix, MatrixLike, Metric, newCodeArray, toCodes, toMatrix, toVector, VectorLike,
+  Matrix, MatrixLike, Metric, newCodeArray, newFloats, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
 import { DistanceTable, tableOf } from './distance-table';
 import { asyncError, settled, Values } from './async';
@@ -249,7 +249,7 @@ export abstract class Quantizer {
   /** The distance table of one query (D,): squared L2 distances, or inner products for 'dot'. */
   dtable(query: VectorLike): DistanceTable {
     const model = this.fitted('dtable');
-    const table = new Float32Array(this.M * this.Ks);
+    const table = newFloats(this.M * this.Ks);
     model.distanceTable(toVector(query, 'query', this.dimension(model)), table);
     return tableOf(table, this.M, this.Ks, this.metric);
   }

@@ -20,10 +20,8 @@ const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
 /** CPU model, thread count and our SIMD level, so figures can be compared across machines. */
 function environment() {
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown';
-  let simd;
-  try { simd = require('../dist/native').native.simd; } catch { /* addon not loadable now */ }
-  const threads = nanopq.getNumThreads ? nanopq.getNumThreads() : os.availableParallelism();
-  return { cpu, simd: simd ?? 'not exposed', threads, node: process.version };
+  const { simd } = require('../dist/native').native;
+  return { cpu, simd, threads: nanopq.getNumThreads(), node: process.version };
 }
 
 /** Median of REPS calls of fn(i) after REPS / 10 warm-up calls, in microseconds. */
@@ -89,7 +87,7 @@ async function benchServing({ log = console.log } = {}) {
     log(`${name.padEnd(34)} ours ${f(ours).padStart(9)} ${unit.padEnd(6)} ${(peerName || '-').padEnd(26)} ${f(peer).padStart(9)}` +
       `  ratio ${f(r.ratio).padStart(6)}  goal ${goal}${pass == null ? '' : pass ? ' ok' : ' MISSED'}${note ? `  (${note})` : ''}`);
   };
-  // A row whose method is not built yet says so instead of crashing the run.
+  // A row that fails says so, and the others still run.
   const guard = async (name, fn) => {
     try { await fn(); } catch (e) { log(`${name.padEnd(34)} not available: ${e.message.split('\n')[0]}`); out.push({ name, error: e.message }); }
   };
@@ -119,7 +117,6 @@ async function benchServing({ log = console.log } = {}) {
 
     let searchS = null;
     await guard('1. search 10,000 x 60,000 top-10', () => {
-      if (!pq.search) throw new Error('pq.search is not there yet');
       pq.search(rows(Xq, 0, 100), codes, K); // warm-up: threads started, code pages touched
       let res;
       for (let r = 0; r < 3; r++) { const [x, s] = timed(() => pq.search(Xq, codes, K)); res = x; searchS = Math.min(searchS ?? s, s); }
@@ -140,8 +137,8 @@ async function benchServing({ log = console.log } = {}) {
       if (peer.nanopq_encode1_us) row('3. encode 1 vector', 'us', us, 'nanopq encode', peer.nanopq_encode1_us, '< 20 us', us < 20);
     });
     await guard('4. adist 1,000,000 codes, 1 thread', () => {
-      const threads = nanopq.getNumThreads?.();
-      if (nanopq.setNumThreads) nanopq.setNumThreads(1);
+      const threads = nanopq.getNumThreads();
+      nanopq.setNumThreads(1);
       try {
         const big = { data: crypto.randomFillSync(new Uint8Array(ADIST_N * M)), shape: [ADIST_N, M] };
         const dt = pq.dtable(query(0));
@@ -156,8 +153,8 @@ async function benchServing({ log = console.log } = {}) {
         try { ref = cReference(tmp, dt.dtable.data, big.data, ADIST_N); } catch (e) { log(`  (C reference: ${e.message.split('\n')[0]})`); }
         const agree = Math.abs(sum - ref[2]) <= 1e-5 * Math.abs(ref[2]);
         row('4. adist 1,000,000 codes, 1 thread', 'ns/cd', ours, `C loop ${ref[1]}`, ref[0], '<= 1.15x', ref[0] ? ours <= 1.15 * ref[0] : null,
-          `${nanopq.setNumThreads ? 'setNumThreads(1)' : 'no setNumThreads: default threads'}; sums ${agree ? 'agree' : 'DIFFER'}`);
-      } finally { if (nanopq.setNumThreads && threads) nanopq.setNumThreads(threads); }
+          `setNumThreads(1); sums ${agree ? 'agree' : 'DIFFER'}`);
+      } finally { nanopq.setNumThreads(threads); }
     });
     // Peer of row 5: how long the blocking twin stalls the event loop (all of its run).
     const lag = [['fitAsync 20,000', 'fit', fitS, () => new nanopq.PQ({ M, Ks }).fitAsync(rows(X, 0, TRAIN), { iter: 20, seed: 123 })],

@@ -5,10 +5,12 @@
 // /usr/bin/python3) and, when NANOPQ_SRC names a checkout of matsui528/nanopq,
 // Python nanopq. Ratios are ours / theirs: below 1 is faster.
 //   --skip-faiss-opq   leave out Faiss's OPQMatrix (minutes with its defaults)
+// Then the serving rows (scripts/bench-serving.js, also runnable alone).
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { PQ, OPQ } = require('..');
-const { loadFashionMnist, DIR, rows, timed, relativeError, searchEach } = require('./common');
+const { loadFashionMnist, DIR, rows, timed, relativeError } = require('./common');
+const { benchServing } = require('./bench-serving');
 
 const M = 8, Ks = 256, TRAIN = 20000, K = 100;
 const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
@@ -29,7 +31,7 @@ let pq;
 let codes;
 [codes, ours.pq_encode] = timed(() => pq.encode(X));
 ours.pq_error = relativeError(X, pq.decode(codes));
-[, ours.pq_search] = timed(() => searchEach(pq, Xq, codes, K));
+[, ours.pq_search] = timed(() => pq.search(Xq, codes, K));
 let opq;
 [opq, ours.opq_train] = timed(() => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }));
 ours.opq_error = relativeError(X, opq.decode(opq.encode(X)));
@@ -46,7 +48,7 @@ const theirs = JSON.parse(peer.stdout.trim().split('\n').pop());
 const table = [
   ['PQ train', ours.pq_train, 'faiss IndexPQ.train', theirs.faiss_pq_train],
   ['PQ encode 60,000', ours.pq_encode, 'faiss IndexPQ.add', theirs.faiss_pq_encode],
-  [`PQ search 10,000 x top-${K}`, ours.pq_search, 'faiss IndexPQ.search', theirs.faiss_pq_search],
+  [`PQ search 10,000 x top-${K} (batched)`, ours.pq_search, 'faiss IndexPQ.search', theirs.faiss_pq_search],
   ['PQ train', ours.pq_train, 'nanopq PQ.fit', theirs.nanopq_pq_train],
   ['PQ encode 60,000', ours.pq_encode, 'nanopq PQ.encode', theirs.nanopq_pq_encode],
   ['OPQ train', ours.opq_train, 'faiss OPQMatrix.train', theirs.faiss_opq_train],
@@ -64,3 +66,6 @@ console.log(`  OPQ: ours ${ours.opq_error.toFixed(4)}` +
   (theirs.faiss_opq_error ? `   faiss OPQMatrix ${theirs.faiss_opq_error.toFixed(4)}` : '') +
   (theirs.nanopq_opq_error ? `   nanopq ${theirs.nanopq_opq_error.toFixed(4)}` : ''));
 if (!process.env.NANOPQ_SRC) console.log('\n(set NANOPQ_SRC to a checkout of matsui528/nanopq to compare with Python nanopq)');
+
+console.log('\nserving: one query at a time, batches, and the event loop (scripts/bench-serving.js)');
+benchServing().catch((e) => { console.error(e); process.exit(1); });

@@ -45,12 +45,4 @@ function relativeError(x, y) {
   return num / den;
 }
 
-/** The k nearest codes of each query, by one distance table per query: an array of ids. */
-function searchEach(model, queries, codes, k) {
-  const d = queries.shape[1];
-  const ids = [];
-  for (let q = 0; q < queries.shape[0]; q++) ids.push(model.dtable(queries.data.subarray(q * d, (q + 1) * d)).topk(codes, k).ids);
-  return ids;
-}
-
-module.exports = { loadFashionMnist, DIR, rows, timed, relativeError, searchEach };
+module.exports = { loadFashionMnist, DIR, rows, timed, relativeError };
