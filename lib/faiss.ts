@@ -206,6 +206,15 @@ abstract class IndexBase {
     await settled(native.indexAddAsync(indexHandle(this), m.data, m.rows), site, { data: m.data, name: 'x', cols: m.cols });
   }
 
+  /**
+   * Frees the index's native memory now (async calls already running finish
+   * first, and its `pq` or `chain` objects still referenced keep their parts);
+   * later calls throw.
+   */
+  dispose(): void {
+    native.faissDispose(indexHandle(this));
+  }
+
   /** search, off the event loop. */
   async searchAsync(x: MatrixLike, k: number): Promise<FaissSearchResult> {
     const site = new Error();

@@ -95,6 +95,8 @@ export interface NativeAddon {
   indexGetPQ(index: FaissHandle): FaissHandle;
   preTransformParts(index: FaissHandle): { chain: FaissHandle[]; index: FaissHandle };
   readIndex(bytes: Uint8Array): FaissHandle;
+  /** Frees the object's Faiss parts now; later calls on the handle throw. */
+  faissDispose(handle: FaissHandle): void;
   writeIndex(index: FaissHandle): Buffer;
   unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number, codesOut: CodeArray): void;
   /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */

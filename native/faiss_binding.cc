@@ -34,6 +34,12 @@ struct FaissObject {
     // Its own and those of every object it shares Faiss's with: an index's pq,
     // the parts of an IndexPreTransform, the objects it was made of.
     Locks locks;
+    // A handle made with an object of its own (not a part of another's) tells
+    // V8 how much native memory that holds, so that garbage collection keeps
+    // up with a loop that makes many.
+    bool owns_memory = false;
+    int64_t accounted = 0;
+    bool disposed = false;
 };
 
 enum class Access { Read, Write };
@@ -69,19 +75,67 @@ private:
 
 const napi_type_tag kFaissObjectTag = {0x6e616e6f70712d66ULL, 0x616973732d6f626aULL};
 
-// A handle to a new Faiss object, with a lock of its own besides those it shares.
-Napi::Value wrap(Napi::Env env, FaissObject object) {
+faiss::IndexPQ* as_index_pq(faiss::Index& index) { return dynamic_cast<faiss::IndexPQ*>(&index); }
+faiss::IndexPreTransform* as_pre_transform(faiss::Index& index) {
+    return dynamic_cast<faiss::IndexPreTransform*>(&index);
+}
+
+// The bytes of the arrays a Faiss object holds: centroids, codes, matrices.
+size_t native_bytes(const FaissObject& o) {
+    size_t floats = 0, bytes = 0;
+    auto transform_floats = [](const faiss::VectorTransform* t) {
+        auto* lt = dynamic_cast<const faiss::LinearTransform*>(t);
+        return lt ? lt->A.size() + lt->b.size() : 0;
+    };
+    if (o.pq) floats += o.pq->centroids.size();
+    if (o.quiet_pq) floats += o.quiet_pq->centroids.size();
+    if (o.transform) floats += transform_floats(o.transform.get());
+    faiss::Index* index = o.index.get();
+    if (auto* pre = index ? as_pre_transform(*index) : nullptr) {
+        for (auto* t : pre->chain) floats += transform_floats(t);
+        index = pre->index;
+    }
+    if (auto* pq = index ? as_index_pq(*index) : nullptr) {
+        floats += pq->pq.centroids.size();
+        bytes += pq->codes.size();
+    }
+    return sizeof(FaissObject) + floats * sizeof(float) + bytes;
+}
+
+// Tells V8 of the change in what the object holds (after training, adding, disposing).
+void account(Napi::Env env, FaissObject& o) {
+    if (!o.owns_memory) return;
+    const int64_t bytes = o.disposed ? 0 : int64_t(native_bytes(o));
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes - o.accounted);
+    o.accounted = bytes;
+}
+
+// A handle to a new Faiss object, with a lock of its own besides those it
+// shares; `owns_memory` unless it is a part of another object.
+Napi::Value wrap(Napi::Env env, FaissObject object, bool owns_memory = true) {
     object.locks.push_back(std::make_shared<Busy>());
-    auto handle = Napi::External<FaissObject>::New(env, new FaissObject(std::move(object)),
-                                                   [](Napi::Env, FaissObject* o) { delete o; });
+    object.owns_memory = owns_memory;
+    auto* o = new FaissObject(std::move(object));
+    auto handle = Napi::External<FaissObject>::New(env, o, [](Napi::Env env, FaissObject* o) {
+        if (o->accounted) Napi::MemoryManagement::AdjustExternalMemory(env, -o->accounted);
+        delete o;
+    });
     handle.TypeTag(&kFaissObjectTag);
+    account(env, *o);
     return handle;
 }
 
-FaissObject& object_arg(const Napi::CallbackInfo& info, size_t i) {
+FaissObject& handle_arg(const Napi::CallbackInfo& info, size_t i) {
     if (!info[i].IsExternal() || !info[i].As<Napi::External<FaissObject>>().CheckTypeTag(&kFaissObjectTag))
         throw TypeError("Expected a Faiss object handle for " + arg_name(i));
     return *info[i].As<Napi::External<FaissObject>>().Data();
+}
+
+// The object of a handle, unless it was disposed of.
+FaissObject& object_arg(const Napi::CallbackInfo& info, size_t i) {
+    FaissObject& o = handle_arg(info, i);
+    if (o.disposed) throw Error("Expected a Faiss object that is not disposed of");
+    return o;
 }
 
 faiss::ProductQuantizer& pq_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
@@ -241,6 +295,7 @@ Napi::Value TransformSetA(const Napi::CallbackInfo& info) {
     t.have_bias = false;
     t.is_trained = true;
     t.set_is_orthonormal();
+    account(info.Env(), object_arg(info, 0));
     return undefined(info);
 }
 
@@ -251,6 +306,7 @@ Napi::Value TransformTrain(const Napi::CallbackInfo& info) {
         throw TypeError("Expected an OPQMatrix to train; a linear transform read from a file is trained already");
     size_t n = size_arg(info, 2);
     t.train(n, array_arg<float>(info, 1, checked_mul(n, t.d_in)).data);
+    account(info.Env(), object_arg(info, 0));
     return undefined(info);
 }
 
@@ -275,11 +331,6 @@ Napi::Value TransformReverse(const Napi::CallbackInfo& info) {
 }
 
 // --- IndexPQ / IndexPreTransform ---
-
-faiss::IndexPQ* as_index_pq(faiss::Index& index) { return dynamic_cast<faiss::IndexPQ*>(&index); }
-faiss::IndexPreTransform* as_pre_transform(faiss::Index& index) {
-    return dynamic_cast<faiss::IndexPreTransform*>(&index);
-}
 
 // What Faiss allocates per row in add/search on this index, in floats: a
 // distance table of M * ksub, the transformed copies of an IndexPreTransform.
@@ -400,17 +451,23 @@ IndexJob index_job(const Napi::CallbackInfo& info, IndexJob::Kind kind) {
     return job;
 }
 
-// Holds its access to the index until the job is done.
+// Holds its access to the index until the job is done; the index's handle
+// is kept alive by the worker.
 struct HeldIndexJob {
     IndexJob job;
     Hold hold;
+    FaissObject* object;
     void run() { job.run(); }
-    Napi::Value result(Napi::Env env) { return env.Undefined(); }
+    Napi::Value result(Napi::Env env) {
+        account(env, *object);
+        return env.Undefined();
+    }
 };
 
 template <IndexJob::Kind kind>
 Napi::Value IndexRun(const Napi::CallbackInfo& info) {
     index_job(info, kind).run();
+    account(info.Env(), object_arg(info, 0));
     return undefined(info);
 }
 
@@ -419,10 +476,12 @@ template <IndexJob::Kind kind>
 Napi::Value IndexRunAsync(const Napi::CallbackInfo& info) {
     IndexJob job = index_job(info, kind);
     job.check_x = true;
-    Hold hold(object_arg(info, 0), kind == IndexJob::Search ? Access::Read : Access::Write);
+    FaissObject& object = object_arg(info, 0);
+    Hold hold(object, kind == IndexJob::Search ? Access::Read : Access::Write);
+    HeldIndexJob held{job, std::move(hold), &object};
     if (kind == IndexJob::Search)
-        return Worker<HeldIndexJob>::start(info.Env(), {job, std::move(hold)}, {info[0], info[1], info[4], info[5]});
-    return Worker<HeldIndexJob>::start(info.Env(), {job, std::move(hold)}, {info[0], info[1]});
+        return Worker<HeldIndexJob>::start(info.Env(), std::move(held), {info[0], info[1], info[4], info[5]});
+    return Worker<HeldIndexJob>::start(info.Env(), std::move(held), {info[0], info[1]});
 }
 
 // indexCodes(index, out): the IndexPQ's codes as Faiss packs them, (ntotal, code_size)
@@ -439,7 +498,7 @@ Napi::Value IndexGetPQ(const Napi::CallbackInfo& info) {
     FaissObject& o = object_arg(info, 0);
     auto* index = o.index ? as_index_pq(*o.index) : nullptr;
     if (!index) throw TypeError("Expected an IndexPQ for argument 0");
-    return wrap(info.Env(), {std::shared_ptr<faiss::ProductQuantizer>(o.index, &index->pq), nullptr, nullptr, nullptr, o.locks});
+    return wrap(info.Env(), {std::shared_ptr<faiss::ProductQuantizer>(o.index, &index->pq), nullptr, nullptr, nullptr, o.locks}, false);
 }
 
 // preTransformParts(index) -> {chain: [transform...], index}, sharing the pre-transform
@@ -452,12 +511,12 @@ Napi::Value PreTransformParts(const Napi::CallbackInfo& info) {
         auto* lt = dynamic_cast<faiss::LinearTransform*>(pre->chain[i]);
         if (!lt) throw TypeError("Expected an IndexPreTransform whose transforms are linear");
         chain.Set(uint32_t(i), wrap(info.Env(), {nullptr, std::shared_ptr<faiss::LinearTransform>(o.index, lt),
-                                                 nullptr, nullptr, o.locks}));
+                                                 nullptr, nullptr, o.locks}, false));
     }
     auto out = Napi::Object::New(info.Env());
     out.Set("chain", chain);
     out.Set("index", wrap(info.Env(), {nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr,
-                                       o.locks}));
+                                       o.locks}, false));
     return out;
 }
 
@@ -487,6 +546,19 @@ Napi::Value WriteIndex(const Napi::CallbackInfo& info) {
     faiss::VectorIOWriter writer;
     faiss::write_index(&index, &writer);
     return Napi::Buffer<uint8_t>::Copy(info.Env(), writer.data.data(), writer.data.size());
+}
+
+// dispose(handle): frees the object's Faiss parts now (async calls and parts
+// of it still referenced keep theirs alive); later calls throw.
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    FaissObject& o = handle_arg(info, 0);
+    o.pq.reset();
+    o.transform.reset();
+    o.index.reset();
+    o.quiet_pq.reset();
+    o.disposed = true;
+    account(info.Env(), o);
+    return undefined(info);
 }
 
 }  // namespace
@@ -522,6 +594,7 @@ void RegisterFaiss(Napi::Env env, Napi::Object exports) {
     export_function<PreTransformParts>(env, exports, "preTransformParts");
     export_function<ReadIndex>(env, exports, "readIndex");
     export_function<WriteIndex>(env, exports, "writeIndex");
+    export_function<Dispose>(env, exports, "faissDispose");
 }
 
 }  // namespace nanopq

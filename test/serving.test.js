@@ -247,6 +247,20 @@ describe('async twins', () => {
 });
 
 describe('faiss async twins', () => {
+  test('dispose frees an index: later calls throw, calls already running finish, its pq lives on', async () => {
+    const index = nanopqToFaiss(new PQ({ M: 4, Ks: 16 }).fit(Xt, { iter: 2 }));
+    index.add(Xt);
+    const pq = index.pq;
+    const expected = index.search(Xq, 3);
+    const running = index.searchAsync(Xq, 3);
+    index.dispose();
+    expect(() => index.search(Xq, 3)).toThrow(new Error('Expected a Faiss object that is not disposed of'));
+    expect(() => index.ntotal).toThrow('Expected a Faiss object that is not disposed of');
+    expect(await running).toEqual(expected);
+    expect(pq.centroids).toHaveLength(4 * 16 * 4);
+    index.dispose();  // twice is fine
+  });
+
   test('trainAsync, addAsync and searchAsync give what the sync calls give', async () => {
     for (const make of [() => new faiss.IndexPQ(D, 4, 4),
       () => new faiss.IndexPreTransform(new faiss.OPQMatrix(D, 4), new faiss.IndexPQ(D, 4, 4))]) {
