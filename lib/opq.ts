@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { checkInteger, checkOptions, Codewords, describe, Matrix, MatrixLike, Metric, toMatrix, toVector, VectorLike } from './arrays';
 import { readModel, ModelFields } from './format';
-import { native, TrainingOptions } from './native';
+import { native, NativeModel, TrainingOptions } from './native';
 import { checkCodewords, PQ } from './pq';
 import { AsyncFitOptions, checkPath, Minit, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
@@ -78,7 +78,7 @@ export class OPQ extends Quantizer {
     if (this.#pq) this.#pq.verbose = value;
   }
 
-  protected override setModel(model: Parameters<Quantizer['setModel']>[0]): void {
+  protected override setModel(model: NativeModel): void {
     super.setModel(model);
     this.#pq = null;
   }

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { checkInteger, checkOptions, checkShape, checkValues, Codewords, describe, MAX_ABS_CODEWORD, Metric } from './arrays';
+import { checkInteger, checkOptions, checkShape, checkValues, Codewords, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
 import { readModel } from './format';
 import { native, TrainingOptions } from './native';
 import { AsyncFitOptions, checkPath, Minit, PQOptions, Quantizer, seedAndMinit } from './quantizer';
@@ -68,11 +68,11 @@ export class PQ extends Quantizer {
   }
 
   /** k-means in each subspace of the training vectors vecs (N, D), N > Ks, D % M === 0. Returns this. */
-  override fit(vecs: Parameters<Quantizer['fit']>[0], options: FitOptions = {}): this {
+  override fit(vecs: MatrixLike, options: FitOptions = {}): this {
     return super.fit(vecs, options);
   }
 
-  override fitAsync(vecs: Parameters<Quantizer['fit']>[0], options: FitOptions & AsyncFitOptions = {}): Promise<this> {
+  override fitAsync(vecs: MatrixLike, options: FitOptions & AsyncFitOptions = {}): Promise<this> {
     return super.fitAsync(vecs, options);
   }
 

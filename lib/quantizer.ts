@@ -121,13 +121,12 @@ export abstract class Quantizer {
     return this.M * model.Ds;
   }
 
-  #training(vecs: MatrixLike, options: unknown, where: string, checkValuesNow: boolean) {
-    if (this.#disposed) throw new Error(`Expected a ${this.kind} that is not disposed of for ${where.split('.')[1]}()`);
+  #training(vecs: MatrixLike, options: unknown, method: 'fit' | 'fitAsync', checkValuesNow: boolean) {
+    if (this.#disposed) throw new Error(`Expected a ${this.kind} that is not disposed of for ${method}()`);
     if (this.#pending > 0) {
-      throw new Error(`Expected no async call running on this ${this.kind} for ${where.split('.')[1]}(); ` +
-        'wait for it to settle first');
+      throw new Error(`Expected no async call running on this ${this.kind} for ${method}(); wait for it to settle first`);
     }
-    const parsed = this.trainingOptions(options, where);
+    const parsed = this.trainingOptions(options, `${this.kind}.${method}`);
     const x = toMatrix(vecs, 'vecs', undefined, checkValuesNow);
     if (x.cols === 0 || x.cols % this.M !== 0) {
       throw new RangeError(`Expected vecs to have D divisible by M = ${this.M}, got D = ${x.cols}`);
@@ -156,7 +155,7 @@ export abstract class Quantizer {
 
   /** Trains on vecs (N, D), N > Ks, D % M === 0. Returns this. */
   fit(vecs: MatrixLike, options: object = {}): this {
-    const { x, training } = this.#training(vecs, options, `${this.kind}.fit`, true);
+    const { x, training } = this.#training(vecs, options, 'fit', true);
     this.setModel(native.train(x.data, x.rows, training, this.#onStep()));
     return this;
   }
@@ -167,14 +166,16 @@ export abstract class Quantizer {
    */
   async fitAsync(vecs: MatrixLike, options: object & AsyncFitOptions = {}): Promise<this> {
     const site = new Error();
-    const { signal, onProgress, ...fitOptions } = checkOptions(options, Object.keys(options), 'fitAsync') as AsyncFitOptions;
+    // The fit options are checked by #training; signal and onProgress here.
+    const all = checkOptions(options, Object.keys(options ?? {}), `${this.kind}.fitAsync`);
+    const { signal, onProgress, ...fitOptions } = all as AsyncFitOptions;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`Expected an AbortSignal for signal, got ${describe(signal)}`);
     }
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw new TypeError(`Expected a function for onProgress, got ${describe(onProgress)}`);
     }
-    const { x, training } = this.#training(vecs, fitOptions, `${this.kind}.fitAsync`, false);
+    const { x, training } = this.#training(vecs, fitOptions, 'fitAsync', false);
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     const stop = new Int32Array(1);
     const abort = () => Atomics.store(stop, 0, 1);

@@ -108,7 +108,9 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
     // thread takes a group of as many queries as a vector has lanes: their
     // tables, interleaved, and one scan of the codes for all of them (one
     // query alone: its table and a scalar scan).
-    const size_t lanes = nq > 1 ? scan_lanes() : 1;
+    // (Not for codebooks whose interleaved tables would outgrow the caches:
+    // beyond 1M entries, 4 MiB a thread, each query is scanned alone.)
+    const size_t lanes = nq > 1 && M * Ks * scan_lanes() <= (size_t(1) << 20) ? scan_lanes() : 1;
     const size_t rows = R.empty() ? std::max<size_t>(nq, 1) : std::max(lanes, rows_per_block(D()) / lanes * lanes);
     std::vector<float> rotated(R.empty() ? 0 : std::min(nq, rows) * D());
     const bool parallel = nq * codes.n * M >= kParallelWork;

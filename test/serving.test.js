@@ -47,6 +47,13 @@ describe('search', () => {
     expectSearchEqualsTopk(model, { data: row(Xq, 3), shape: [1, D] }, codes, 7);  // one query
   });
 
+  test('a codebook too large to interleave the tables of many queries (Ks 20,000): each query alone', () => {
+    const codewords = randomMatrix(4 * 20000, 4, 13);
+    const pq = PQ.fromCodewords({ data: codewords.data, shape: [4, 20000, 4] });
+    const codes = { data: Uint16Array.from({ length: 3000 * 4 }, (_, i) => (i * 7919) % 20000), shape: [3000, 4] };
+    expectSearchEqualsTopk(pq, Xq, codes, 4);
+  });
+
   test('best first: smallest for l2, largest for dot; ties to the lower id', () => {
     const pq = new PQ({ M: 4, Ks: 16 }).fit(Xt, { iter: 3 });
     const codes = pq.encode(Xt);
@@ -207,6 +214,7 @@ describe('async twins', () => {
     await expect(pq.fitAsync(Xt, { iters: 3 })).rejects.toThrow(new TypeError('Unknown option "iters" for PQ.fitAsync; expected one of iter, seed, minit'));
     await expect(pq.fitAsync(Xt, { signal: 'stop' })).rejects.toThrow(new TypeError("Expected an AbortSignal for signal, got 'stop'"));
     await expect(pq.fitAsync(Xt, { onProgress: 1 })).rejects.toThrow(new TypeError('Expected a function for onProgress, got 1'));
+    await expect(pq.fitAsync(Xt, null)).rejects.toThrow(new TypeError('Expected an options object for PQ.fitAsync, got null'));
     await expect(new OPQ({ M: 4 }).encodeAsync(Xt)).rejects.toThrow(new TypeError('Expected a fitted OPQ for encodeAsync(); call fit() or OPQ.fromParts() first'));
   });
 
