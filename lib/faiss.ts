@@ -25,8 +25,11 @@ function adopt<T extends object>(cls: { prototype: T }, handle: FaissHandle): T 
   return object;
 }
 
-function checkDims(d: unknown, M: unknown): [number, number] {
-  const dd = checkInteger(d, 'd', 1, 2 ** 31 - 1);
+/** An OPQMatrix trains a d x d matrix: beyond this, that alone is over a GiB. */
+export const MAX_OPQ_DIMENSION = 16384;
+
+function checkDims(d: unknown, M: unknown, maxD = 2 ** 31 - 1): [number, number] {
+  const dd = checkInteger(d, 'd', 1, maxD);
   const mm = checkInteger(M, 'M', 1, dd);
   if (dd % mm !== 0) throw new RangeError(`Expected d divisible by M = ${mm}, got d = ${dd}`);
   return [dd, mm];
@@ -98,7 +101,7 @@ export class ProductQuantizer {
 /** faiss::OPQMatrix: y = A x, A (dOut, dIn) as Faiss stores it. Read from a file, any linear transform. */
 export class OPQMatrix {
   constructor(d: number, M: number) {
-    const [dd, mm] = checkDims(d, M);
+    const [dd, mm] = checkDims(d, M, MAX_OPQ_DIMENSION);
     handles.set(this, native.opqNew(dd, mm));
   }
 
@@ -295,6 +298,14 @@ export function writeIndex(index: IndexPQ | IndexPreTransform, dst?: string): Bu
 
 /** Codes as Faiss packs them, (n, ceil(M * nbits / 8)) bytes, to one integer per sub-quantizer. */
 export function unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number): CodeMatrix {
+  if (!(packed instanceof Uint8Array)) throw new TypeError(`Expected a Uint8Array for packed, got ${describe(packed)}`);
+  checkInteger(n, 'n', 0);
+  checkInteger(M, 'M', 1, 2 ** 32 - 1);
+  checkInteger(nbits, 'nbits', 1, 16);
+  const codeSize = Math.ceil((M * nbits) / 8);
+  if (packed.length !== n * codeSize) {
+    throw new RangeError(`Expected packed to hold n * ceil(M * nbits / 8) = ${n * codeSize} bytes, got ${packed.length}`);
+  }
   const codes = newCodeArray(codeDtypeFor(2 ** nbits), n * M);
   native.unpackCodes(packed, n, M, nbits, codes);
   return { data: codes, shape: [n, M] };

@@ -10,6 +10,7 @@ export interface SearchResult { ids: Uint32Array; dists: Float32Array; shape: [n
  */
 export function exactSearch(queries: MatrixLike, database: MatrixLike, k: number): SearchResult {
   const db = toMatrix(database, 'database');
+  if (db.cols === 0) throw new RangeError(`Expected database to have at least one column, got shape [${db.rows}, 0]`);
   const q = toMatrix(queries, 'queries', db.cols);
   checkInteger(k, 'k', 1);
   const found = Math.min(k, db.rows);

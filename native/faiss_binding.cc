@@ -259,6 +259,7 @@ Napi::Value PqDecode(const Napi::CallbackInfo& info) {
 Napi::Value OpqNew(const Napi::CallbackInfo& info) {
     size_t d = size_arg(info, 0), M = size_arg(info, 1);
     check_dims(d, M);
+    if (d > 16384) throw RangeError("Expected d <= 16384 for an OPQMatrix");  // lib/faiss.ts MAX_OPQ_DIMENSION
     auto opq = std::make_shared<faiss::OPQMatrix>(int(d), int(M));
     auto pq = std::make_shared<faiss::ProductQuantizer>(d, M, 8);  // OPQMatrix's own default
     quiet(*pq);
@@ -394,6 +395,7 @@ Napi::Value IndexSetTrained(const Napi::CallbackInfo& info) {
 // unpackCodes(packed, n, M, nbits, codes_out): Faiss's bit-packed codes, one integer per sub-quantizer
 Napi::Value UnpackCodes(const Napi::CallbackInfo& info) {
     size_t n = size_arg(info, 1), M = size_arg(info, 2);
+    if (M < 1) throw RangeError("Expected M >= 1");
     int nbits = nbits_arg(info, 3);
     auto packed = array_arg<uint8_t>(info, 0, checked_mul(n, packed_code_size(M, nbits)));
     unpack_codes(packed.data, nbits, codes_arg(info, 4, n, M));
@@ -417,7 +419,10 @@ struct IndexJob {
         faiss::Index& ix = *index;
         const size_t d = size_t(ix.d);
         if (check_x) check_values(x, n * d, kMaxAbsValue);
-        if (kind == Train) return ix.train(faiss::Index::idx_t(n), x);
+        if (kind == Train) {
+            if (auto* pre = as_pre_transform(ix)) check_transformed(*pre);
+            return ix.train(faiss::Index::idx_t(n), x);
+        }
         const size_t rows = rows_per_block(floats_per_row(ix) + 2 * k);
         for (size_t i0 = 0; i0 < n; i0 += rows) {
             const auto nb = faiss::Index::idx_t(std::min(rows, n - i0));
@@ -428,6 +433,22 @@ struct IndexJob {
         }
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
+
+    // Faiss's k-means aborts the process on distances that overflow, so the
+    // vectors that trained transforms (a file's LinearTransform may hold any
+    // matrix) hand to it are checked first, as our own inputs are.
+    void check_transformed(const faiss::IndexPreTransform& pre) const {
+        for (auto* t : pre.chain)
+            if (!t->is_trained) return;  // an OPQMatrix still to train: orthonormal
+        const size_t rows = rows_per_block(floats_per_row(*index));
+        for (size_t i0 = 0; i0 < n; i0 += rows) {
+            const size_t nb = std::min(rows, n - i0);
+            const float* y = pre.apply_chain(faiss::Index::idx_t(nb), x + i0 * size_t(pre.d));
+            const std::unique_ptr<const float[]> owned(y == x + i0 * size_t(pre.d) ? nullptr : y);
+            if (first_out_of_range(y, nb * size_t(pre.index->d), kMaxAbsValue) < nb * size_t(pre.index->d))
+                throw RangeError("Expected vectors that the index's transforms keep within magnitude 1e15 for train()");
+        }
+    }
 };
 
 // The job of indexTrain(index, x, n), indexAdd(index, x, n) or

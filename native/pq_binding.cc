@@ -37,6 +37,7 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
 Napi::Value ExactSearch(const Napi::CallbackInfo& info) {
     size_t nq = size_arg(info, 1), nb = size_arg(info, 3), d = size_arg(info, 4), k = size_arg(info, 5);
     if (k > nb) throw RangeError("Expected k <= nb");
+    if (d == 0) throw RangeError("Expected vectors of at least one dimension");
     auto queries = array_arg<float>(info, 0, checked_mul(nq, d));
     auto database = array_arg<float>(info, 2, checked_mul(nb, d));
     auto ids = array_arg<uint32_t>(info, 6, checked_mul(nq, k));

@@ -1,0 +1,83 @@
+// What the adversarial review of issue 12 found, each a regression test:
+// crafted files, resource bounds, paths that are not strings, and inputs that
+// once aborted the process, hung or gave values of undefined behaviour.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { PQ, faiss, exactSearch } = require('..');
+const { randomMatrix } = require('./helpers/data');
+
+const ROOT = path.join(__dirname, '..');
+
+/** Runs a script in a child process, so that an abort shows as a failed test instead of a lost worker. */
+function run(script) {
+  const r = spawnSync(process.execPath, ['-e', `const { PQ, faiss } = require(${JSON.stringify(ROOT)});\n${script}`],
+    { encoding: 'utf8', timeout: 60000 });
+  return { status: r.status, signal: r.signal, out: r.stdout.trim(), err: r.stderr };
+}
+
+describe('a transform that blows vectors up is refused before Faiss\'s k-means (it aborted)', () => {
+  const build = `
+    const x = { data: Float32Array.from({ length: 600 * 8 }, (_, i) => Math.sin(i)), shape: [600, 8] };
+    const t = new faiss.OPQMatrix(8, 2);
+    const A = new Float32Array(64);
+    for (let i = 0; i < 8; i++) A[i * 8 + i] = 1e20;
+    t.A = A;
+    const index = faiss.readIndex(faiss.writeIndex(new faiss.IndexPreTransform(t, new faiss.IndexPQ(8, 2, 4))));`;
+  test.each([['train', 'try { index.train(x); } catch (e) { console.log(e.name + ": " + e.message); }'],
+    ['trainAsync', 'index.trainAsync(x).catch((e) => console.log(e.name + ": " + e.message));']])('%s', (_, call) => {
+    const r = run(`${build}\n${call}`);
+    expect([r.status, r.signal]).toEqual([0, null]);
+    expect(r.out).toBe("RangeError: Expected vectors that the index's transforms keep within magnitude 1e15 for train()");
+  });
+});
+
+describe('index files whose fields disagree or are out of range', () => {
+  const x = randomMatrix(300, 8, 3);
+  const index = new faiss.IndexPQ(8, 2, 4);
+  index.train(x);
+  index.add(x);
+  const pq = Buffer.from(faiss.writeIndex(index));
+  // 'IxPq', d (4), ntotal (8), two reserved (16): is_trained at byte 32.
+  test('a boolean byte other than 0 or 1', () => {
+    const bad = Buffer.from(pq);
+    bad[32] = 2;
+    expect(() => faiss.readIndex(bad)).toThrow('is_trained = 2 (a boolean must be 0 or 1)');
+  });
+  test('an IndexPreTransform whose ntotal is not its index\'s', () => {
+    const t = new faiss.OPQMatrix(8, 2);
+    t.train(x);
+    const pre = new faiss.IndexPreTransform(t, new faiss.IndexPQ(8, 2, 4));
+    pre.train(x);
+    pre.add(x);
+    const bad = Buffer.from(faiss.writeIndex(pre));
+    bad.writeBigInt64LE(123456789n, 8);
+    expect(() => faiss.readIndex(bad)).toThrow('an IndexPreTransform of ntotal = 123456789 over an index of ntotal = 300');
+  });
+  test('centroids too large for distances in float32', () => {
+    const bad = Buffer.from(pq);
+    // pq.d, pq.M, pq.nbits (3 x 8) and the centroids' length (8) follow the header (45 bytes).
+    bad.writeFloatLE(1e30, 45 + 24 + 8);
+    expect(() => faiss.readIndex(bad)).toThrow(/1\.00000001504746\d*e\+30 in pq\.centroids \(values must be finite, of magnitude <= 100000000000000000\)/);
+  });
+});
+
+describe('resource bounds: errors instead of hangs and huge allocations', () => {
+  test('unpackCodes with M = 0 (it looped over 2**40 rows)', () => {
+    expect(() => faiss.unpackCodes(new Uint8Array(0), 2 ** 40, 0, 8)).toThrow(new RangeError('Expected 1 <= M <= 4294967295, got 0'));
+    expect(() => faiss.unpackCodes(new Uint8Array(0), -1, 4, 8)).toThrow(new RangeError('Expected 0 <= n <= 9007199254740991, got -1'));
+    expect(() => faiss.unpackCodes(new Uint8Array(3), 1, 4, 8)).toThrow(new RangeError('Expected packed to hold n * ceil(M * nbits / 8) = 4 bytes, got 3'));
+  });
+  test('exactSearch over zero-width vectors', () => {
+    expect(() => exactSearch({ data: new Float32Array(0), shape: [2 ** 28, 0] }, { data: new Float32Array(0), shape: [2 ** 28, 0] }, 1))
+      .toThrow(new RangeError('Expected database to have at least one column, got shape [268435456, 0]'));
+  });
+  test('an OPQMatrix too large to train (it allocated 1 GiB up front)', () => {
+    expect(() => new faiss.OPQMatrix(2 ** 20, 2 ** 20)).toThrow(new RangeError('Expected 1 <= d <= 16384, got 1048576'));
+  });
+});
+
+test('paths must be strings: a number names a file descriptor (0 is stdin, 2 stderr)', () => {
+  const pq = new PQ({ M: 2, Ks: 4 }).fit(randomMatrix(50, 4, 1), { iter: 2 });
+  expect(() => PQ.load(0)).toThrow(new TypeError('Expected a file path (string) for path, got 0'));
+  expect(() => pq.save(2)).toThrow(new TypeError('Expected a file path (string) for path, got 2'));
+});
