@@ -52,6 +52,7 @@ export function describe(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as Float32Array).length}`;
   if (typeof value === 'object') return `an object with keys [${Object.keys(value as object).join(', ')}]`;
   if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'bigint') return `${value}n`;
   return String(value);
 }
 
@@ -92,7 +93,8 @@ export function checkOptions(options: unknown, known: readonly string[], where: 
 export function checkShape(shape: unknown, dims: string[], name: string, min = 0): number[] {
   if (!Array.isArray(shape) || shape.length !== dims.length || !shape.every((s) => Number.isInteger(s) && s >= min)) {
     const kind = min > 0 ? 'positive' : 'non-negative';
-    throw new TypeError(`Expected ${name}.shape to be [${dims.join(', ')}] of ${kind} integers, got ${JSON.stringify(shape)}`);
+    const got = Array.isArray(shape) ? `[${shape.map((v) => (typeof v === 'number' ? String(v) : describe(v))).join(',')}]` : describe(shape);
+    throw new TypeError(`Expected ${name}.shape to be [${dims.join(', ')}] of ${kind} integers, got ${got}`);
   }
   return shape;
 }
@@ -201,7 +203,7 @@ export function toCodes(codes: unknown, name: string, M: number, Ks: number): { 
       for (let m = 0; m < M; m++) {
         const c = row[m];
         if (!Number.isInteger(c) || c < 0 || c >= Ks) {
-          throw new RangeError(`Expected integer codes in [0, Ks = ${Ks}) in ${name}, got ${c} at ${name}[${i}][${m}]`);
+          throw new RangeError(`Expected integer codes in [0, Ks = ${Ks}) in ${name}, got ${describe(c)} at ${name}[${i}][${m}]`);
         }
         data[i * M + m] = c;
       }

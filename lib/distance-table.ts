@@ -22,9 +22,9 @@ export class DistanceTable {
   static {
     computedTable = (data, M, Ks, metric) => {
       const table = Object.create(DistanceTable.prototype) as { -readonly [K in keyof DistanceTable]: DistanceTable[K] };
-      table.dtable = { data, shape: [M, Ks] };
+      table.dtable = Object.freeze({ data, shape: Object.freeze([M, Ks]) as [number, number] });
       table.metric = metric;
-      return table as DistanceTable;
+      return Object.freeze(table) as DistanceTable;
     };
   }
 
@@ -40,8 +40,10 @@ export class DistanceTable {
     if (nan >= 0) {
       throw new RangeError(`Expected no NaN in dtable, got NaN at dtable[${Math.floor(nan / shape[1])}][${nan % shape[1]}]`);
     }
-    this.dtable = { data: dtable.data, shape: [shape[0], shape[1]] };
+    // Read-only, as the native scans trust the shape.
+    this.dtable = Object.freeze({ data: dtable.data, shape: Object.freeze([shape[0], shape[1]]) as [number, number] });
     this.metric = checkMetric(metric);
+    Object.freeze(this);
   }
 
   /**

@@ -68,6 +68,7 @@ export abstract class Quantizer {
     if (this.verbose) {
       console.log(`M: ${this.M}, Ks: ${this.Ks}, metric: ${this.metric}, code_dtype: ${this.codeDtype}`);
     }
+    Object.freeze(this);  // M, Ks, metric and codeDtype are read-only (verbose is an accessor)
   }
 
   get verbose(): boolean {

@@ -81,3 +81,27 @@ test('paths must be strings: a number names a file descriptor (0 is stdin, 2 std
   expect(() => PQ.load(0)).toThrow(new TypeError('Expected a file path (string) for path, got 0'));
   expect(() => pq.save(2)).toThrow(new TypeError('Expected a file path (string) for path, got 2'));
 });
+
+describe('messages that name the problem, and read-only fields that stay so', () => {
+  test('a bigint, a string code and a NaN shape are shown as they are', () => {
+    expect(() => new PQ({ M: 4n })).toThrow(new TypeError('Expected an integer for M, got 4n'));
+    const pq = new PQ({ M: 2, Ks: 4 }).fit(randomMatrix(50, 4, 1), { iter: 2 });
+    expect(() => pq.decode([[0, '1']])).toThrow(new RangeError("Expected integer codes in [0, Ks = 4) in codes, got '1' at codes[0][1]"));
+    expect(() => pq.encode({ data: new Float32Array(16), shape: [NaN, 16] }))
+      .toThrow(new TypeError('Expected vecs.shape to be [rows, cols] of non-negative integers, got [NaN,16]'));
+  });
+
+  test('assigning M, Ks, metric, codeDtype or a table\'s shape changes nothing', () => {
+    'use strict';
+    const pq = new PQ({ M: 2, Ks: 4 }).fit(randomMatrix(50, 4, 1), { iter: 2 });
+    for (const [field, value] of [['M', 8], ['Ks', 1e6], ['metric', 'dot'], ['codeDtype', 'x']]) {
+      expect(() => { pq[field] = value; }).toThrow(TypeError);
+    }
+    expect([pq.M, pq.Ks, pq.metric, pq.codeDtype]).toEqual([2, 4, 'l2', 'uint8']);
+    const dt = pq.dtable(new Float32Array(4));
+    expect(() => { dt.dtable.shape[1] = 1e6; }).toThrow(TypeError);
+    expect(() => { dt.dtable = { data: new Float32Array(1), shape: [1, 1] }; }).toThrow(TypeError);
+    expect(dt.adist([[1, 2]])).toHaveLength(1);
+    pq.verbose = false;  // the one field meant to change
+  });
+});
