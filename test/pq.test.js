@@ -43,13 +43,15 @@ describe('PQ.fit', () => {
     }
   });
 
-  test('...whatever the number of threads (PQ and OPQ, by our k-means)', () => {
+  test('...whatever the number of threads (PQ with Ks 10 and 256, OPQ, by our k-means)', () => {
     const script = `
       const { PQ, OPQ } = require(${JSON.stringify(path.join(__dirname, '..'))});
       const { randomMatrix } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'data'))});
       const x = randomMatrix(3000, 32, 9);
       const pq = new PQ({ M: 4, Ks: 10 }).fit(x, { minit: '++' }), opq = new OPQ({ M: 4, Ks: 16 }).fit(x);
-      console.log(JSON.stringify([Array.from(pq.codewords.data), Array.from(opq.codewords.data), Array.from(opq.R.data)]));`;
+      const pq256 = new PQ({ M: 4, Ks: 256 }).fit(x, { iter: 5 });
+      console.log(JSON.stringify([Array.from(pq.codewords.data), Array.from(opq.codewords.data), Array.from(opq.R.data),
+        Array.from(pq256.codewords.data)]));`;
     const fitWith = (threads) => {
       const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: threads } });
       if (r.status !== 0) throw new Error(r.stderr);
