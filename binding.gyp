@@ -37,7 +37,8 @@
         "-fexceptions",
         "-frtti",
         "-fopenmp",
-        "-O3"
+        "-O3",
+        "-Wno-psabi"
       ],
       "libraries": [
         "<!@(node scripts/find-faiss.js libs)"

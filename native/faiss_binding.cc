@@ -510,7 +510,7 @@ Napi::Value IndexCodes(const Napi::CallbackInfo& info) {
     auto* pq = as_index_pq(index_arg(info, 0, Access::Read));
     if (!pq) throw TypeError("Expected an IndexPQ for argument 0");
     auto out = array_arg<uint8_t>(info, 1, pq->codes.size());
-    std::memcpy(out.data, pq->codes.data(), out.length);
+    std::copy(pq->codes.begin(), pq->codes.end(), out.data);  // not memcpy: an empty array's data may be null
     return undefined(info);
 }
 

@@ -276,10 +276,9 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
     TrainJob job = train_job(info);
     TrainMonitor monitor;
     monitor.objective = job.verbose;
-    if (info[3].IsFunction()) {
-        Napi::Function on_step = info[3].As<Napi::Function>();
-        monitor.report = [&](const TrainStep& step) { call_on_step(on_step, step); };
-    }
+    const Napi::Value on_step = info[3];
+    if (on_step.IsFunction())
+        monitor.report = [&](const TrainStep& step) { call_on_step(on_step.As<Napi::Function>(), step); };
     job.run(monitor);
     return job.result(info.Env());
 }
