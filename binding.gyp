@@ -5,7 +5,9 @@
       "sources": [
         "native/addon.cc",
         "native/errors.cc",
-        "native/faiss_binding.cc",
+        "native/faiss_index.cc",
+        "native/faiss_opq_matrix.cc",
+        "native/faiss_product_quantizer.cc",
         "native/kmeans_init.cc",
         "native/linalg.cc",
         "native/model.cc",

@@ -5,7 +5,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
-#include "faiss_binding.h"
+#include "faiss_object.h"
 #include "model_object.h"
 #include "nearest.h"
 #include "opq_binding.h"
@@ -28,7 +28,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
         export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
         export_function<SetNumThreads>(env, exports, "setNumThreads");
         export_function<GetNumThreads>(env, exports, "getNumThreads");
-        RegisterFaiss(env, exports);
+        RegisterProductQuantizer(env, exports);
+        RegisterOPQMatrix(env, exports);
+        RegisterIndex(env, exports);
         exports.Set("simd", Napi::String::New(env, nearest_kernel_name()));
     } catch (const Napi::Error&) {
         // The environment is going away; nothing can use the exports.

@@ -1,0 +1,96 @@
+// faiss::ProductQuantizer for JavaScript (lib/faiss.ts ProductQuantizer).
+#include <algorithm>
+#include <cstring>
+
+#include "faiss_object.h"
+
+namespace nanopq {
+
+namespace {
+
+// pqNew(d, M, nbits)
+Napi::Value PqNew(const Napi::CallbackInfo& info) {
+    size_t d = size_arg(info, 0), M = size_arg(info, 1);
+    check_dims(d, M);
+    auto pq = std::make_shared<faiss::ProductQuantizer>(d, M, nbits_arg(info, 2));
+    quiet(*pq);
+    return wrap(info.Env(), {pq, nullptr, nullptr, nullptr});
+}
+
+// pqInfo(pq) -> {d, M, nbits, dsub, ksub}
+Napi::Value PqInfo(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0, Access::Read);
+    auto out = Napi::Object::New(info.Env());
+    out.Set("d", double(pq.d));
+    out.Set("M", double(pq.M));
+    out.Set("nbits", double(pq.nbits));
+    out.Set("dsub", double(pq.dsub));
+    out.Set("ksub", double(pq.ksub));
+    return out;
+}
+
+// pqGetCentroids(pq, out) / pqSetCentroids(pq, centroids): (M, ksub, dsub)
+Napi::Value PqGetCentroids(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0, Access::Read);
+    auto out = array_arg<float>(info, 1, pq.centroids.size());
+    std::memcpy(out.data, pq.centroids.data(), out.length * sizeof(float));
+    return undefined(info);
+}
+
+Napi::Value PqSetCentroids(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0, Access::Write);
+    auto in = array_arg<float>(info, 1, pq.centroids.size());
+    std::memcpy(pq.centroids.data(), in.data, in.length * sizeof(float));
+    return undefined(info);
+}
+
+// pqTrain(pq, x, n)
+Napi::Value PqTrain(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0, Access::Write);
+    size_t n = size_arg(info, 2);
+    if (n < pq.ksub) throw RangeError("Expected at least ksub training vectors");
+    pq.train(n, array_arg<float>(info, 1, checked_mul(n, pq.d)).data);
+    return undefined(info);
+}
+
+// pqComputeCodes(pq, x, n, codes_out): one integer per sub-quantizer
+Napi::Value PqComputeCodes(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0, Access::Read);
+    size_t n = size_arg(info, 2);
+    auto x = array_arg<float>(info, 1, checked_mul(n, pq.d));
+    Codes codes = codes_arg(info, 3, n, pq.M);
+    const size_t rows = rows_per_block(pq.M * pq.ksub);
+    std::vector<uint8_t> packed(checked_mul(std::min(n, rows), pq.code_size));
+    for (size_t i0 = 0; i0 < n; i0 += rows) {
+        const size_t nb = std::min(rows, n - i0);
+        pq.compute_codes(x.data + i0 * pq.d, packed.data(), nb);
+        unpack_codes(packed.data(), int(pq.nbits), codes.rows(i0, nb));
+    }
+    return undefined(info);
+}
+
+// pqDecode(pq, codes, n, x_out)
+Napi::Value PqDecode(const Napi::CallbackInfo& info) {
+    auto& pq = pq_arg(info, 0, Access::Read);
+    size_t n = size_arg(info, 2);
+    Codes codes = codes_arg(info, 1, n, pq.M);
+    auto x = array_arg<float>(info, 3, checked_mul(n, pq.d));
+    std::vector<uint8_t> packed(checked_mul(n, pq.code_size));
+    pack_codes(codes, int(pq.nbits), packed.data());
+    pq.decode(packed.data(), x.data, n);
+    return undefined(info);
+}
+
+}  // namespace
+
+void RegisterProductQuantizer(Napi::Env env, Napi::Object exports) {
+    export_function<PqNew>(env, exports, "pqNew");
+    export_function<PqInfo>(env, exports, "pqInfo");
+    export_function<PqGetCentroids>(env, exports, "pqGetCentroids");
+    export_function<PqSetCentroids>(env, exports, "pqSetCentroids");
+    export_function<PqTrain>(env, exports, "pqTrain");
+    export_function<PqComputeCodes>(env, exports, "pqComputeCodes");
+    export_function<PqDecode>(env, exports, "pqDecode");
+}
+
+}  // namespace nanopq
