@@ -110,7 +110,13 @@ private:
     void OnProgress(const TrainStep* steps, size_t count) override {
         if (on_step_.IsEmpty()) return;
         Napi::HandleScope scope(Env());
-        for (size_t i = 0; i < count; i++) call_on_step(on_step_.Value(), steps[i]);
+        // lib/quantizer.ts catches what the user's callback throws; anything
+        // else (an environment torn down) must not escape into libuv.
+        try {
+            for (size_t i = 0; i < count; i++) call_on_step(on_step_.Value(), steps[i]);
+        } catch (const Napi::Error&) {
+            if (Env().IsExceptionPending()) Env().GetAndClearPendingException();
+        }
     }
     void OnOK() override { s_.settle(Env()); }
 
