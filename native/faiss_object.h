@@ -35,7 +35,7 @@ struct FaissObject {
     std::shared_ptr<faiss::ProductQuantizer> quiet_pq;   // what an OPQMatrix trains with (see quiet())
     // Its own and those of every object it shares Faiss's with: an index's pq,
     // the parts of an IndexPreTransform, the objects it was made of.
-    Locks locks;
+    Locks locks{};
     // A handle made with an object of its own (not a part of another's) tells
     // V8 how much native memory that holds, so that garbage collection keeps
     // up with a loop that makes many.
