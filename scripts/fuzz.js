@@ -10,22 +10,12 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const { parseArgs } = require('node:util');
+// mulberry32, seeded: a variant is named by (seed, number).
+const { rng: random } = require('../test/helpers/data');
 
 const ROOT = require('node:path').join(__dirname, '..');
 const HANG_MS = 5000;
 const MEMORY_LIMIT = 2 * 2 ** 30;
-
-/** A small deterministic generator (mulberry32), so a variant is named by (seed, number). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Valid files of each reader's kind, made fresh (small, so that using them is quick). */
 function seeds(reader) {
