@@ -160,24 +160,19 @@ Napi::Value ModelObject::Ds(const Napi::CallbackInfo& info) {
     return guard(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), double(model().Ds)); });
 }
 
-// copyCodewords(out): (M, Ks, Ds)
-Napi::Value ModelObject::CopyCodewords(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        const Model& m = model();
-        auto out = array_arg<float>(info, 0, m.codewords.size());
-        std::copy(m.codewords.begin(), m.codewords.end(), out.data);
-        return info.Env().Undefined();
-    });
+// Copies `values` into the Float32Array argument 0, of exactly their length.
+static Napi::Value copy_out(const Napi::CallbackInfo& info, const std::vector<float>& values) {
+    std::copy(values.begin(), values.end(), array_arg<float>(info, 0, values.size()).data);
+    return info.Env().Undefined();
 }
 
-// copyR(out): (D, D)
+// copyCodewords(out): (M, Ks, Ds); copyR(out): (D, D)
+Napi::Value ModelObject::CopyCodewords(const Napi::CallbackInfo& info) {
+    return guard(info.Env(), [&] { return copy_out(info, model().codewords); });
+}
+
 Napi::Value ModelObject::CopyR(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        const Model& m = model();
-        auto out = array_arg<float>(info, 0, m.R.size());
-        std::copy(m.R.begin(), m.R.end(), out.data);
-        return info.Env().Undefined();
-    });
+    return guard(info.Env(), [&] { return copy_out(info, model().R); });
 }
 
 // encode(x, n, codes_out)
