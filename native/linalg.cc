@@ -5,7 +5,12 @@
 #include <stdexcept>
 #include <string>
 
+#include <dlfcn.h>
+
+#include <mutex>
+
 #include "blas.h"
+#include "parallel.h"
 
 namespace nanopq {
 
@@ -111,6 +116,62 @@ float orthonormality_error(const float* R, size_t d) {
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < d; j++) worst = std::max(worst, std::fabs(gram[i * d + j] - (i == j ? 1.0f : 0.0f)));
     return worst;
+}
+
+}  // namespace nanopq
+
+namespace nanopq {
+
+namespace {
+
+// OpenBLAS's thread controls, found at run time: the BLAS may be another
+// (reference BLAS, MKL), which has none of them and is left as it is.
+struct OpenBlasThreads {
+    void (*set)(int) = nullptr;
+    int (*get)() = nullptr;
+};
+
+const OpenBlasThreads& openblas_threads() {
+    static const OpenBlasThreads found = [] {
+        OpenBlasThreads t;
+        t.set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+        t.get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+        if (!t.set || !t.get) t = OpenBlasThreads{};
+        return t;
+    }();
+    return found;
+}
+
+// Nested and concurrent guards (several async trainings) restore the first setting.
+std::mutex guards_mutex;
+int guards = 0;
+int saved_threads = 0;
+
+}  // namespace
+
+SingleThreadedBlas::SingleThreadedBlas() : previous_(0) {
+    const OpenBlasThreads& t = openblas_threads();
+    if (!t.set) return;
+    std::lock_guard<std::mutex> lock(guards_mutex);
+    if (guards++ == 0) {
+        saved_threads = t.get();
+        t.set(1);
+    }
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+    const OpenBlasThreads& t = openblas_threads();
+    if (!t.set) return;
+    std::lock_guard<std::mutex> lock(guards_mutex);
+    if (--guards == 0) t.set(saved_threads);
+}
+
+void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y) {
+    const size_t threads = size_t(num_threads()), rows = (n + threads - 1) / std::max<size_t>(threads, 1);
+    parallel_for(int64_t(threads), [&](int64_t t) {
+        const size_t first = std::min(n, size_t(t) * rows), last = std::min(n, first + rows);
+        if (last > first) matmul(x + first * d, last - first, d, R, d, y + first * d);
+    }, n * d >= 65536);
 }
 
 }  // namespace nanopq

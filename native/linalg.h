@@ -32,4 +32,23 @@ void procrustes(const float* A, size_t d, float* R);
 // max |R^T R - I| over the entries, for R (d, d).
 float orthonormality_error(const float* R, size_t d);
 
+// While one lives, OpenBLAS (when it is the BLAS Faiss linked) runs on the
+// calling thread only: its threads split products and LAPACK's SVD in ways
+// that change the last bits of the result, so that OPQ's R would depend on
+// the thread count. Process-wide, as OpenBLAS's own setting is.
+class SingleThreadedBlas {
+public:
+    SingleThreadedBlas();
+    ~SingleThreadedBlas();
+    SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+    SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+private:
+    int previous_;
+};
+
+// y (n, d) = x @ R by blocks of rows, one block a thread, each product on one
+// thread: the same result whatever the number of threads.
+void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y);
+
 }  // namespace nanopq

@@ -90,12 +90,13 @@ void eigenvalue_allocation(const float* x, size_t n, size_t D, size_t M, float* 
 void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const OpqTrainOptions& options,
                float* R, float* codewords) {
     check_training_size(n, Ks);
+    const SingleThreadedBlas same_at_any_thread_count;
     const size_t D = M * Ds;
     std::vector<float> rotated;  // x @ R
     if (options.parametric_init) {
         eigenvalue_allocation(x, n, D, M, R);
         rotated.resize(n * D);
-        rotate(x, n, D, R, false, rotated.data());
+        matmul_rows(x, n, D, R, rotated.data());
     } else {
         std::fill(R, R + D * D, 0.0f);
         for (size_t i = 0; i < D; i++) R[i * D + i] = 1.0f;
@@ -137,7 +138,7 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
                 matmul(x, D, n, decoded.data(), D, A.data(), false, true);
             }
             procrustes(A.data(), D, R);
-            rotate(x, n, D, R, false, rotated.data());
+            matmul_rows(x, n, D, R, rotated.data());
             const CodeSums sums = from_code_sums
                                       ? CodeSums{rotated_sums(x_sums.sums, R, M, Ks, Ds), std::move(x_sums.counts)}
                                       : sum_by_code(rotated.data(), codes, Ds, Ks, false);

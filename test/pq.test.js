@@ -43,21 +43,26 @@ describe('PQ.fit', () => {
     }
   });
 
-  test('...whatever the number of threads (PQ with Ks 10 and 256, OPQ, by our k-means)', () => {
+  test('...whatever the number of threads, OpenMP\'s and OpenBLAS\'s (PQ with Ks 10 and 256, OPQ)', () => {
     const script = `
       const { PQ, OPQ } = require(${JSON.stringify(path.join(__dirname, '..'))});
       const { randomMatrix } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'data'))});
       const x = randomMatrix(3000, 32, 9);
       const pq = new PQ({ M: 4, Ks: 10 }).fit(x, { minit: '++' }), opq = new OPQ({ M: 4, Ks: 16 }).fit(x);
       const pq256 = new PQ({ M: 4, Ks: 256 }).fit(x, { iter: 5 });
+      const parametric = new OPQ({ M: 4, Ks: 16 }).fit(x, { parametricInit: true, rotationIter: 3 });
       console.log(JSON.stringify([Array.from(pq.codewords.data), Array.from(opq.codewords.data), Array.from(opq.R.data),
-        Array.from(pq256.codewords.data)]));`;
-    const fitWith = (threads) => {
-      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: threads } });
+        Array.from(pq256.codewords.data), Array.from(parametric.R.data)]));`;
+    const fitWith = (omp, openblas) => {
+      const env = { ...process.env, OMP_NUM_THREADS: omp, OPENBLAS_NUM_THREADS: openblas };
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env });
       if (r.status !== 0) throw new Error(r.stderr);
       return JSON.parse(r.stdout);
     };
-    expect(fitWith('1')).toEqual(fitWith('3'));
+    const one = fitWith('1', '1');
+    expect(fitWith('3', '1')).toEqual(one);
+    expect(fitWith('1', '3')).toEqual(one);
+    expect(fitWith('2', '2')).toEqual(one);
   });
 
   test('another seed gives other codewords', () => {
