@@ -230,18 +230,20 @@ void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_fir
     // A heap of the k best so far, the worst on top. Codes come in id order,
     // so a later code with the key of the worst loses the tie: only a strictly
     // smaller key enters (a NaN never does once the heap is full).
+    // The first k codes fill it; the others (a loop with one compare) enter
+    // only when they beat the worst.
     std::vector<Entry> heap;
     heap.reserve(k);
-    float worst = INFINITY;
-    visit_distances(table, Ks, codes, [&](size_t i, float d) {
+    visit_distances(table, Ks, codes.rows(0, k), [&](size_t i, float d) {
         const float key = sign * d;
-        if (heap.size() < k) {
-            push(heap, {std::isnan(key) ? INFINITY : key, d, uint32_t(i)});
-            if (heap.size() == k) worst = heap.front().key;
-        } else if (key < worst) {
-            replace_worst(heap, {key, d, uint32_t(i)});
-            worst = heap.front().key;
-        }
+        push(heap, {std::isnan(key) ? INFINITY : key, d, uint32_t(i)});
+    });
+    float worst = heap.front().key;
+    visit_distances(table, Ks, codes.rows(k, codes.n - k), [&](size_t i, float d) {
+        const float key = sign * d;
+        if (!(key < worst)) return;
+        replace_worst(heap, {key, d, uint32_t(k + i)});
+        worst = heap.front().key;
     });
     write_sorted(heap, ids, dists);
 }
