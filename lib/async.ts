@@ -3,16 +3,14 @@
 // and a value that the native job found out of range is named as the
 // synchronous checks name it.
 import { valueError } from './arrays';
-import { localError } from './native';
+import { atSite, localError } from './native';
 
 /** A vectors argument whose values the native job checks. */
 export interface Values { data: Float32Array; name: string; cols: number }
 
 export function asyncError(err: unknown, site: Error, values?: Values): Error {
   if (values && (err as { code?: string } | null)?.code === 'NANOPQ_OUT_OF_RANGE') {
-    const e = valueError(values.data, values.name, values.cols, (err as { index: number }).index);
-    e.stack = localError(e, site).stack;
-    return e;
+    return atSite(valueError(values.data, values.name, values.cols, (err as { index: number }).index), site);
   }
   return localError(err, site);
 }

@@ -7,7 +7,7 @@ import { AbortError } from './errors';
 
 export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
 
-/** An opaque, type-tagged reference to a Faiss object (native/faiss_binding.cc). */
+/** An opaque, type-tagged reference to a Faiss object (native/faiss_object.h). */
 export type FaissHandle = { readonly __faissHandle: unique symbol };
 
 /** What native training takes (native/model_object.cc, train_job). */
@@ -144,7 +144,13 @@ function load(): NativeAddon {
 // the async call was made.
 const errorTypes: Record<string, new (message: string) => Error> = { TypeError, RangeError, AbortError };
 
-/** err, made again here; with `site` (an Error made at the call), with the caller's stack. */
+/** error, its stack replaced by that of `site` (an Error made at the call): the caller's. */
+export function atSite<E extends Error>(error: E, site: Error): E {
+  if (site.stack) error.stack = `${error.name}: ${error.message}\n${site.stack.split('\n').slice(1).join('\n')}`;
+  return error;
+}
+
+/** err, made again here; with `site`, with the caller's stack. */
 export function localError(err: unknown, site?: Error): Error {
   if (typeof err !== 'object' || err === null || typeof (err as Error).message !== 'string') return err as Error;
   const { name, message } = err as Error;
@@ -152,8 +158,7 @@ export function localError(err: unknown, site?: Error): Error {
   for (const key of ['code', 'index'] as const) {
     if (key in (err as object)) Object.assign(local, { [key]: (err as Record<string, unknown>)[key] });
   }
-  if (site?.stack) local.stack = `${local.name}: ${message}\n${site.stack.split('\n').slice(1).join('\n')}`;
-  return local;
+  return site ? atSite(local, site) : local;
 }
 
 function withLocalErrors<F extends (...args: never[]) => unknown>(fn: F): F {
@@ -184,8 +189,10 @@ function withLocalErrorsAll(addon: NativeAddon): NativeAddon {
   }
   Object.defineProperty(local, 'Ds', { get(this: { native: NativeModel }) { return this.native.Ds; } });
   const own = (model: NativeModel) => Object.create(local, { native: { value: model } }) as NativeModel;
-  const Model = withLocalErrors((...args: ConstructorParameters<NativeAddon['Model']>) => own(new addon.Model(...args)));
-  wrapped.Model = function (this: unknown, ...args: ConstructorParameters<NativeAddon['Model']>) { return Model(...args); };
+  // A plain function, so that `new` works on it; it returns the realm's object.
+  wrapped.Model = withLocalErrors(function (...args: ConstructorParameters<NativeAddon['Model']>) {
+    return own(new addon.Model(...args));
+  });
   wrapped.train = withLocalErrors((...args: Parameters<NativeAddon['train']>) => own(addon.train(...args)));
   wrapped.trainAsync = withLocalErrors((...args: Parameters<NativeAddon['trainAsync']>) => addon.trainAsync(...args).then(own));
   return wrapped as unknown as NativeAddon;

@@ -11,7 +11,7 @@ import { DistanceTable, tableOf } from './distance-table';
 import { asyncError, settled, Values } from './async';
 import { AbortError } from './errors';
 import { ModelFields, writeModel } from './format';
-import { native, NativeModel, OnStep, TrainingOptions } from './native';
+import { atSite, native, NativeModel, OnStep, TrainingOptions } from './native';
 import type { SearchResult } from './search';
 
 export type Minit = 'points' | 'random' | '++';
@@ -201,7 +201,7 @@ export abstract class Quantizer {
       return this;
     } catch (err) {
       if (progressError) throw progressError.error;
-      if ((err as Error).name === 'AbortError') throw new AbortError(undefined, { cause: signal?.reason });
+      if ((err as Error).name === 'AbortError') throw atSite(new AbortError(undefined, { cause: signal?.reason }), site);
       throw asyncError(err, site, { data: x.data, name: 'vecs', cols: x.cols });
     } finally {
       this.#pending--;

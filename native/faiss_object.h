@@ -62,12 +62,22 @@ class Hold {
 public:
     Hold(const FaissObject& o, Access access) : locks_(o.locks), access_(access) {
         check_access(o, access);
-        for (auto& busy : locks_) access_ == Access::Write ? void(busy->writer = true) : void(busy->readers++);
+        for (auto& busy : locks_) {
+            if (access_ == Access::Write)
+                busy->writer = true;
+            else
+                busy->readers++;
+        }
     }
     Hold(Hold&& other) noexcept : locks_(std::move(other.locks_)), access_(other.access_) { other.locks_.clear(); }
     Hold(const Hold&) = delete;
     ~Hold() {
-        for (auto& busy : locks_) access_ == Access::Write ? void(busy->writer = false) : void(busy->readers--);
+        for (auto& busy : locks_) {
+            if (access_ == Access::Write)
+                busy->writer = false;
+            else
+                busy->readers--;
+        }
     }
 
 private:

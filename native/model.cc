@@ -3,7 +3,6 @@
 #include <faiss/impl/ProductQuantizer.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "linalg.h"
 #include "parallel.h"

@@ -47,10 +47,6 @@ double squared_error(const float* x, const float* y, size_t count) {
 
 }  // namespace
 
-void rotate(const float* x, size_t n, size_t D, const float* R, bool inverse, float* y) {
-    matmul(x, n, D, R, D, y, inverse);
-}
-
 void eigenvalue_allocation(const float* x, size_t n, size_t D, size_t M, float* R) {
     std::vector<float> mean;
     std::vector<double> cov, values, vectors;

@@ -29,7 +29,5 @@ void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const O
 // The eigenvalue-allocation rotation of Ge et al. (the parametric solution for Gaussian data).
 void eigenvalue_allocation(const float* x, size_t n, size_t D, size_t M, float* R);
 
-// y (n, D) = x @ R, or x @ R^T with `inverse` (R is orthonormal).
-void rotate(const float* x, size_t n, size_t D, const float* R, bool inverse, float* y);
 
 }  // namespace nanopq

@@ -172,6 +172,7 @@ describe('async twins', () => {
     const err = await rejection(fitting);
     expect(err).toBeInstanceOf(AbortError);
     expect([err.name, err.code, err.cause]).toEqual(['AbortError', 'ABORT_ERR', 'enough']);
+    expect(err.stack).toMatch(/serving\.test\.js/);
     expect(steps).toBeGreaterThanOrEqual(3);
     expect(steps).toBeLessThan(1000);
     expect(Array.from(pq.codewords.data)).toEqual(Array.from(codewords));
