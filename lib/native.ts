@@ -23,10 +23,13 @@ export interface TrainingOptions {
 /** Called natively between training iterations: phase 'kmeans' or 'rotation', 1-based. */
 export type OnStep = (phase: string, iteration: number, of: number, objective: number) => void;
 
+/** An opaque, type-tagged reference to a trained model (native/model_object.h). */
+export type ModelHandle = { readonly __modelHandle: unique symbol };
+
 /**
- * A trained PQ or OPQ held natively (native/model_object.h): the codebook, R,
- * and what derives from them, built once. Immutable; async calls keep the
- * model they started with.
+ * A trained PQ or OPQ held natively: the codebook, R, and what derives from
+ * them, built once. Immutable; async calls keep the model they started with.
+ * (An object of this realm over the model's handle; see withLocalErrorsAll.)
  */
 export interface NativeModel {
   readonly Ds: number;
@@ -46,6 +49,20 @@ export interface NativeModel {
   dispose(): void;
 }
 
+/** The addon's model functions: NativeModel's methods, with the handle first. */
+type ModelFunctions = {
+  [K in keyof NativeModel as `model${Capitalize<K & string>}`]: NativeModel[K] extends (...args: infer A) => infer R
+    ? (handle: ModelHandle, ...args: A) => R : (handle: ModelHandle) => NativeModel[K];
+};
+
+/** What the addon exports; `native` below is this with models as NativeModel objects. */
+interface Addon extends ModelFunctions, Omit<NativeAddon, 'Model' | 'train' | 'trainAsync'> {
+  modelNew(codewords: Float32Array, M: number, Ks: number, Ds: number, metric: string, R: Float32Array | null): ModelHandle;
+  train(x: Float32Array, n: number, options: TrainingOptions, onStep?: OnStep): ModelHandle;
+  trainAsync(x: Float32Array, n: number, options: TrainingOptions, onStep: OnStep | undefined,
+    stop: Int32Array): Promise<ModelHandle>;
+}
+
 export interface NativeAddon {
   Model: new (codewords: Float32Array, M: number, Ks: number, Ds: number, metric: string,
     R: Float32Array | null) => NativeModel;
@@ -53,6 +70,10 @@ export interface NativeAddon {
   /** Stops between iterations once stop[0] is nonzero, rejecting with an Error named AbortError. */
   trainAsync(x: Float32Array, n: number, options: TrainingOptions, onStep: OnStep | undefined,
     stop: Int32Array): Promise<NativeModel>;
+  /** Frees the native objects whose handles were garbage-collected. */
+  sweep(): void;
+  /** Handles not yet swept (for tests). */
+  handleCount(): number;
   adist(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, distsOut: Float32Array): void;
   topk(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, k: number,
     largestFirst: boolean, idsOut: Uint32Array, distsOut: Float32Array): void;
@@ -112,7 +133,7 @@ const candidates = [
   path.join(root, 'build', 'Debug', 'nanopq.node'),
 ].filter((p): p is string => Boolean(p));
 
-function load(): NativeAddon {
+function load(): Addon {
   const failures: string[] = [];
   for (const file of candidates) {
     if (!fs.existsSync(file)) {
@@ -120,7 +141,7 @@ function load(): NativeAddon {
       continue;
     }
     try {
-      return require(file) as NativeAddon;
+      return require(file) as Addon;
     } catch (err) {
       failures.push(`${file}: ${(err as Error).message}`);
     }
@@ -172,29 +193,27 @@ function withLocalErrors<F extends (...args: never[]) => unknown>(fn: F): F {
 }
 
 // The addon is loaded once per process, but jest and vm give each context
-// its own error classes: native models are wrapped in an object of this
-// realm, whose methods re-create errors here.
-function withLocalErrorsAll(addon: NativeAddon): NativeAddon {
+// its own error classes: every function is wrapped so that errors are made
+// again in this realm, and models are objects of this realm over their handle.
+function withLocalErrorsAll(addon: Addon): NativeAddon {
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(addon)) {
-    wrapped[name] = typeof value === 'function' && name !== 'Model' ? withLocalErrors(value as () => unknown) : value;
+    wrapped[name] = typeof value === 'function' ? withLocalErrors(value as () => unknown) : value;
   }
   const local: Record<string, unknown> = {};
-  for (const [method, { value: fn }] of Object.entries(Object.getOwnPropertyDescriptors(addon.Model.prototype))) {
-    if (method !== 'constructor' && typeof fn === 'function') {
-      local[method] = withLocalErrors(function (this: { native: object }, ...args: unknown[]) {
-        return fn.apply(this.native, args);
-      });
-    }
+  for (const name of Object.keys(addon)) {
+    if (!name.startsWith('model') || name === 'modelNew') continue;
+    const method = name[5].toLowerCase() + name.slice(6);
+    const fn = wrapped[name] as (handle: ModelHandle, ...args: unknown[]) => unknown;
+    if (method === 'ds') Object.defineProperty(local, 'Ds', { get(this: { handle: ModelHandle }) { return fn(this.handle); } });
+    else local[method] = function (this: { handle: ModelHandle }, ...args: unknown[]) { return fn(this.handle, ...args); };
   }
-  Object.defineProperty(local, 'Ds', { get(this: { native: NativeModel }) { return this.native.Ds; } });
-  const own = (model: NativeModel) => Object.create(local, { native: { value: model } }) as NativeModel;
+  const own = (handle: ModelHandle) => Object.create(local, { handle: { value: handle } }) as NativeModel;
+  const { modelNew, train, trainAsync } = wrapped as unknown as Addon;
   // A plain function, so that `new` works on it; it returns the realm's object.
-  wrapped.Model = withLocalErrors(function (...args: ConstructorParameters<NativeAddon['Model']>) {
-    return own(new addon.Model(...args));
-  });
-  wrapped.train = withLocalErrors((...args: Parameters<NativeAddon['train']>) => own(addon.train(...args)));
-  wrapped.trainAsync = withLocalErrors((...args: Parameters<NativeAddon['trainAsync']>) => addon.trainAsync(...args).then(own));
+  wrapped.Model = function (...args: Parameters<Addon['modelNew']>) { return own(modelNew(...args)); };
+  wrapped.train = (...args: Parameters<Addon['train']>) => own(train(...args));
+  wrapped.trainAsync = (...args: Parameters<Addon['trainAsync']>) => trainAsync(...args).then(own);
   return wrapped as unknown as NativeAddon;
 }
 
@@ -202,7 +221,7 @@ function withLocalErrorsAll(addon: NativeAddon): NativeAddon {
 // OpenMP's default busy-waiting between regions then starves the BLAS threads
 // (k-means ran 2-3x slower on 2 cores). libgomp reads OMP_WAIT_POLICY once,
 // as the addon loads it: set for that moment only, and a user's choice stands.
-function loadWithPassiveOpenMP(): NativeAddon {
+function loadWithPassiveOpenMP(): Addon {
   if (process.env.OMP_WAIT_POLICY !== undefined) return load();
   process.env.OMP_WAIT_POLICY = 'PASSIVE';
   try {
@@ -213,3 +232,16 @@ function loadWithPassiveOpenMP(): NativeAddon {
 }
 
 export const native: NativeAddon = withLocalErrorsAll(loadWithPassiveOpenMP());
+
+// Native objects are freed when the library sweeps their collected handles
+// (native/handles.h): on its own as handles and memory grow, and here after
+// every garbage collection, so that a model dropped by an idle server is freed
+// too. The collection of an empty object is what tells of one.
+const collections = new FinalizationRegistry<undefined>(() => {
+  native.sweep();
+  watchCollections();
+});
+function watchCollections(): void {
+  collections.register({}, undefined);
+}
+watchCollections();

@@ -13,14 +13,25 @@
 
 namespace nanopq {
 
+// sweep(): frees the objects of handles that were garbage-collected.
+static Napi::Value Sweep(const Napi::CallbackInfo& info) {
+    handles(info.Env()).sweep();
+    return info.Env().Undefined();
+}
+
+// handleCount(): handles not yet swept (for tests).
+static Napi::Value HandleCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(handles(info.Env()).size()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     // A worker terminated while it loads the addon makes these calls fail;
     // a C++ exception escaping module registration would abort the process.
     try {
-        env.SetInstanceData(new AddonData());
-        exports.Set("Model", ModelObject::Define(env));
-        export_function<Train>(env, exports, "train");
-        export_function<TrainAsync>(env, exports, "trainAsync");
+        env.SetInstanceData(new AddonData{Handles::create(env)});
+        RegisterModel(env, exports);
+        export_function<Sweep>(env, exports, "sweep");
+        export_function<HandleCount>(env, exports, "handleCount");
         export_function<Adist>(env, exports, "adist");
         export_function<Topk>(env, exports, "topk");
         export_function<ExactSearch>(env, exports, "exactSearch");

@@ -4,12 +4,14 @@
 
 #include <napi.h>
 
+#include "handles.h"
+
 namespace nanopq {
 
 struct AddonData {
-    Napi::FunctionReference model_constructor;
+    Handles* handles;  // freed by itself at the environment's exit
 };
 
-inline AddonData& addon_data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+inline Handles& handles(Napi::Env env) { return *env.GetInstanceData<AddonData>()->handles; }
 
 }  // namespace nanopq

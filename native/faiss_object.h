@@ -1,5 +1,5 @@
-// What every wrapped Faiss object shares: the handle JavaScript holds (a
-// type-tagged External over shared pointers, so that `index.pq` and
+// What every wrapped Faiss object shares: the handle JavaScript holds (see
+// handles.h; the object holds shared pointers, so that `index.pq` and
 // `chain[i]` keep their parent alive), its locks against changes while async
 // calls read it, the native memory it tells V8 of, and argument readers.
 // One file each binds the ProductQuantizer, the OPQMatrix and the indexes.
@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "addon_data.h"
 #include "args.h"
+#include "handles.h"
 #include "pq_ops.h"
 
 namespace nanopq {
@@ -28,19 +30,24 @@ struct Busy {
 };
 using Locks = std::vector<std::shared_ptr<Busy>>;
 
-struct FaissObject {
+struct FaissObject : Owned {
+    FaissObject(std::shared_ptr<faiss::ProductQuantizer> pq, std::shared_ptr<faiss::LinearTransform> transform,
+                std::shared_ptr<faiss::Index> index, std::shared_ptr<faiss::ProductQuantizer> quiet_pq,
+                Locks locks = {})
+        : pq(std::move(pq)), transform(std::move(transform)), index(std::move(index)),
+          quiet_pq(std::move(quiet_pq)), locks(std::move(locks)) {}
+
     std::shared_ptr<faiss::ProductQuantizer> pq;
     std::shared_ptr<faiss::LinearTransform> transform;  // an OPQMatrix, or a LinearTransform read from a file
     std::shared_ptr<faiss::Index> index;                 // an IndexPQ or an IndexPreTransform
     std::shared_ptr<faiss::ProductQuantizer> quiet_pq;   // what an OPQMatrix trains with (see quiet())
     // Its own and those of every object it shares Faiss's with: an index's pq,
     // the parts of an IndexPreTransform, the objects it was made of.
-    Locks locks{};
+    Locks locks;
     // A handle made with an object of its own (not a part of another's) tells
     // V8 how much native memory that holds, so that garbage collection keeps
     // up with a loop that makes many.
     bool owns_memory = false;
-    int64_t accounted = 0;
     bool disposed = false;
 };
 
@@ -116,10 +123,7 @@ inline size_t native_bytes(const FaissObject& o) {
 
 // Tells V8 of the change in what the object holds (after training, adding, disposing).
 inline void account(Napi::Env env, FaissObject& o) {
-    if (!o.owns_memory) return;
-    const int64_t bytes = o.disposed ? 0 : int64_t(native_bytes(o));
-    Napi::MemoryManagement::AdjustExternalMemory(env, bytes - o.accounted);
-    o.accounted = bytes;
+    if (o.owns_memory) handles(env).account(o, o.disposed ? 0 : int64_t(native_bytes(o)));
 }
 
 // A handle to a new Faiss object, with a lock of its own besides those it
@@ -127,20 +131,17 @@ inline void account(Napi::Env env, FaissObject& o) {
 inline Napi::Value wrap(Napi::Env env, FaissObject object, bool owns_memory = true) {
     object.locks.push_back(std::make_shared<Busy>());
     object.owns_memory = owns_memory;
-    auto* o = new FaissObject(std::move(object));
-    auto handle = Napi::External<FaissObject>::New(env, o, [](Napi::Env env, FaissObject* o) {
-        if (o->accounted) Napi::MemoryManagement::AdjustExternalMemory(env, -o->accounted);
-        delete o;
-    });
-    handle.TypeTag(&kFaissObjectTag);
-    account(env, *o);
+    auto owned = std::make_unique<FaissObject>(std::move(object));
+    FaissObject& o = *owned;
+    Napi::Value handle = handles(env).make(env, std::move(owned), kFaissObjectTag);
+    account(env, o);
     return handle;
 }
 
 inline FaissObject& handle_arg(const Napi::CallbackInfo& info, size_t i) {
-    if (!info[i].IsExternal() || !info[i].As<Napi::External<FaissObject>>().CheckTypeTag(&kFaissObjectTag))
-        throw TypeError("Expected a Faiss object handle for " + arg_name(i));
-    return *info[i].As<Napi::External<FaissObject>>().Data();
+    auto* o = Handles::get<FaissObject>(info[i], kFaissObjectTag);
+    if (!o) throw TypeError("Expected a Faiss object handle for " + arg_name(i));
+    return *o;
 }
 
 // The object of a handle, unless it was disposed of.

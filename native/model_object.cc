@@ -10,6 +10,8 @@
 
 namespace nanopq {
 
+static Napi::Value wrap(Napi::Env env, std::shared_ptr<const Model> model);
+
 namespace {
 
 const napi_type_tag kModelTag = {0x6e616e6f70712d6dULL, 0x6f64656c2d707472ULL};
@@ -58,7 +60,7 @@ struct TrainJob {
             train(x, n, M, Ks, Ds, options.pq, codewords.data());
         model = std::make_shared<const Model>(M, Ks, Ds, metric, std::move(codewords), std::move(R));
     }
-    Napi::Value result(Napi::Env env) { return ModelObject::Wrap(env, model); }
+    Napi::Value result(Napi::Env env) { return wrap(env, model); }
 };
 
 // A training job from (x, n, options): options {M, Ks, Ds, metric, iter,
@@ -93,181 +95,131 @@ TrainJob train_job(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-Napi::Function ModelObject::Define(Napi::Env env) {
-    Napi::Function cls = DefineClass(
-        env, "Model",
-        {
-            InstanceAccessor<&ModelObject::Ds>("Ds"),
-            InstanceMethod<&ModelObject::CopyCodewords>("copyCodewords"),
-            InstanceMethod<&ModelObject::CopyR>("copyR"),
-            InstanceMethod<&ModelObject::Encode>("encode"),
-            InstanceMethod<&ModelObject::EncodeAsync>("encodeAsync"),
-            InstanceMethod<&ModelObject::Decode>("decode"),
-            InstanceMethod<&ModelObject::DistanceTable>("distanceTable"),
-            InstanceMethod<&ModelObject::Search>("search"),
-            InstanceMethod<&ModelObject::SearchAsync>("searchAsync"),
-            InstanceMethod<&ModelObject::Rotate>("rotate"),
-            InstanceMethod<&ModelObject::Dispose>("dispose"),
-        });
-    addon_data(env).model_constructor = Napi::Persistent(cls);
-    return cls;
+// A handle to `model`, telling V8 the memory it holds.
+static Napi::Value wrap(Napi::Env env, std::shared_ptr<const Model> model) {
+    auto owned = std::make_unique<ModelHandle>();
+    owned->model = std::move(model);
+    ModelHandle& handle = *owned;
+    Napi::Value value = handles(env).make(env, std::move(owned), kModelTag);
+    handles(env).account(handle, int64_t(handle.model->bytes()));
+    return value;
 }
 
-Napi::Object ModelObject::Wrap(Napi::Env env, std::shared_ptr<const Model> model) {
-    auto handle = Napi::External<std::shared_ptr<const Model>>::New(env, &model);
-    handle.TypeTag(&kModelTag);
-    return addon_data(env).model_constructor.New({handle});
+static ModelHandle& handle_arg(const Napi::CallbackInfo& info) {
+    auto* handle = Handles::get<ModelHandle>(info[0], kModelTag);
+    if (!handle) throw TypeError("Expected a model handle for argument 0");
+    return *handle;
 }
 
-// new Model(codewords, M, Ks, Ds, metric, R | null), or new Model(handle) from Wrap().
-ModelObject::ModelObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelObject>(info), env_(info.Env()) {
-    guard(info.Env(), [&]() -> Napi::Value {
-        if (info.Length() == 1 && info[0].IsExternal()) {
-            auto handle = info[0].As<Napi::External<std::shared_ptr<const Model>>>();
-            if (!handle.CheckTypeTag(&kModelTag)) throw TypeError("Expected a model handle for argument 0");
-            adopt(info.Env(), *handle.Data());
-            return info.Env().Undefined();
-        }
-        const Codebook cb = codebook_arg(info, 0);
-        const Metric metric = metric_arg(info, 4);
-        std::vector<float> codewords(cb.codewords, cb.codewords + cb.M * cb.Ks * cb.Ds), R;
-        if (!info[5].IsNull()) {
-            const size_t D = cb.M * cb.Ds;
-            const float* r = array_arg<float>(info, 5, checked_mul(D, D)).data;
-            R.assign(r, r + D * D);
-        }
-        adopt(info.Env(), std::make_shared<const Model>(cb.M, cb.Ks, cb.Ds, metric, std::move(codewords), std::move(R)));
-        return info.Env().Undefined();
-    });
+// The model of the handle in argument 0, unless it was disposed of.
+static const std::shared_ptr<const Model>& model_arg(const Napi::CallbackInfo& info) {
+    const auto& model = handle_arg(info).model;
+    if (!model) throw TypeError("Expected a model that is not disposed of");
+    return model;
 }
 
-ModelObject::~ModelObject() {
-    if (accounted_) Napi::MemoryManagement::AdjustExternalMemory(env_, -accounted_);
+// modelNew(codewords, M, Ks, Ds, metric, R | null)
+static Napi::Value New(const Napi::CallbackInfo& info) {
+    const Codebook cb = codebook_arg(info, 0);
+    const Metric metric = metric_arg(info, 4);
+    std::vector<float> codewords(cb.codewords, cb.codewords + cb.M * cb.Ks * cb.Ds), R;
+    if (!info[5].IsNull()) {
+        const size_t D = cb.M * cb.Ds;
+        const float* r = array_arg<float>(info, 5, checked_mul(D, D)).data;
+        R.assign(r, r + D * D);
+    }
+    return wrap(info.Env(), std::make_shared<const Model>(cb.M, cb.Ks, cb.Ds, metric, std::move(codewords), std::move(R)));
 }
 
-void ModelObject::adopt(Napi::Env env, std::shared_ptr<const Model> model) {
-    model_ = std::move(model);
-    accounted_ = int64_t(model_->bytes());
-    Napi::MemoryManagement::AdjustExternalMemory(env, accounted_);
+static Napi::Value Ds(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(model_arg(info)->Ds));
 }
 
-const Model& ModelObject::model() const {
-    if (!model_) throw TypeError("Expected a model that is not disposed of");
-    return *model_;
-}
-
-Napi::Value ModelObject::Ds(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), double(model().Ds)); });
-}
-
-// Copies `values` into the Float32Array argument 0, of exactly their length.
+// Copies `values` into the Float32Array argument 1, of exactly their length.
 static Napi::Value copy_out(const Napi::CallbackInfo& info, const std::vector<float>& values) {
-    std::copy(values.begin(), values.end(), array_arg<float>(info, 0, values.size()).data);
+    std::copy(values.begin(), values.end(), array_arg<float>(info, 1, values.size()).data);
     return info.Env().Undefined();
 }
 
-// copyCodewords(out): (M, Ks, Ds); copyR(out): (D, D)
-Napi::Value ModelObject::CopyCodewords(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] { return copy_out(info, model().codewords); });
+// modelCopyCodewords(h, out): (M, Ks, Ds); modelCopyR(h, out): (D, D)
+static Napi::Value CopyCodewords(const Napi::CallbackInfo& info) { return copy_out(info, model_arg(info)->codewords); }
+static Napi::Value CopyR(const Napi::CallbackInfo& info) { return copy_out(info, model_arg(info)->R); }
+
+// modelEncode(h, x, n, codes_out)
+static Napi::Value Encode(const Napi::CallbackInfo& info) {
+    const Model& m = *model_arg(info);
+    const size_t n = size_arg(info, 2);
+    m.encode(array_arg<float>(info, 1, checked_mul(n, m.D())).data, codes_arg(info, 3, n, m.M));
+    return info.Env().Undefined();
 }
 
-Napi::Value ModelObject::CopyR(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] { return copy_out(info, model().R); });
+// modelEncodeAsync(h, x, n, codes_out) -> Promise<undefined>; x's values are checked on the worker.
+static Napi::Value EncodeAsync(const Napi::CallbackInfo& info) {
+    const auto& model = model_arg(info);
+    const size_t n = size_arg(info, 2);
+    EncodeJob job{model, array_arg<float>(info, 1, checked_mul(n, model->D())).data, codes_arg(info, 3, n, model->M)};
+    return Worker<EncodeJob>::start(info.Env(), std::move(job), {info[1], info[3]});
 }
 
-// encode(x, n, codes_out)
-Napi::Value ModelObject::Encode(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        const Model& m = model();
-        const size_t n = size_arg(info, 1);
-        m.encode(array_arg<float>(info, 0, checked_mul(n, m.D())).data, codes_arg(info, 2, n, m.M));
-        return info.Env().Undefined();
-    });
+// modelDecode(h, codes, n, x_out)
+static Napi::Value Decode(const Napi::CallbackInfo& info) {
+    const Model& m = *model_arg(info);
+    const size_t n = size_arg(info, 2);
+    Codes codes = codes_arg(info, 1, n, m.M);
+    m.decode(codes, array_arg<float>(info, 3, checked_mul(n, m.D())).data);
+    return info.Env().Undefined();
 }
 
-// encodeAsync(x, n, codes_out) -> Promise<undefined>; x's values are checked on the worker.
-Napi::Value ModelObject::EncodeAsync(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&]() -> Napi::Value {
-        const Model& m = model();
-        const size_t n = size_arg(info, 1);
-        EncodeJob job{model_, array_arg<float>(info, 0, checked_mul(n, m.D())).data, codes_arg(info, 2, n, m.M)};
-        return Worker<EncodeJob>::start(info.Env(), std::move(job), {info[0], info[2]});
-    });
+// modelDistanceTable(h, query, table_out): (D,) -> (M, Ks)
+static Napi::Value DistanceTable(const Napi::CallbackInfo& info) {
+    const Model& m = *model_arg(info);
+    auto query = array_arg<float>(info, 1, m.D());
+    m.distance_table(query.data, array_arg<float>(info, 2, checked_mul(m.M, m.Ks)).data);
+    return info.Env().Undefined();
 }
 
-// decode(codes, n, x_out)
-Napi::Value ModelObject::Decode(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        const Model& m = model();
-        const size_t n = size_arg(info, 1);
-        Codes codes = codes_arg(info, 0, n, m.M);
-        m.decode(codes, array_arg<float>(info, 2, checked_mul(n, m.D())).data);
-        return info.Env().Undefined();
-    });
-}
-
-// distanceTable(query, table_out): (D,) -> (M, Ks)
-Napi::Value ModelObject::DistanceTable(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        const Model& m = model();
-        auto query = array_arg<float>(info, 0, m.D());
-        m.distance_table(query.data, array_arg<float>(info, 1, checked_mul(m.M, m.Ks)).data);
-        return info.Env().Undefined();
-    });
-}
-
-// search(queries, nq, codes, n, k, ids_out, dists_out); k <= n
-static SearchJob search_job(const std::shared_ptr<const Model>& model, const Napi::CallbackInfo& info) {
-    const Model& m = *model;
-    const size_t nq = size_arg(info, 1), n = size_arg(info, 3), k = size_arg(info, 4);
+// modelSearch(h, queries, nq, codes, n, k, ids_out, dists_out); k <= n
+static SearchJob search_job(const Napi::CallbackInfo& info) {
+    const auto& model = model_arg(info);
+    const size_t nq = size_arg(info, 2), n = size_arg(info, 4), k = size_arg(info, 5);
     if (k > n) throw RangeError("Expected k <= n");
     return {model,
-            array_arg<float>(info, 0, checked_mul(nq, m.D())).data,
+            array_arg<float>(info, 1, checked_mul(nq, model->D())).data,
             nq,
-            codes_arg(info, 2, n, m.M),
+            codes_arg(info, 3, n, model->M),
             k,
-            array_arg<uint32_t>(info, 5, checked_mul(nq, k)).data,
-            array_arg<float>(info, 6, checked_mul(nq, k)).data};
+            array_arg<uint32_t>(info, 6, checked_mul(nq, k)).data,
+            array_arg<float>(info, 7, checked_mul(nq, k)).data};
 }
 
-Napi::Value ModelObject::Search(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        model();
-        SearchJob job = search_job(model_, info);
-        model_->search(job.queries, job.nq, job.codes, job.k, job.ids, job.dists);
-        return info.Env().Undefined();
-    });
+static Napi::Value Search(const Napi::CallbackInfo& info) {
+    SearchJob job = search_job(info);
+    job.model->search(job.queries, job.nq, job.codes, job.k, job.ids, job.dists);
+    return info.Env().Undefined();
 }
 
-Napi::Value ModelObject::SearchAsync(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&]() -> Napi::Value {
-        model();
-        return Worker<SearchJob>::start(info.Env(), search_job(model_, info), {info[0], info[2], info[5], info[6]});
-    });
+static Napi::Value SearchAsync(const Napi::CallbackInfo& info) {
+    return Worker<SearchJob>::start(info.Env(), search_job(info), {info[1], info[3], info[6], info[7]});
 }
 
-// rotate(x, n, inverse, y_out): x @ R, or x @ R^T
-Napi::Value ModelObject::Rotate(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        const Model& m = model();
-        const size_t n = size_arg(info, 1);
-        auto x = array_arg<float>(info, 0, checked_mul(n, m.D()));
-        m.rotate(x.data, n, bool_arg(info, 2), array_arg<float>(info, 3, checked_mul(n, m.D())).data);
-        return info.Env().Undefined();
-    });
+// modelRotate(h, x, n, inverse, y_out): x @ R, or x @ R^T
+static Napi::Value Rotate(const Napi::CallbackInfo& info) {
+    const Model& m = *model_arg(info);
+    const size_t n = size_arg(info, 2);
+    auto x = array_arg<float>(info, 1, checked_mul(n, m.D()));
+    m.rotate(x.data, n, bool_arg(info, 3), array_arg<float>(info, 4, checked_mul(n, m.D())).data);
+    return info.Env().Undefined();
 }
 
-// dispose(): frees the model now (async calls still running keep their own reference).
-Napi::Value ModelObject::Dispose(const Napi::CallbackInfo& info) {
-    return guard(info.Env(), [&] {
-        model_.reset();
-        Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -accounted_);
-        accounted_ = 0;
-        return info.Env().Undefined();
-    });
+// modelDispose(h): frees the model now (async calls still running keep their own reference).
+static Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    ModelHandle& handle = handle_arg(info);
+    handle.model.reset();
+    handles(info.Env()).account(handle, 0);
+    return info.Env().Undefined();
 }
 
-Napi::Value Train(const Napi::CallbackInfo& info) {
+static Napi::Value Train(const Napi::CallbackInfo& info) {
     TrainJob job = train_job(info);
     TrainMonitor monitor;
     monitor.objective = job.verbose;
@@ -278,13 +230,30 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
     return job.result(info.Env());
 }
 
-Napi::Value TrainAsync(const Napi::CallbackInfo& info) {
+static Napi::Value TrainAsync(const Napi::CallbackInfo& info) {
     TrainJob job = train_job(info);
     if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
         info[4].As<Napi::Int32Array>().ElementLength() != 1)
         throw TypeError("Expected an Int32Array of length 1 for argument 4");
     return TrainingWorker<TrainJob>::start(info.Env(), std::move(job), info[3], info[4].As<Napi::Int32Array>(),
                                            {info[0]});
+}
+
+void RegisterModel(Napi::Env env, Napi::Object exports) {
+    export_function<New>(env, exports, "modelNew");
+    export_function<Ds>(env, exports, "modelDs");
+    export_function<CopyCodewords>(env, exports, "modelCopyCodewords");
+    export_function<CopyR>(env, exports, "modelCopyR");
+    export_function<Encode>(env, exports, "modelEncode");
+    export_function<EncodeAsync>(env, exports, "modelEncodeAsync");
+    export_function<Decode>(env, exports, "modelDecode");
+    export_function<DistanceTable>(env, exports, "modelDistanceTable");
+    export_function<Search>(env, exports, "modelSearch");
+    export_function<SearchAsync>(env, exports, "modelSearchAsync");
+    export_function<Rotate>(env, exports, "modelRotate");
+    export_function<Dispose>(env, exports, "modelDispose");
+    export_function<Train>(env, exports, "train");
+    export_function<TrainAsync>(env, exports, "trainAsync");
 }
 
 }  // namespace nanopq

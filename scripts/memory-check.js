@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Native memory in synchronous loops: a script must not grow without bound when
-// it makes and drops many models and indexes without yielding, because each
-// wrapper tells V8 how much native memory it holds. Prints the RSS growth of
-// each loop (README quotes it).
+// it makes and drops many models and indexes without yielding (the addon frees
+// the objects of collected handles itself: native/handles.h). Prints the RSS
+// growth of each loop (README quotes it).
 //   node --expose-gc scripts/memory-check.js [cycles = 100000]
 const { PQ, faiss, setNumThreads } = require('..');
 

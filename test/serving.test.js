@@ -242,6 +242,43 @@ describe('async twins', () => {
     expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, 'ok']);
   });
 
+  test('many async calls at once, on one model and on several, give the sync results while collections run', () => {
+    const script = `
+      const { PQ, OPQ, faiss } = require(${JSON.stringify(ROOT)});
+      const addon = require(${JSON.stringify(path.join(ROOT, 'dist', 'native.js'))}).native;
+      let seed = 1;
+      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+      const make = (n, d) => ({ data: Float32Array.from({ length: n * d }, random), shape: [n, d] });
+      const bytes = (a) => { const v = a.data ?? a; return Buffer.from(v.buffer, v.byteOffset, v.byteLength); };
+      const same = (a, b) => Buffer.compare(bytes(a), bytes(b)) === 0;
+      (async () => {
+        const x = make(2000, 16), q = make(40, 16);
+        let models = [new PQ({ M: 4, Ks: 16 }).fit(x, { iter: 3 }), new OPQ({ M: 4, Ks: 16 }).fit(x, { pqIter: 3, rotationIter: 2 })];
+        let index = new faiss.IndexPQ(16, 4, 4);
+        index.train(x);
+        index.add(x);
+        const expected = models.map((m) => ({ codes: m.encode(x), found: m.search(q, m.encode(x), 5) }));
+        const expectedIndex = index.search(q, 5);
+        const calls = [];
+        for (let round = 0; round < 10; round++) {
+          models.forEach((m, i) => {
+            calls.push(m.encodeAsync(x).then((c) => same(c, expected[i].codes)));
+            calls.push(m.searchAsync(q, expected[i].codes, 5).then((r) => same(r.ids, expected[i].found.ids) && same(r.dists, expected[i].found.dists)));
+          });
+          calls.push(index.searchAsync(q, 5).then((r) => same(r.labels, expectedIndex.labels) && same(r.distances, expectedIndex.distances)));
+        }
+        // Dropped while their calls run: the handles are collected and swept.
+        models = null;
+        index = null;
+        for (let i = 0; i < 3; i++) { global.gc(); addon.sweep(); await new Promise((r) => setImmediate(r)); }
+        const results = await Promise.all(calls);
+        console.log(results.length, results.every(Boolean));
+      })();`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, '50 true']);
+  });
+
   test('dispose frees the model: later calls throw, calls already running finish', async () => {
     const pq = new PQ({ M: 4, Ks: 16 }).fit(Xt, { iter: 2 });
     const codes = pq.encode(Xt);
