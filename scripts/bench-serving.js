@@ -12,17 +12,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const nanopq = require('..');
-const { loadFashionMnist, DIR, rows, timed } = require('./common');
+const { loadData, environment, table, rows, timed } = require('./common');
 
 const M = 8, Ks = 256, TRAIN = 20000, K = 10, REPS = 2000, ADIST_N = 1e6;
 const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
-
-/** CPU model, thread count and our SIMD level, so figures can be compared across machines. */
-function environment() {
-  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown';
-  const { simd } = require('../dist/native').native;
-  return { cpu, simd, threads: nanopq.getNumThreads(), node: process.version };
-}
 
 /** Median of REPS calls of fn(i) after REPS / 10 warm-up calls, in microseconds. */
 function medianUs(fn) {
@@ -49,15 +42,6 @@ async function maxLagMs(fn) {
   return Math.max(worst, performance.now() - prev - 10);
 }
 
-/** The data set, or uniform pixel values 0..255 of the same shape (said on the log). */
-function loadData(log) {
-  const data = loadFashionMnist();
-  if (data) return data;
-  log(`bench-serving: Fashion-MNIST not found in ${DIR}; using RANDOM data of the same shape`);
-  const rand = (n) => ({ data: Float32Array.from({ length: n * 784 }, () => Math.floor(Math.random() * 256)), shape: [n, 784] });
-  return { train: rand(60000), test: rand(10000) };
-}
-
 /** The faster (by median) of the C loop built -O2 and -O3 -march=native: [ns/code, flags, sum]. */
 function cReference(tmp, table, codes, n) {
   fs.writeFileSync(path.join(tmp, 'table.f32'), table);
@@ -73,24 +57,11 @@ function cReference(tmp, table, codes, n) {
   return best;
 }
 
-async function benchServing({ log = console.log } = {}) {
-  const env = environment();
-  log(`bench-serving: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; Node ${env.node}`);
-  const { train: X, test: Xq } = loadData(log);
+/** The serving rows, into `t` (common.js's table), on `data` ({ train, test }). */
+async function benchServing(log, t, { train: X, test: Xq }) {
+  const { row, guard } = t;
   const D = X.shape[1], nq = Xq.shape[0];
   const query = (i) => Xq.data.subarray((i % nq) * D, (i % nq + 1) * D);
-  const out = [];
-  const row = (name, unit, ours, peerName, peer, goal, pass, note) => {
-    const r = { name, unit, ours, peerName, peer, ratio: ours != null && peer ? ours / peer : null, goal, pass, note };
-    out.push(r);
-    const f = (v) => (v == null ? 'n/a' : v.toPrecision(4));
-    log(`${name.padEnd(34)} ours ${f(ours).padStart(9)} ${unit.padEnd(6)} ${(peerName || '-').padEnd(26)} ${f(peer).padStart(9)}` +
-      `  ratio ${f(r.ratio).padStart(6)}  goal ${goal}${pass == null ? '' : pass ? ' ok' : ' MISSED'}${note ? `  (${note})` : ''}`);
-  };
-  // A row that fails says so, and the others still run.
-  const guard = async (name, fn) => {
-    try { await fn(); } catch (e) { log(`${name.padEnd(34)} not available: ${e.message.split('\n')[0]}`); out.push({ name, error: e.message }); }
-  };
 
   // The blocking twins, timed once: the baselines of the event-loop row.
   const [pq, fitS] = timed(() => new nanopq.PQ({ M, Ks }).fit(rows(X, 0, TRAIN), { iter: 20, seed: 123 }));
@@ -167,15 +138,19 @@ async function benchServing({ log = console.log } = {}) {
       });
     }
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
-  return out;
 }
 
-module.exports = { benchServing, environment };
+module.exports = { benchServing };
 
 if (require.main === module) {
   const json = process.argv.includes('--json');
   // --json keeps stdout for the one object; the progress goes to stderr.
-  benchServing({ log: json ? (s) => console.error(s) : console.log }).then((rows) => {
-    if (json) console.log(JSON.stringify({ ...environment(), rows }));
+  const log = json ? (s) => console.error(s) : console.log;
+  const env = environment();
+  log(`bench-serving: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; Node ${env.node}`);
+  const t = table(log);
+  t.header();
+  benchServing(log, t, loadData(log)).then(() => {
+    if (json) console.log(JSON.stringify({ ...env, rows: t.rows }));
   }, (e) => { console.error(e); process.exit(1); });
 }

@@ -1,71 +1,117 @@
 #!/usr/bin/env node
-// npm run bench: this library against its peers on the same machine, in one run,
-// on Fashion-MNIST (60,000 x 784 database, 10,000 queries; training on the
-// first 20,000; M = 8, Ks = 256). Peers: Python Faiss (Debian python3-faiss,
+// npm run bench: this library against its peers on the same machine, in one
+// run and one table, on Fashion-MNIST (random data of the same shape when it
+// is missing, said so): database 60,000 x 784, 10,000 queries, training on the
+// first 20,000, M = 8, Ks = 256. Peers: Python Faiss (Debian python3-faiss,
 // /usr/bin/python3) and, when NANOPQ_SRC names a checkout of matsui528/nanopq,
-// Python nanopq. Ratios are ours / theirs: below 1 is faster.
-//   --skip-faiss-opq   leave out Faiss's OPQMatrix (minutes with its defaults)
-// Then the serving rows (scripts/bench-serving.js, also runnable alone).
+// Python nanopq, both on the arrays this run uses. Every row: ours, the peer,
+// ratio = ours / peer in the row's unit, the goal. Then the serving rows
+// (scripts/bench-serving.js).
+//   --json               one JSON object on stdout (the table and the machine); the log goes to stderr
+//   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
+//   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js)
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
-const { PQ, OPQ } = require('..');
-const { loadFashionMnist, DIR, rows, timed, relativeError } = require('./common');
+const { parseArgs } = require('node:util');
+const { PQ, OPQ, exactSearch } = require('..');
+const { loadData, environment, table, recallAt, rows, timed, relativeError } = require('./common');
 const { benchServing } = require('./bench-serving');
+const { recallChart } = require('./bench-chart');
 
-const M = 8, Ks = 256, TRAIN = 20000, K = 100;
+const M = 8, Ks = 256, TRAIN = 20000, K = 100, NQ_RECALL = 1000;
 const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
 
-const data = loadFashionMnist();
-if (!data) {
-  console.error(`bench: Fashion-MNIST not found in ${DIR}; install dataset-fashion-mnist (./scripts/setup.sh)`);
-  process.exit(1);
+const { values: options } = parseArgs({
+  options: { json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, chart: { type: 'string' } },
+});
+const log = options.json ? (s) => console.error(s) : console.log;
+
+/** Runs bench_peer.py on the arrays in `dir`; its JSON object, or {} (said on the log) when it fails. */
+function peer(dir, X, Xq, args) {
+  const p = spawnSync(PYTHON, [path.join(__dirname, 'bench_peer.py'), dir, X.shape[0], Xq.shape[0], X.shape[1], ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 << 20 });
+  if (p.status === 0) return JSON.parse(p.stdout.trim().split('\n').pop());
+  log(`bench: the Python peer failed (${PYTHON}; needs python3-faiss), exit ${p.status}`);
+  return {};
 }
-const X = data.train, Xq = data.test;
-const D = X.shape[1];
-const Xt = rows(X, 0, TRAIN);
 
-console.log(`bench: Fashion-MNIST ${X.shape[0]} x ${D}, ${Xq.shape[0]} queries, training ${TRAIN}; M = ${M}, Ks = ${Ks}`);
-const ours = {};
-let pq;
-[pq, ours.pq_train] = timed(() => new PQ({ M, Ks }).fit(Xt, { iter: 20, seed: 123 }));
-let codes;
-[codes, ours.pq_encode] = timed(() => pq.encode(X));
-ours.pq_error = relativeError(X, pq.decode(codes));
-[, ours.pq_search] = timed(() => pq.search(Xq, codes, K));
-let opq;
-[opq, ours.opq_train] = timed(() => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }));
-ours.opq_error = relativeError(X, opq.decode(opq.encode(X)));
-
-const args = [path.join(__dirname, 'bench_peer.py')];
-if (process.argv.includes('--skip-faiss-opq')) args.push('faiss-opq');
-const peer = spawnSync(PYTHON, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-if (peer.status !== 0) {
-  console.error(`bench: the Python peer failed (${PYTHON}; needs python3-faiss)`);
-  process.exit(1);
+/**
+ * recall@1/10/100 of each model's ids (rows of K) against the exact nearest
+ * neighbours; the peer is Faiss trained by itself on the same data (its own
+ * initialisation: recall@1 of 1,000 queries varies by about 0.013 from that alone).
+ */
+function recallRows(t, truth, ours, theirs) {
+  for (const [kind, ids] of Object.entries(ours)) {
+    for (const r of [1, 10, 100]) {
+      const peerIds = theirs[kind];
+      t.row(`${kind} recall@${r} (${truth.length} queries)`, '', recallAt(r, ids, K, truth),
+        peerIds ? `faiss ${kind === 'PQ' ? 'IndexPQ' : 'OPQMatrix + IndexPQ'}` : null,
+        peerIds ? recallAt(r, peerIds, K, truth) : null);
+    }
+  }
 }
-const theirs = JSON.parse(peer.stdout.trim().split('\n').pop());
 
-const table = [
-  ['PQ train', ours.pq_train, 'faiss IndexPQ.train', theirs.faiss_pq_train],
-  ['PQ encode 60,000', ours.pq_encode, 'faiss IndexPQ.add', theirs.faiss_pq_encode],
-  [`PQ search 10,000 x top-${K} (batched)`, ours.pq_search, 'faiss IndexPQ.search', theirs.faiss_pq_search],
-  ['PQ train', ours.pq_train, 'nanopq PQ.fit', theirs.nanopq_pq_train],
-  ['PQ encode 60,000', ours.pq_encode, 'nanopq PQ.encode', theirs.nanopq_pq_encode],
-  ['OPQ train', ours.opq_train, 'faiss OPQMatrix.train', theirs.faiss_opq_train],
-  ['OPQ train', ours.opq_train, 'nanopq OPQ.fit', theirs.nanopq_opq_train],
-];
-console.log(`\n${'ours'.padEnd(28)}${'s'.padStart(8)}   ${'peer'.padEnd(24)}${'s'.padStart(8)}   ours/peer`);
-for (const [name, t, peerName, peerT] of table) {
-  if (peerT === undefined) continue;
-  console.log(`${name.padEnd(28)}${t.toFixed(2).padStart(8)}   ${peerName.padEnd(24)}${peerT.toFixed(2).padStart(8)}   ${(t / peerT).toFixed(2)}`);
+async function main() {
+  const env = environment();
+  log(`bench: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; Node ${env.node}`);
+  const data = loadData(log);
+  const { train: X, test: Xq } = data;
+  const D = X.shape[1], Xt = rows(X, 0, TRAIN);
+  log(`bench: ${data.random ? 'RANDOM data' : 'Fashion-MNIST'} ${X.shape[0]} x ${D}, ${Xq.shape[0]} queries, training ${TRAIN}; M = ${M}, Ks = ${Ks}`);
+
+  const [pq, pqFit] = timed(() => new PQ({ M, Ks }).fit(Xt, { iter: 20, seed: 123 }));
+  const [opq, opqFit] = timed(() => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }));
+  const codes = pq.encode(X);
+  const encode = Math.min(...[0, 1, 2].map(() => timed(() => pq.encode(X))[1]));
+  const [, search] = timed(() => pq.search(Xq, codes, K));
+  const queries = rows(Xq, 0, NQ_RECALL);
+  const truth = Array.from(exactSearch(queries, X, 1).ids);
+  const ours = { PQ: pq.search(queries, codes, K).ids, OPQ: opq.search(queries, opq.encode(X), K).ids };
+
+  // The peers read the arrays of this run from files.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-bench-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'x.f32'), X.data);
+  fs.writeFileSync(path.join(dir, 'xq.f32'), Xq.data);
+  const runPeer = (args) => peer(dir, X, Xq, args);
+  log('bench: running the Python peers...');
+  const theirs = runPeer(options['skip-faiss-opq'] ? ['--skip-faiss-opq'] : []);
+
+  const t = table(log);
+  log('');
+  t.header();
+  const fit = `fit ${TRAIN} x ${D}`;
+  t.row(`PQ ${fit}`, 's', pqFit, 'nanopq PQ.fit', theirs.nanopq_pq_train, '<= 0.33', theirs.nanopq_pq_train ? pqFit <= theirs.nanopq_pq_train / 3 : null);
+  t.row(`PQ ${fit}`, 's', pqFit, 'faiss IndexPQ.train', theirs.faiss_pq_train);
+  t.row(`OPQ ${fit}`, 's', opqFit, 'nanopq OPQ.fit', theirs.nanopq_opq_train, '<= 0.33', theirs.nanopq_opq_train ? opqFit <= theirs.nanopq_opq_train / 3 : null);
+  if (!options['skip-faiss-opq']) t.row(`OPQ ${fit}`, 's', opqFit, 'faiss OPQMatrix.train', theirs.faiss_opq_train);
+  // Encoding is ~2 n D Ks flops of nearest-codeword products: its rate next to the machine's sgemm at that shape.
+  const gflops = 2 * X.shape[0] * D * Ks / encode / 1e9;
+  t.row(`PQ encode ${X.shape[0]} (best of 3)`, 's', encode, 'faiss pq.compute_codes', theirs.faiss_pq_encode, '<= 0.4',
+    theirs.faiss_pq_encode ? encode <= 0.4 * theirs.faiss_pq_encode : null,
+    `${gflops.toFixed(0)} GFLOPS` + (theirs.sgemm_gflops ? `, ${(gflops / theirs.sgemm_gflops).toFixed(2)} of numpy sgemm's ${theirs.sgemm_gflops.toFixed(0)} at that shape` : ''));
+  t.row(`PQ encode ${X.shape[0]} (best of 3)`, 's', encode, 'nanopq PQ.encode', theirs.nanopq_pq_encode);
+  t.row(`PQ search ${Xq.shape[0]} x top-${K}`, 's', search, 'faiss IndexPQ.search', theirs.faiss_pq_search, '<= 0.5',
+    theirs.faiss_pq_search ? search <= 0.5 * theirs.faiss_pq_search : null);
+  const pqError = relativeError(X, pq.decode(codes)), opqError = relativeError(X, opq.decode(opq.encode(X)));
+  t.row('PQ relative error', '', pqError, 'faiss IndexPQ', theirs.faiss_pq_error, '<= 1.01', theirs.faiss_pq_error ? pqError <= 1.01 * theirs.faiss_pq_error : null);
+  t.row('PQ relative error', '', pqError, 'nanopq PQ', theirs.nanopq_pq_error);
+  if (!options['skip-faiss-opq']) t.row('OPQ relative error', '', opqError, 'faiss OPQMatrix + IndexPQ', theirs.faiss_opq_error);
+  t.row('OPQ relative error', '', opqError, 'nanopq OPQ', theirs.nanopq_opq_error, '<= 1.01', theirs.nanopq_opq_error ? opqError <= 1.01 * theirs.nanopq_opq_error : null);
+  recallRows(t, truth, ours, { PQ: theirs.faiss_pq_ids, OPQ: theirs.faiss_opq_ids });
+  if (!process.env.NANOPQ_SRC) log('(set NANOPQ_SRC to a checkout of matsui528/nanopq to compare with Python nanopq)');
+
+  log('\nserving: one query at a time, batches, and the event loop');
+  await benchServing(log, t, data);
+
+  let chart;
+  if (options.chart) {
+    log(`\nchart: recall@10 against bytes per vector -> ${options.chart}`);
+    chart = await recallChart(log, data, truth, options.chart, runPeer);
+  }
+  if (options.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : 'fashion-mnist', rows: t.rows, chart }));
 }
-console.log('\nrelative reconstruction error on the 60,000 database vectors');
-console.log(`  PQ:  ours ${ours.pq_error.toFixed(4)}   faiss ${theirs.faiss_pq_error.toFixed(4)}` +
-  (theirs.nanopq_pq_error ? `   nanopq ${theirs.nanopq_pq_error.toFixed(4)}` : ''));
-console.log(`  OPQ: ours ${ours.opq_error.toFixed(4)}` +
-  (theirs.faiss_opq_error ? `   faiss OPQMatrix ${theirs.faiss_opq_error.toFixed(4)}` : '') +
-  (theirs.nanopq_opq_error ? `   nanopq ${theirs.nanopq_opq_error.toFixed(4)}` : ''));
-if (!process.env.NANOPQ_SRC) console.log('\n(set NANOPQ_SRC to a checkout of matsui528/nanopq to compare with Python nanopq)');
 
-console.log('\nserving: one query at a time, batches, and the event loop (scripts/bench-serving.js)');
-benchServing().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,21 +1,25 @@
-"""The peers of `npm run bench`, on the same Fashion-MNIST files and sizes:
-Python Faiss (Debian python3-faiss) and, when NANOPQ_SRC names a checkout of
-matsui528/nanopq, Python nanopq. Prints one JSON object of timings and errors."""
-import gzip
+"""The peers of `npm run bench` (scripts/bench.js), on the very arrays the Node
+side used, which it wrote to DIR: x.f32 (N x D) and xq.f32 (NQ x D), raw
+float32. Python Faiss (Debian python3-faiss) always; Python nanopq when
+NANOPQ_SRC names a checkout of matsui528/nanopq. Prints one JSON object.
+    python3 bench_peer.py DIR N NQ D [--skip-faiss-opq]
+    python3 bench_peer.py DIR N NQ D --chart M1,M2,...   (recall sweep: top-10 ids of IndexPQ per M)"""
 import json
 import os
 import sys
 import time
 
+import faiss
 import numpy as np
 
-DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
-M, KS, NBITS, TRAIN, K = 8, 256, 8, 20000, 100
+DIR, N, NQ, D = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+options = sys.argv[5:]
+M, KS, NBITS, TRAIN, K, NQ_RECALL = 8, 256, 8, 20000, 100, 1000
 
-
-def images(name):
-    with gzip.open(os.path.join(DIR, name)) as f:
-        return np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784).astype(np.float32)
+X = np.fromfile(os.path.join(DIR, "x.f32"), np.float32).reshape(N, D)
+Xq = np.fromfile(os.path.join(DIR, "xq.f32"), np.float32).reshape(NQ, D)
+Xt = X[:TRAIN]
+out = {"threads": faiss.omp_get_max_threads()}
 
 
 def timed(fn):
@@ -24,31 +28,46 @@ def timed(fn):
     return result, time.perf_counter() - t0
 
 
+def best_of_3(fn):
+    return min(timed(fn)[1] for _ in range(3))
+
+
 def error(x, y):
     return float(np.linalg.norm(x - y) ** 2 / np.linalg.norm(x) ** 2)
 
 
-X, Xq = images("train-images-idx3-ubyte.gz"), images("t10k-images-idx3-ubyte.gz")
-Xt = X[:TRAIN]
-D = X.shape[1]
-out = {}
-skip = set(sys.argv[1:])
-
-import faiss  # noqa: E402
+if "--chart" in options:
+    for m in map(int, options[options.index("--chart") + 1].split(",")):
+        index = faiss.IndexPQ(D, m, NBITS)
+        index.train(Xt)
+        index.add(X)
+        out[f"faiss_top10_m{m}"] = index.search(Xq[:NQ_RECALL], 10)[1].ravel().tolist()
+    print(json.dumps(out))
+    sys.exit(0)
 
 index = faiss.IndexPQ(D, M, NBITS)
 _, out["faiss_pq_train"] = timed(lambda: index.train(Xt))
-_, out["faiss_pq_encode"] = timed(lambda: index.add(X))
-out["faiss_pq_error"] = error(X, index.reconstruct_n(0, X.shape[0]))
+index.add(X)
+out["faiss_pq_encode"] = best_of_3(lambda: index.pq.compute_codes(X))
+out["faiss_pq_error"] = error(X, index.reconstruct_n(0, N))
 _, out["faiss_pq_search"] = timed(lambda: index.search(Xq, K))
+out["faiss_pq_ids"] = index.search(Xq[:NQ_RECALL], K)[1].ravel().tolist()
 
-if "faiss-opq" not in skip:
+# The machine's sgemm at encoding's shape: each subspace of X against its codewords.
+Ds = D // M
+centroids = faiss.vector_to_array(index.pq.centroids).reshape(M, KS, Ds)
+subspaces = [np.ascontiguousarray(X[:, m * Ds:(m + 1) * Ds]) for m in range(M)]
+out["sgemm_gflops"] = 2 * N * D * KS / best_of_3(lambda: [s @ c.T for s, c in zip(subspaces, centroids)]) / 1e9
+
+if "--skip-faiss-opq" not in options:
     opq = faiss.OPQMatrix(D, M)
     _, out["faiss_opq_train"] = timed(lambda: opq.train(Xt))
     pq = faiss.IndexPQ(D, M, NBITS)
-    pq.train(opq.apply_py(Xt))
-    pq.add(opq.apply_py(X))
-    out["faiss_opq_error"] = error(X, opq.reverse_transform(pq.reconstruct_n(0, X.shape[0])))
+    chain = faiss.IndexPreTransform(opq, pq)
+    chain.train(Xt)  # the OPQMatrix is trained: only the PQ trains here
+    chain.add(X)
+    out["faiss_opq_error"] = error(X, chain.reconstruct_n(0, N))
+    out["faiss_opq_ids"] = chain.search(Xq[:NQ_RECALL], K)[1].ravel().tolist()
 
 if os.environ.get("NANOPQ_SRC"):
     sys.path.insert(0, os.environ["NANOPQ_SRC"])

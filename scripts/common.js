@@ -1,6 +1,7 @@
 // What the demo and the benchmark share: Fashion-MNIST from Debian's
 // dataset-fashion-mnist (60,000 train and 10,000 test images of 28x28 = 784
-// pixels, as float32 matrices of pixel values 0..255), timing, error, search.
+// pixels, as float32 matrices of pixel values 0..255), timing, error, recall,
+// and the benchmark's table.
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
@@ -20,6 +21,60 @@ function readImages(file) {
 function loadFashionMnist() {
   if (!fs.existsSync(path.join(DIR, 'train-images-idx3-ubyte.gz'))) return null;
   return { train: readImages('train-images-idx3-ubyte.gz'), test: readImages('t10k-images-idx3-ubyte.gz') };
+}
+
+/** Fashion-MNIST, or uniform pixel values 0..255 of the same shape (said on the log): { train, test, random }. */
+function loadData(log) {
+  const data = loadFashionMnist();
+  if (data) return { ...data, random: false };
+  log(`bench: Fashion-MNIST not found in ${DIR}; using RANDOM data of the same shape (install dataset-fashion-mnist)`);
+  const rand = (n) => ({ data: Float32Array.from({ length: n * 784 }, () => Math.floor(Math.random() * 256)), shape: [n, 784] });
+  return { train: rand(60000), test: rand(10000), random: true };
+}
+
+/** CPU model, thread count and SIMD level, so that figures can be compared across machines. */
+function environment() {
+  const nanopq = require('..');
+  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown';
+  const { simd } = require('../dist/native').native;
+  return { cpu, simd, threads: nanopq.getNumThreads(), node: process.version };
+}
+
+/**
+ * The benchmark's one table: each row is ours, a peer timed in the same run,
+ * the ratio ours / peer (in the row's unit) and the goal, printed as it comes
+ * and kept for --json.
+ */
+function table(log) {
+  const rows = [];
+  const f = (v) => (v == null ? 'n/a' : Math.abs(v) >= 1e5 ? v.toFixed(0) : v.toPrecision(4));
+  return {
+    rows,
+    row(name, unit, ours, peerName, peer, goal, pass, note) {
+      const r = { name, unit, ours, peerName, peer, ratio: ours != null && peer ? ours / peer : null, goal, pass, note };
+      rows.push(r);
+      log(`${name.padEnd(36)} ${f(ours).padStart(9)} ${unit.padEnd(5)} ${(peerName || '-').padEnd(28)} ${f(peer).padStart(9)}` +
+        `  ${f(r.ratio).padStart(6)}  ${goal ?? ''}${pass == null ? '' : pass ? ' ok' : ' MISSED'}${note ? `  (${note})` : ''}`);
+    },
+    header() {
+      log(`${'row'.padEnd(36)} ${'ours'.padStart(9)} ${'unit'.padEnd(5)} ${'peer (same run)'.padEnd(28)} ${'peer'.padStart(9)}  ${'ratio'.padStart(6)}  goal`);
+    },
+    /** A row that fails says so, and the others still run. */
+    async guard(name, fn) {
+      try { await fn(); } catch (e) { log(`${name.padEnd(36)} not available: ${e.message.split('\n')[0]}`); rows.push({ name, error: e.message }); }
+    },
+  };
+}
+
+/** recall@r: the fraction of queries whose exact nearest neighbour is among their first r ids (rows of k). */
+function recallAt(r, ids, k, truth) {
+  let hits = 0;
+  for (let q = 0; q < truth.length; q++) {
+    for (let j = 0; j < r; j++) {
+      if (Number(ids[q * k + j]) === truth[q]) { hits++; break; }
+    }
+  }
+  return hits / truth.length;
 }
 
 /** Rows [start, end) of a matrix, in place. */
@@ -45,4 +100,4 @@ function relativeError(x, y) {
   return num / den;
 }
 
-module.exports = { loadFashionMnist, DIR, rows, timed, relativeError };
+module.exports = { loadFashionMnist, loadData, environment, table, recallAt, DIR, rows, timed, relativeError };
