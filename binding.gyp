@@ -46,7 +46,8 @@
         "<!@(node scripts/find-faiss.js libs)"
       ],
       "ldflags": [
-        "-Wl,-z,nodelete"
+        "-Wl,-z,nodelete",
+        "-Wl,-rpath,'$$ORIGIN'"
       ]
     }
   ]

@@ -5,16 +5,60 @@ import { native, CodeArray } from './native';
 export type Metric = 'l2' | 'dot';
 export type CodeDtype = 'uint8' | 'uint16' | 'uint32';
 
-/** A row-major float32 matrix of shape (rows, cols). */
+/** A row-major float32 matrix of shape (rows, cols): what methods return. */
 export interface Matrix { data: Float32Array; shape: [number, number] }
-/** A row-major (N, M) matrix of PQ codes. */
+/** A row-major (N, M) matrix of PQ codes: what encode returns. */
 export interface CodeMatrix { data: CodeArray; shape: [number, number] }
 /** A row-major (M, Ks, Ds) codebook. */
 export interface Codewords { data: Float32Array; shape: [number, number, number] }
 
-export type MatrixLike = Matrix | number[][] | Float32Array[];
-export type VectorLike = Float32Array | number[];
-export type CodesLike = CodeMatrix | number[][];
+/**
+ * A row-major float32 matrix as methods take it: `shape` is (rows, cols),
+ * checked at run time, so a `number[]` or a readonly tuple (`as const`) will do.
+ * The data is read in place, not copied.
+ */
+export interface MatrixInput { readonly data: Float32Array; readonly shape: readonly number[] }
+/** A row-major (N, M) matrix of codes as methods take it (shape checked at run time). */
+export interface CodeMatrixInput { readonly data: CodeArray; readonly shape: readonly number[] }
+/** A row-major (M, Ks, Ds) codebook as methods take it (shape checked at run time). */
+export interface CodewordsInput { readonly data: Float32Array; readonly shape: readonly number[] }
+
+/** Vectors (N, D): a matrix, or one array per row (copied). */
+export type MatrixLike = MatrixInput | readonly (readonly number[])[] | readonly Float32Array[];
+/** One vector (D,). */
+export type VectorLike = Float32Array | readonly number[];
+/** Codes (N, M): a code matrix, or one array of M integers per row (copied). */
+export type CodesLike = CodeMatrixInput | readonly (readonly number[])[];
+
+// Node's util.inspect.custom, by its registered name: the published types
+// then need no @types/node, and the key stays off the classes' declarations.
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * console.log(x) and util.inspect(x) show `ClassName { ...fields(x) }` (with
+ * inspect's own options: colours, depth). An object whose fields can no longer
+ * be read (a disposed Faiss object) shows as `{ disposed: true }`.
+ */
+export function defineInspect<T>(cls: { prototype: T }, fields: (x: T) => Record<string, unknown>): void {
+  Object.defineProperty(cls.prototype, inspectCustom, {
+    value(this: T, depth: number, options: object, inspect: (value: unknown, options: object) => string) {
+      let shown: Record<string, unknown>;
+      try {
+        shown = fields(this);
+      } catch {
+        shown = { disposed: true };
+      }
+      // depth: the levels left below this object, as inspect counts them; the
+      // fields are few and flat, so they show even past the depth limit.
+      return `${(this as object).constructor.name} ${inspect(shown, { ...options, depth: Math.max(depth, 0) })}`;
+    },
+  });
+}
+
+/** A shape as inspect shows it, numpy's way: `(784, 784)`. */
+export function inspectShape(shape: readonly number[]): object {
+  return { [inspectCustom]: () => `(${shape.join(', ')})` };
+}
 
 /** nanopq's rule: Ks <= 2**8 -> uint8, <= 2**16 -> uint16, else uint32. */
 export function codeDtypeFor(Ks: number): CodeDtype {
@@ -90,7 +134,7 @@ export function checkOptions(options: unknown, known: readonly string[], where: 
 }
 
 /** name.shape as integers >= min, one per dimension named in dims. */
-export function checkShape(shape: unknown, dims: string[], name: string, min = 0): number[] {
+export function checkShape(shape: unknown, dims: readonly string[], name: string, min = 0): number[] {
   if (!Array.isArray(shape) || shape.length !== dims.length || !shape.every((s) => Number.isInteger(s) && s >= min)) {
     const kind = min > 0 ? 'positive' : 'non-negative';
     const got = Array.isArray(shape) ? `[${shape.map((v) => (typeof v === 'number' ? String(v) : describe(v))).join(',')}]` : describe(shape);

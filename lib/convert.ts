@@ -11,7 +11,8 @@ function transpose(m: Float32Array, D: number): Float32Array {
   return t;
 }
 
-function nbitsOf(Ks: number): number {
+/** log2(Ks), or a TypeError unless Ks is a power of two that a Faiss index holds. */
+export function nbitsOf(Ks: number): number {
   const nbits = Math.log2(Ks);
   if (!Number.isInteger(nbits) || nbits < 1 || nbits > 16) {
     throw new TypeError(`Expected Ks = 2**nbits (nbits 1 to 16) for a Faiss IndexPQ, got Ks = ${Ks}`);
@@ -35,6 +36,7 @@ function indexPQFrom(pq: PQ): faiss.IndexPQ {
  */
 export function nanopqToFaiss(model: PQ): faiss.IndexPQ;
 export function nanopqToFaiss(model: OPQ): faiss.IndexPreTransform;
+export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform;
 export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform {
   if (model instanceof PQ) return indexPQFrom(model);
   if (!(model instanceof OPQ)) throw new TypeError(`Expected a PQ or OPQ for model, got ${describe(model)}`);
@@ -59,6 +61,9 @@ function pqFrom(index: faiss.IndexPQ): [PQ, CodeMatrix] {
  * (an OPQ with R = A^T), with the codes the index holds, one integer per
  * sub-quantizer: (ntotal, M), uint8 or uint16 by nanopq's rule.
  */
+export function faissToNanopq(index: faiss.IndexPQ): [PQ, CodeMatrix];
+export function faissToNanopq(index: faiss.IndexPreTransform): [OPQ, CodeMatrix];
+export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix];
 export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix] {
   if (index instanceof faiss.IndexPQ) return pqFrom(index);
   if (!(index instanceof faiss.IndexPreTransform)) {

@@ -1,4 +1,4 @@
-import { checkInteger, checkMetric, checkShape, CodesLike, describe, Metric, newFloats, toCodes } from './arrays';
+import { checkInteger, checkMetric, checkShape, CodesLike, defineInspect, describe, Metric, newFloats, toCodes } from './arrays';
 import { native } from './native';
 
 /**
@@ -20,6 +20,7 @@ export class DistanceTable {
   readonly metric: Metric;
 
   static {
+    defineInspect(DistanceTable, (t) => ({ M: t.dtable.shape[0], Ks: t.dtable.shape[1], metric: t.metric }));
     computedTable = (data, M, Ks, metric) => {
       const table = Object.create(DistanceTable.prototype) as { -readonly [K in keyof DistanceTable]: DistanceTable[K] };
       table.dtable = Object.freeze({ data, shape: Object.freeze([M, Ks]) as [number, number] });
@@ -28,7 +29,8 @@ export class DistanceTable {
     };
   }
 
-  constructor(dtable: { data: Float32Array; shape: [number, number] }, metric: Metric = 'l2') {
+  /** A table computed elsewhere: dtable (M, Ks), shape checked at run time; the data is used in place. */
+  constructor(dtable: { readonly data: Float32Array; readonly shape: readonly number[] }, metric: Metric = 'l2') {
     if (dtable === null || typeof dtable !== 'object' || !(dtable.data instanceof Float32Array)) {
       throw new TypeError(`Expected dtable to be {data: Float32Array, shape: [M, Ks]}, got ${describe(dtable)}`);
     }

@@ -7,8 +7,10 @@ import {
   newCodeArray, toCodes, toMatrix,
 } from './arrays';
 import { checkIndexFile } from './faiss-format';
+import { readerFor } from './io/reader';
 import { settled } from './async';
 import { native, FaissHandle } from './native';
+import { defineInspect } from './arrays';
 
 const handles = new WeakMap<object, FaissHandle>();
 
@@ -210,6 +212,21 @@ abstract class IndexBase {
   }
 
   /**
+   * Appends codes (N, M), one integer per sub-quantizer below 2**nbits (as
+   * faissToNanopq returns them), to the index's stored codes, as add() would
+   * store the vectors they encode: codes read from a file go in as they are,
+   * where encoding vectors again could differ in a tie.
+   */
+  addCodes(codes: CodesLike): void {
+    const inner = this instanceof IndexPreTransform ? this.index : (this as IndexBase);
+    if (!(inner instanceof IndexPQ)) throw new TypeError(`Expected an index over a faiss.IndexPQ for addCodes(), got ${describe(inner)}`);
+    if (!this.isTrained) throw new TypeError('Expected a trained index for addCodes(); call train() first');
+    const { M, ksub } = inner.pq;
+    const c = toCodes(codes, 'codes', M, ksub);
+    native.indexAddCodes(indexHandle(this), c.data, c.rows);
+  }
+
+  /**
    * Frees the index's native memory now (async calls already running finish
    * first, and its `pq` or `chain` objects still referenced keep their parts);
    * later calls throw.
@@ -274,22 +291,22 @@ export class IndexPreTransform extends IndexBase {
   get index(): IndexPQ { return adopt(IndexPQ, parts(this).index); }
 }
 
-function toBytes(src: unknown): Buffer {
-  if (typeof src === 'string') return fs.readFileSync(src);
-  if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength);
-  throw new TypeError(`Expected a path or a Uint8Array for src, got ${describe(src)}`);
-}
-
 /** An index written by faiss.write_index (Python or C++): an IndexPQ or IndexPreTransform. */
 export function readIndex(src: string | Uint8Array): IndexPQ | IndexPreTransform {
-  const bytes = toBytes(src);
-  const type = checkIndexFile(bytes);
-  const handle = native.readIndex(bytes);
+  const reader = readerFor(src);
+  const type = checkIndexFile(reader);
+  const handle = native.readIndex(reader.bytes);
   return type === 'IndexPQ' ? adopt(IndexPQ, handle) : adopt(IndexPreTransform, handle);
 }
 
-/** The index as faiss.write_index writes it: a Buffer, or written to dst. */
-export function writeIndex(index: IndexPQ | IndexPreTransform, dst?: string): Buffer | void {
+/**
+ * The index as faiss.write_index writes it: its bytes (a Node Buffer, typed as
+ * the Uint8Array it is), or, given dst, written to that file.
+ */
+export function writeIndex(index: IndexPQ | IndexPreTransform): Uint8Array;
+export function writeIndex(index: IndexPQ | IndexPreTransform, dst: string): void;
+export function writeIndex(index: IndexPQ | IndexPreTransform, dst?: string): Uint8Array | void;
+export function writeIndex(index: IndexPQ | IndexPreTransform, dst?: string): Uint8Array | void {
   const bytes = native.writeIndex(handleOf(index, 'index', 'IndexPQ or IndexPreTransform'));
   if (dst === undefined) return bytes;
   if (typeof dst !== 'string') throw new TypeError(`Expected a path for dst, got ${describe(dst)}`);
@@ -310,3 +327,18 @@ export function unpackCodes(packed: Uint8Array, n: number, M: number, nbits: num
   native.unpackCodes(packed, n, M, nbits, codes);
   return { data: codes, shape: [n, M] };
 }
+
+// What console.log shows of each (`IndexPQ { d: 784, M: 8, nbits: 8, ntotal: 60000 }`).
+defineInspect(ProductQuantizer, (pq) => {
+  const { d, M, nbits } = pqInfo(pq);
+  return { d, M, nbits };
+});
+defineInspect(OPQMatrix, (t) => {
+  const { dIn, dOut, isTrained } = transformInfo(t);
+  return { dIn, dOut, isTrained };
+});
+defineInspect(IndexPQ, (index) => {
+  const { M, nbits } = index.pq;
+  return { d: index.d, M, nbits, ntotal: index.ntotal };
+});
+defineInspect(IndexPreTransform, (index) => ({ d: index.d, ntotal: index.ntotal, chain: index.chain, index: index.index }));

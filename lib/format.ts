@@ -12,6 +12,7 @@
 //   32      ...   codewords, float32 (M, Ks, Ds); then for OPQ R, float32 (D, D), D = M * Ds
 // All little-endian.
 import { Metric } from './arrays';
+import { Reader } from './io/reader';
 
 export const MAGIC = 'NANOPQ\0\0';
 export const VERSION = 1;
@@ -31,7 +32,7 @@ export interface ModelFields {
   R?: Float32Array | null;
 }
 
-export function writeModel(model: ModelFields): Buffer {
+export function writeModel(model: ModelFields): Uint8Array {
   const Ds = model.Ds ?? 0;
   const codewords = model.codewords ?? new Float32Array(0);
   const R = (model.kind === 'OPQ' && model.R) || new Float32Array(0);
@@ -51,35 +52,35 @@ export function writeModel(model: ModelFields): Buffer {
   return Buffer.from(bytes);
 }
 
-function invalid(detail: string): TypeError {
-  return new TypeError(`Expected a nanopq model (.npq) for buf, got ${detail}`);
-}
+const NPQ_FILE = 'a nanopq model (.npq)';
 
 export function readModel(buf: unknown): ModelFields {
-  if (!(buf instanceof Uint8Array)) throw invalid(`a ${buf === null ? 'null' : typeof buf} value`);
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (bytes.length < HEADER || bytes.toString('latin1', 0, 8) !== MAGIC) {
-    throw invalid(`${bytes.length} bytes that do not start with the magic "NANOPQ"`);
+  if (!(buf instanceof Uint8Array)) {
+    throw new TypeError(`Expected ${NPQ_FILE} for buf, got a ${buf === null ? 'null' : typeof buf} value`);
   }
-  const version = bytes.readUInt32LE(8);
+  const r = new Reader(buf, 'buf');
+  const invalid = (found: string, at?: number) => r.error(NPQ_FILE, found, at);
+  if (r.left < HEADER || r.text(MAGIC.length, 'the magic') !== MAGIC) {
+    throw invalid(`${buf.length} bytes that do not start with the magic "NANOPQ"`, 0);
+  }
+  const version = r.u32('the format version');
   if (version !== VERSION) throw invalid(`format version ${version}; this build reads version ${VERSION}`);
-  const kind = kinds[bytes.readUInt8(12)];
-  const metric = metrics[bytes.readUInt8(13)];
-  if (!kind) throw invalid(`unknown model kind ${bytes.readUInt8(12)}`);
-  if (!metric) throw invalid(`unknown metric ${bytes.readUInt8(13)}`);
-  const M = bytes.readUInt32LE(16);
-  const Ds = bytes.readUInt32LE(20);
-  const Ks = Number(bytes.readBigUInt64LE(24));
+  const kind = kinds[r.u8('the model kind')];
+  if (!kind) throw invalid(`unknown model kind ${buf[12]}`);
+  const metric = metrics[r.u8('the metric')];
+  if (!metric) throw invalid(`unknown metric ${buf[13]}`);
+  r.skip(2, 'reserved bytes');
+  const M = r.u32('M');
+  const Ds = r.u32('Ds');
+  const Ks = r.size64('Ks');
   if (M < 1 || Ks < 1 || Ks > 2 ** 32) throw invalid(`M = ${M}, Ks = ${Ks}`);
   const D = M * Ds;
   const floats = M * Ks * Ds + (kind === 'OPQ' ? D * D : 0);
-  const expected = HEADER + 4 * floats;
-  if (bytes.length !== expected) {
-    throw invalid(`${bytes.length} bytes where a ${kind} with M = ${M}, Ks = ${Ks}, Ds = ${Ds} takes ${expected}`);
+  if (r.left !== 4 * floats) {
+    throw invalid(`${buf.length} bytes where a ${kind} with M = ${M}, Ks = ${Ks}, Ds = ${Ds} takes ${HEADER + 4 * floats}`, HEADER);
   }
-  // Copied out, so the model owns aligned arrays whatever the buffer's offset.
-  const body = new Float32Array(floats);
-  new Uint8Array(body.buffer).set(bytes.subarray(HEADER));
+  // Copied (the reader does not own buf), so the model owns aligned arrays whatever the buffer's offset.
+  const body = r.f32(floats, 'the codewords');
   const fitted = Ds > 0;
   return {
     kind, metric, M, Ks,

@@ -1,7 +1,6 @@
 // Loads the native addon and describes what it provides. Every function takes
 // arrays already validated and shaped by the TypeScript layer, and writes its
 // results into output arrays the caller allocates.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AbortError } from './errors';
 
@@ -113,12 +112,14 @@ export interface NativeAddon {
   indexSearchAsync(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
     labelsOut: BigInt64Array): Promise<void>;
   indexCodes(index: FaissHandle, out: Uint8Array): void;
+  /** Appends n rows of (n, M) codes to the IndexPQ (or an IndexPreTransform's IndexPQ), packed as Faiss stores them. */
+  indexAddCodes(index: FaissHandle, codes: CodeArray, n: number): void;
   indexGetPQ(index: FaissHandle): FaissHandle;
   preTransformParts(index: FaissHandle): { chain: FaissHandle[]; index: FaissHandle };
   readIndex(bytes: Uint8Array): FaissHandle;
   /** Frees the object's Faiss parts now; later calls on the handle throw. */
   faissDispose(handle: FaissHandle): void;
-  writeIndex(index: FaissHandle): Buffer;
+  writeIndex(index: FaissHandle): Uint8Array;
   unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number, codesOut: CodeArray): void;
   /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */
   firstOutOfRange(x: Float32Array, limit: number): number;
@@ -127,35 +128,40 @@ export interface NativeAddon {
 }
 
 const root = path.join(__dirname, '..');
-const candidates = [
-  process.env.NANOPQ_ADDON,
-  path.join(root, 'build', 'Release', 'nanopq.node'),
-  path.join(root, 'build', 'Debug', 'nanopq.node'),
-].filter((p): p is string => Boolean(p));
 
+/**
+ * The addon: NANOPQ_ADDON when set, else what node-gyp-build finds (a build in
+ * build/Release, from cmake-js or node-gyp, else the prebuilt one in prebuilds/
+ * for this platform, architecture and libc).
+ */
 function load(): Addon {
-  const failures: string[] = [];
-  for (const file of candidates) {
-    if (!fs.existsSync(file)) {
-      failures.push(`${file}: not built`);
-      continue;
+  let file = process.env.NANOPQ_ADDON;
+  let error: Error | undefined;
+  if (!file) {
+    try {
+      file = (require('node-gyp-build') as { path(dir: string): string }).path(root);
+    } catch (err) {
+      error = err as Error;
     }
+  }
+  if (file) {
     try {
       return require(file) as Addon;
     } catch (err) {
-      failures.push(`${file}: ${(err as Error).message}`);
+      error = err as Error;
     }
   }
   throw new Error([
     'nanopq could not load its native addon.',
-    'Tried:',
-    ...failures.map((f) => `  - ${f}`),
+    file ? `${file}: ${error!.message}` : `No build in ${path.join(root, 'build', 'Release')} and no prebuilt addon in ` +
+      `${path.join(root, 'prebuilds')} for this machine (${error!.message.split('\n')[0]}).`,
     'Possible solutions:',
     '  - Install Faiss and a compiler, then rebuild:',
     '      Debian/Ubuntu: sudo apt-get install libfaiss-dev libopenblas-dev cmake g++',
     '      conda: conda install -c pytorch faiss-cpu, and set FAISS_ROOT=$CONDA_PREFIX',
-    '    then run "npm rebuild nanopq" (or "npm run build" in a checkout).',
+    '    then run "npm rebuild nanopq --foreground-scripts" (or "npm run build" in a checkout).',
     '  - Set NANOPQ_ADDON to the path of a nanopq.node you built yourself.',
+    '  - See docs/troubleshooting.md in the nanopq package.',
   ].join('\n'));
 }
 

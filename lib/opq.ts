@@ -1,18 +1,39 @@
 import * as fs from 'node:fs';
-import { checkInteger, checkOptions, Codewords, describe, Matrix, MatrixLike, Metric, toMatrix, toVector, VectorLike } from './arrays';
+import {
+  checkInteger, checkOptions, CodewordsInput, describe, inspectShape, Matrix, MatrixInput, MatrixLike, Metric, toMatrix, toVector,
+  VectorLike,
+} from './arrays';
 import { readModel, ModelFields } from './format';
 import { native, NativeModel, TrainingOptions } from './native';
 import { checkCodewords, PQ } from './pq';
-import { AsyncFitOptions, checkPath, Minit, PQOptions, Quantizer, seedAndMinit } from './quantizer';
+import { AsyncFitOptions, checkPath, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
+/** What `OPQ.fit` and `OPQ.fitAsync` take. */
 export interface OPQFitOptions {
-  /** k-means iterations of the final PQ training; default 20. */
+  /**
+   * k-means iterations of the final PQ training, 1 to 1e6.
+   * @defaultValue 20
+   */
   pqIter?: number;
-  /** Alternations of PQ training and rotation update; default 10. */
+  /**
+   * Alternations of PQ training and rotation update, 1 to 1e5.
+   * @defaultValue 10
+   */
   rotationIter?: number;
+  /**
+   * 0 to 2**31 - 1: the same data, options and seed give the same R and codewords.
+   * @defaultValue 123
+   */
   seed?: number;
-  /** Start from the eigenvalue-allocation rotation instead of the identity; default false. */
+  /**
+   * Start from the eigenvalue-allocation rotation instead of the identity.
+   * @defaultValue false
+   */
   parametricInit?: boolean;
+  /**
+   * Initial codewords: 'points', 'random' or '++', as PQ's FitOptions.
+   * @defaultValue 'points'
+   */
   minit?: Minit;
 }
 
@@ -50,7 +71,7 @@ export class OPQ extends Quantizer {
   }
 
   /** An OPQ from a rotation R (D, D) and a codebook (M, Ks, Ds) trained elsewhere; both are copied. */
-  static fromParts(R: Matrix, codewords: Codewords, options: { metric?: Metric; verbose?: boolean } = {}): OPQ {
+  static fromParts(R: MatrixInput, codewords: CodewordsInput, options: ModelOptions = {}): OPQ {
     const o = checkOptions(options, ['metric', 'verbose'], 'OPQ.fromParts');
     const { data, M, Ks, Ds } = checkCodewords(codewords);
     const opq = new OPQ({ M, Ks, metric: (o.metric as Metric) ?? 'l2', verbose: (o.verbose as boolean) ?? false });
@@ -137,6 +158,11 @@ export class OPQ extends Quantizer {
     const out = new Float32Array(x.rows * D);
     model.rotate(x.data, x.rows, false, out);
     return { data: out, shape: [x.rows, D] };
+  }
+
+  protected override inspectFields(): Record<string, unknown> {
+    const Ds = this.Ds;
+    return { R: Ds === null ? null : inspectShape([this.M * Ds, this.M * Ds]) };  // R's shape, not its values
   }
 
   protected override modelFields(): ModelFields {

@@ -1,23 +1,34 @@
 import * as fs from 'node:fs';
-import { checkInteger, checkOptions, checkShape, checkValues, Codewords, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
+import { checkInteger, checkOptions, checkShape, checkValues, CodewordsInput, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
 import { readModel } from './format';
 import { native, TrainingOptions } from './native';
-import { AsyncFitOptions, checkPath, Minit, PQOptions, Quantizer, seedAndMinit } from './quantizer';
+import { AsyncFitOptions, checkPath, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
-export type { Minit, PQOptions, Progress, AsyncFitOptions } from './quantizer';
+export type { Minit, PQOptions, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './quantizer';
 
+/** What `PQ.fit` and `PQ.fitAsync` take. */
 export interface FitOptions {
-  /** k-means iterations; default 20. */
+  /**
+   * k-means iterations, 1 to 1e6.
+   * @defaultValue 20
+   */
   iter?: number;
-  /** Default 123: the same data, options and seed give the same codewords. */
+  /**
+   * 0 to 2**31 - 1: the same data, options and seed give the same codewords.
+   * @defaultValue 123
+   */
   seed?: number;
-  /** Initial codewords: 'points' (random training vectors, the default), 'random' or '++'. */
+  /**
+   * Initial codewords: 'points' (random training vectors), 'random' (Gaussian
+   * samples with the data's mean and covariance) or '++' (k-means++).
+   * @defaultValue 'points'
+   */
   minit?: Minit;
 }
 
 /** A codebook (M, Ks, Ds) as the native model takes it, checked. */
 export function checkCodewords(codewords: unknown): { data: Float32Array; M: number; Ks: number; Ds: number } {
-  const cw = codewords as Codewords;
+  const cw = codewords as CodewordsInput;
   if (cw === null || typeof cw !== 'object' || !(cw.data instanceof Float32Array)) {
     throw new TypeError(`Expected codewords to be {data: Float32Array, shape: [M, Ks, Ds]}, got ${describe(codewords)}`);
   }
@@ -49,7 +60,7 @@ export class PQ extends Quantizer {
   }
 
   /** A PQ over a codebook trained elsewhere, shape (M, Ks, Ds); the data is copied. */
-  static fromCodewords(codewords: Codewords, options: { metric?: Metric; verbose?: boolean } = {}): PQ {
+  static fromCodewords(codewords: CodewordsInput, options: ModelOptions = {}): PQ {
     const o = checkOptions(options, ['metric', 'verbose'], 'PQ.fromCodewords');
     const { data, M, Ks, Ds } = checkCodewords(codewords);
     const pq = new PQ({ M, Ks, metric: (o.metric as Metric) ?? 'l2', verbose: (o.verbose as boolean) ?? false });

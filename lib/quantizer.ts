@@ -4,7 +4,7 @@
 // (x @ R), which the native model does.
 import * as fs from 'node:fs';
 import {
-  checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike, describe,
+  checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, defineInspect, CodeMatrix, Codewords, CodesLike, describe,
   Matrix, MatrixLike, Metric, newCodeArray, newFloats, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
 import { DistanceTable, tableOf } from './distance-table';
@@ -16,14 +16,44 @@ import type { SearchResult } from './search';
 
 export type Minit = 'points' | 'random' | '++';
 
+/** What `new PQ(...)` and `new OPQ(...)` take. */
 export interface PQOptions {
+  /** Subspaces: each vector is cut into M sub-vectors of D / M dimensions (D % M === 0 at fit). */
   M: number;
-  /** Codewords per subspace; default 256. */
+  /**
+   * Codewords per subspace, 1 to 2**32; codes are uint8 up to 2**8, uint16 up to 2**16, else uint32.
+   * @defaultValue 256
+   */
   Ks?: number;
-  /** Default 'l2'. */
+  /**
+   * What distance tables hold: squared L2 distances ('l2') or inner products ('dot').
+   * @defaultValue 'l2'
+   */
   metric?: Metric;
-  /** Print training progress with console.log; default false (nothing is printed). */
+  /**
+   * Print training progress with console.log; false prints nothing at all.
+   * @defaultValue false
+   */
   verbose?: boolean;
+}
+
+/** What `PQ.fromCodewords` and `OPQ.fromParts` take besides the arrays. */
+export interface ModelOptions {
+  /** @defaultValue 'l2' */
+  metric?: Metric;
+  /** @defaultValue false */
+  verbose?: boolean;
+}
+
+/**
+ * The part of an AbortSignal that fitAsync reads: Node's and the DOM's
+ * AbortSignal both fit it, and the types need neither @types/node nor the DOM.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /** Training progress, reported between iterations. */
@@ -37,9 +67,17 @@ export interface Progress {
 
 /** What fitAsync takes besides the fit options. */
 export interface AsyncFitOptions {
-  /** Aborting stops training between iterations; fitAsync then rejects with an AbortError. */
-  signal?: AbortSignal;
-  /** Called on the event loop after each iteration. */
+  /**
+   * An AbortSignal: aborting stops training between iterations; fitAsync then
+   * rejects with an AbortError and the model is left as it was.
+   * @defaultValue none
+   */
+  signal?: AbortSignalLike;
+  /**
+   * Called on the event loop after each iteration; if it throws, training stops
+   * and fitAsync rejects with that error.
+   * @defaultValue none
+   */
   onProgress?: (progress: Progress) => void;
 }
 
@@ -69,6 +107,18 @@ export abstract class Quantizer {
       console.log(`M: ${this.M}, Ks: ${this.Ks}, metric: ${this.metric}, code_dtype: ${this.codeDtype}`);
     }
     Object.freeze(this);  // M, Ks, metric and codeDtype are read-only (verbose is an accessor)
+  }
+
+  static {
+    defineInspect(Quantizer, (q) => ({
+      M: q.M, Ks: q.Ks, Ds: q.Ds, metric: q.metric, fitted: q.#model !== null, ...q.inspectFields(),
+      ...(q.#disposed ? { disposed: true } : {}),
+    }));
+  }
+
+  /** What console.log shows besides M, Ks, Ds, metric and fitted. */
+  protected inspectFields(): Record<string, unknown> {
+    return {};
   }
 
   get verbose(): boolean {
@@ -311,8 +361,8 @@ export abstract class Quantizer {
       same(a.codewords, b.codewords) && same(a.R, b.R);
   }
 
-  /** The model in this library's .npq format (docs/format.md). */
-  toBuffer(): Buffer {
+  /** The model in this library's .npq format (docs/format.md): a Node Buffer, typed as the Uint8Array it is. */
+  toBuffer(): Uint8Array {
     return writeModel(this.modelFields());
   }
 

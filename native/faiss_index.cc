@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "faiss_object.h"
 #include "worker.h"
@@ -89,6 +90,7 @@ Napi::Value UnpackCodes(const Napi::CallbackInfo& info) {
 struct IndexJob {
     enum Kind { Train, Add, Search } kind;
     std::shared_ptr<faiss::Index> index;
+    std::shared_ptr<faiss::IndexPreTransform> parent;  // see FaissObject::parent
     const float* x;
     size_t n, k = 0;
     float* distances = nullptr;
@@ -111,6 +113,7 @@ struct IndexJob {
             else
                 ix.search(nb, x + i0 * d, faiss::Index::idx_t(k), distances + i0 * k, labels + i0 * k);
         }
+        if (kind == Add && parent) parent->ntotal = parent->index->ntotal;
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
 
@@ -141,7 +144,7 @@ IndexJob index_job(const Napi::CallbackInfo& info, IndexJob::Kind kind) {
     if (kind != IndexJob::Train && !index.is_trained)
         throw TypeError(std::string("Expected a trained index for ") + (kind == IndexJob::Add ? "add" : "search") +
                         "(); call train() first");
-    IndexJob job{kind, o.index, nullptr, size_arg(info, 2)};
+    IndexJob job{kind, o.index, o.parent, nullptr, size_arg(info, 2)};
     job.x = array_arg<float>(info, 1, checked_mul(job.n, size_t(index.d))).data;
     if (kind == IndexJob::Search) {
         job.k = size_arg(info, 3);
@@ -194,6 +197,32 @@ Napi::Value IndexCodes(const Napi::CallbackInfo& info) {
     return undefined(info);
 }
 
+// indexAddCodes(index, codes, n): appends n rows of codes (one integer per
+// sub-quantizer, (n, M)) to an IndexPQ, or to the IndexPQ inside an
+// IndexPreTransform, as Faiss would store them after add(): codes read from a
+// file go in as they are, where encoding their vectors again may differ in
+// the last bit of a tie.
+Napi::Value IndexAddCodes(const Napi::CallbackInfo& info) {
+    FaissObject& o = object_arg(info, 0);
+    faiss::Index& index = index_arg(info, 0, Access::Write);
+    auto* pre = as_pre_transform(index);
+    auto* pq = as_index_pq(pre ? *pre->index : index);
+    if (!pq) throw TypeError("Expected an IndexPQ or an IndexPreTransform over an IndexPQ for argument 0");
+    if (!index.is_trained) throw TypeError("Expected a trained index for addCodes(); call train() first");
+    const size_t n = size_arg(info, 2);
+    Codes codes = codes_arg(info, 1, n, pq->pq.M);
+    if (n == 0) return undefined(info);
+    // Packed aside first: a code out of range throws before the index changes.
+    std::vector<uint8_t> packed(checked_mul(n, packed_code_size(pq->pq.M, int(pq->pq.nbits))));
+    pack_codes(codes, int(pq->pq.nbits), packed.data());
+    pq->codes.insert(pq->codes.end(), packed.begin(), packed.end());
+    pq->ntotal += faiss::Index::idx_t(n);
+    if (pre) pre->ntotal = pre->index->ntotal;
+    if (o.parent) o.parent->ntotal = o.parent->index->ntotal;
+    account(info.Env(), o);
+    return undefined(info);
+}
+
 // indexPQ(index) -> the IndexPQ's ProductQuantizer, sharing the index
 Napi::Value IndexGetPQ(const Napi::CallbackInfo& info) {
     FaissObject& o = object_arg(info, 0);
@@ -216,8 +245,9 @@ Napi::Value PreTransformParts(const Napi::CallbackInfo& info) {
     }
     auto out = Napi::Object::New(info.Env());
     out.Set("chain", chain);
-    out.Set("index", wrap(info.Env(), {nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr,
-                                       o.locks}, false));
+    FaissObject inner{nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr, o.locks};
+    inner.parent = std::shared_ptr<faiss::IndexPreTransform>(o.index, pre);
+    out.Set("index", wrap(info.Env(), std::move(inner), false));
     return out;
 }
 
@@ -277,6 +307,7 @@ void RegisterIndex(Napi::Env env, Napi::Object exports) {
     export_function<IndexRunAsync<IndexJob::Add>>(env, exports, "indexAddAsync");
     export_function<IndexRunAsync<IndexJob::Search>>(env, exports, "indexSearchAsync");
     export_function<IndexCodes>(env, exports, "indexCodes");
+    export_function<IndexAddCodes>(env, exports, "indexAddCodes");
     export_function<IndexGetPQ>(env, exports, "indexGetPQ");
     export_function<PreTransformParts>(env, exports, "preTransformParts");
     export_function<ReadIndex>(env, exports, "readIndex");

@@ -41,6 +41,8 @@ struct FaissObject : Owned {
     std::shared_ptr<faiss::LinearTransform> transform;  // an OPQMatrix, or a LinearTransform read from a file
     std::shared_ptr<faiss::Index> index;                 // an IndexPQ or an IndexPreTransform
     std::shared_ptr<faiss::ProductQuantizer> quiet_pq;   // what an OPQMatrix trains with (see quiet())
+    // The IndexPreTransform whose `index` this is: adding to it changes the parent's ntotal too.
+    std::shared_ptr<faiss::IndexPreTransform> parent;
     // Its own and those of every object it shares Faiss's with: an index's pq,
     // the parts of an IndexPreTransform, the objects it was made of.
     Locks locks;

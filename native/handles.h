@@ -66,8 +66,8 @@ public:
         size_t kept = 0;
         for (Entry& e : entries_) {
             napi_value value = nullptr;
-            napi_get_reference_value(env_, e.ref, &value);
-            if (value == nullptr) {
+            // A failed lookup (an environment going away) keeps the object: only a collected handle frees it.
+            if (napi_get_reference_value(env_, e.ref, &value) == napi_ok && value == nullptr) {
                 napi_delete_reference(env_, e.ref);
                 adjust(*e.object, 0);
                 e.object.reset();

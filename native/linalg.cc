@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <dlfcn.h>
 
 #include <mutex>
 
@@ -120,12 +119,19 @@ float orthonormality_error(const float* R, size_t d) {
 
 }  // namespace nanopq
 
+// OpenBLAS's thread controls, declared weak: they resolve to an OpenBLAS linked
+// in, shared or static (the prebuilt addon holds one whose symbols are hidden,
+// which dlsym cannot see), and are null for another BLAS (reference BLAS, MKL),
+// which is left as it is.
+extern "C" {
+void openblas_set_num_threads(int) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+}
+
 namespace nanopq {
 
 namespace {
 
-// OpenBLAS's thread controls, found at run time: the BLAS may be another
-// (reference BLAS, MKL), which has none of them and is left as it is.
 struct OpenBlasThreads {
     void (*set)(int) = nullptr;
     int (*get)() = nullptr;
@@ -134,9 +140,7 @@ struct OpenBlasThreads {
 const OpenBlasThreads& openblas_threads() {
     static const OpenBlasThreads found = [] {
         OpenBlasThreads t;
-        t.set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-        t.get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-        if (!t.set || !t.get) t = OpenBlasThreads{};
+        if (openblas_set_num_threads && openblas_get_num_threads) t = {openblas_set_num_threads, openblas_get_num_threads};
         return t;
     }();
     return found;

@@ -4,17 +4,13 @@
 // and the benchmark's table.
 const fs = require('node:fs');
 const path = require('node:path');
-const zlib = require('node:zlib');
 
 const DIR = process.env.FASHION_MNIST_DIR || '/usr/share/datasets/fashion-mnist';
 
+/** An IDX image file of the data set as a float32 (n, 784) matrix of pixel values 0..255. */
 function readImages(file) {
-  const buf = zlib.gunzipSync(fs.readFileSync(path.join(DIR, file)));
-  if (buf.readUInt32BE(0) !== 0x00000803) throw new Error(`${file}: not an IDX image file`);
-  const [n, rows, cols] = [buf.readUInt32BE(4), buf.readUInt32BE(8), buf.readUInt32BE(12)];
-  const data = new Float32Array(n * rows * cols);
-  for (let i = 0; i < data.length; i++) data[i] = buf[16 + i];
-  return { data, shape: [n, rows * cols] };
+  const { data, shape } = require('..').io.readIdx(path.join(DIR, file));
+  return { data, shape };
 }
 
 /** { train, test } matrices, or null when the data set is not installed. */

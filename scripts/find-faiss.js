@@ -1,13 +1,26 @@
 #!/usr/bin/env node
-// Finds Faiss for binding.gyp (CMakeLists.txt uses find_package instead).
-// Looks in FAISS_ROOT, then CONDA_PREFIX, then /usr/local and /usr.
+// Finds Faiss: the one place both builds ask (CMakeLists.txt through
+// execute_process, binding.gyp through <!()), and the install step before
+// either, so that all three agree and a missing Faiss is said once.
+// Looks in FAISS_ROOT alone when it is set (a wrong one is said, not passed
+// over for another Faiss), else in CMAKE_PREFIX_PATH, CONDA_PREFIX, /usr/local, /usr.
+//   node scripts/find-faiss.js           -> one line: which Faiss (exit 1 and what to do if none)
 //   node scripts/find-faiss.js include   -> the include directory
-//   node scripts/find-faiss.js libs      -> linker arguments
+//   node scripts/find-faiss.js libs      -> linker arguments (space-separated)
+// NANOPQ_STATIC=1: link the BLAS statically too, for the prebuilt addon
+// (scripts/prebuild.sh), which must need nothing but glibc, libstdc++ and the
+// GCC runtimes shipped beside it.
 const fs = require('node:fs');
 const path = require('node:path');
 
-const roots = [process.env.FAISS_ROOT, process.env.CONDA_PREFIX, '/usr/local', '/usr'].filter(Boolean);
-const libDirs = (root) => [path.join(root, 'lib'), path.join(root, 'lib', `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`)];
+const roots = process.env.FAISS_ROOT ? [process.env.FAISS_ROOT] : [
+  ...(process.env.CMAKE_PREFIX_PATH || '').split(path.delimiter),
+  process.env.CONDA_PREFIX,
+  '/usr/local',
+  '/usr',
+].filter(Boolean);
+const multiarch = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`;
+const libDirs = (root) => [path.join(root, 'lib'), path.join(root, 'lib', multiarch), path.join(root, 'lib64')];
 
 function find() {
   for (const root of roots) {
@@ -22,19 +35,36 @@ function find() {
   return null;
 }
 
+function version(include) {
+  const header = fs.readFileSync(path.join(include, 'faiss', 'Index.h'), 'utf8');
+  const part = (name) => (header.match(new RegExp(`#define FAISS_VERSION_${name}\\s+(\\d+)`)) || [])[1];
+  return ['MAJOR', 'MINOR', 'PATCH'].map(part).filter(Boolean).join('.') || 'of unknown version';
+}
+
+function libs(found) {
+  if (!found.lib.endsWith('.a')) return [`-L${found.dir}`, `-Wl,-rpath,${found.dir}`, '-lfaiss', '-fopenmp'];
+  // A static libfaiss needs the BLAS/LAPACK and OpenMP it was built with.
+  if (process.env.NANOPQ_STATIC !== '1') return [found.lib, '-llapack', '-lblas', '-fopenmp'];
+  // OpenBLAS (with its LAPACK) linked in, its symbols kept inside the addon so
+  // that they never meet another BLAS. GCC's OpenMP and gfortran runtimes cannot
+  // be (their .a are not position-independent): scripts/prebuild.sh ships them
+  // beside the addon, which finds them through its $ORIGIN rpath (binding.gyp):
+  // an RPATH, not a RUNPATH, so that it serves libgfortran's own libquadmath too.
+  return [found.lib, '-Wl,-Bstatic', '-lopenblas', '-Wl,-Bdynamic', '-lgomp', '-lgfortran',
+    '-lpthread', '-Wl,--exclude-libs,ALL', '-Wl,--disable-new-dtags'];
+}
+
 const found = find();
 if (!found) {
-  console.error('nanopq: Faiss was not found (looked in ' + roots.join(', ') + ').\n' +
-    '  Debian/Ubuntu: sudo apt-get install libfaiss-dev libopenblas-dev cmake g++\n' +
-    '  conda:         conda install -c pytorch faiss-cpu, then FAISS_ROOT=$CONDA_PREFIX');
+  console.error([
+    `nanopq: Faiss was not found (looked for include/faiss/IndexPQ.h and lib/libfaiss.* in ${roots.join(', ')}). Install it, then install nanopq again:`,
+    '  Debian/Ubuntu: sudo apt-get install libfaiss-dev libopenblas-dev cmake g++',
+    '  conda:         conda install -c pytorch faiss-cpu, then FAISS_ROOT=$CONDA_PREFIX npm install',
+    '  elsewhere:     FAISS_ROOT=<prefix holding include/faiss and lib/libfaiss.*> npm install',
+  ].join('\n'));
   process.exit(1);
 }
-if (process.argv[2] === 'include') {
-  console.log(found.include);
-} else {
-  // A static libfaiss needs the BLAS/LAPACK and OpenMP it was built with.
-  const libs = found.lib.endsWith('.a')
-    ? [found.lib, '-llapack', '-lblas', '-fopenmp']
-    : [`-L${found.dir}`, `-Wl,-rpath,${found.dir}`, '-lfaiss', '-fopenmp'];
-  console.log(libs.join(' '));
-}
+const mode = process.argv[2];
+if (mode === 'include') console.log(found.include);
+else if (mode === 'libs') console.log(libs(found).join(' '));
+else console.log(`Faiss ${version(found.include)} (${found.lib})`);

@@ -3,27 +3,74 @@
 // (signal), a hang (no progress for 5 s) or memory over 2 GB is a failure;
 // loading, or a thrown Error, is fine. Variants run in a child process, many
 // per child: after a crash or hang the child is replaced and the run goes on.
-//   node scripts/fuzz.js [--variants 5000] [--seed 1] [--reader faiss|npq] [--json]
+//   node scripts/fuzz.js [--variants 5000] [--seed 1] [--reader faiss|npq|pickle|npy|fvecs|idx] [--json]
 // Prints, per reader: variants, loaded, threw, crashed, hung, memory, and the
 // first failing variants (reader, seed and number reproduce one:
 // node scripts/fuzz.js --child READER SEED FIRST LAST).
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const zlib = require('node:zlib');
 const { parseArgs } = require('node:util');
 // mulberry32, seeded: a variant is named by (seed, number).
 const { rng: random } = require('../test/helpers/data');
 
-const ROOT = require('node:path').join(__dirname, '..');
+const ROOT = path.join(__dirname, '..');
+const READERS = ['faiss', 'npq', 'pickle', 'npy', 'fvecs', 'idx'];
 const HANG_MS = 5000;
 const MEMORY_LIMIT = 2 * 2 ** 30;
 
+/** An IDX file as MNIST's are laid out: 00 00, type, ndims, big-endian dims, big-endian values. */
+function idxFile(type, dims, values) {
+  const sizes = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+  const write = { 0x08: 'writeUInt8', 0x09: 'writeInt8', 0x0b: 'writeInt16BE', 0x0c: 'writeInt32BE', 0x0d: 'writeFloatBE', 0x0e: 'writeDoubleBE' };
+  const bytes = Buffer.alloc(4 + 4 * dims.length + values.length * sizes[type]);
+  bytes[2] = type;
+  bytes[3] = dims.length;
+  dims.forEach((d, i) => bytes.writeUInt32BE(d, 4 + 4 * i));
+  values.forEach((v, i) => bytes[write[type]](v, 4 + 4 * dims.length + i * sizes[type]));
+  return bytes;
+}
+
+/** Files written by one of the io writers, as bytes. */
+function written(write) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-fuzz-'));
+  try {
+    write(path.join(dir, 'file'));
+    return fs.readFileSync(path.join(dir, 'file'));
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+}
+
 /** Valid files of each reader's kind, made fresh (small, so that using them is quick). */
 function seeds(reader) {
-  const { PQ, OPQ, faiss, nanopqToFaiss } = require(ROOT);
+  const { PQ, OPQ, faiss, io, nanopqToFaiss } = require(ROOT);
   const x = { data: Float32Array.from({ length: 400 * 8 }, (_, i) => Math.sin(i * 0.37)), shape: [400, 8] };
+  const sample = (Type, n) => Type.from({ length: n }, (_, i) => (Type === BigInt64Array ? BigInt(i * 7 - 30) : (i * 37) % 251));
+  if (reader === 'npy') {
+    return [written((f) => io.writeNpy(f, x.data.subarray(0, 40 * 8), [40, 8])), written((f) => io.writeNpy(f, Float64Array.from(x.data.subarray(0, 120)), [30, 4])),
+      written((f) => io.writeNpy(f, sample(Uint8Array, 100), [20, 5])), written((f) => io.writeNpy(f, sample(BigInt64Array, 10), [10])),
+      written((f) => io.writeNpy(f, sample(Uint16Array, 60), [3, 4, 5]))];
+  }
+  if (reader === 'fvecs') {
+    return [written((f) => io.writeFvecs(f, { data: x.data.subarray(0, 40 * 8), shape: [40, 8] })),
+      written((f) => io.writeIvecs(f, { data: sample(Int32Array, 60), shape: [10, 6] })),
+      written((f) => io.writeBvecs(f, { data: sample(Uint8Array, 96), shape: [8, 12] }))];
+  }
+  if (reader === 'idx') {
+    const images = idxFile(0x08, [20, 4, 4], Array.from(sample(Uint8Array, 320)));
+    return [images, zlib.gzipSync(images), idxFile(0x0d, [16, 6], Array.from(x.data.subarray(0, 96))),
+      idxFile(0x0b, [10, 3], Array.from({ length: 30 }, (_, i) => i * 1000 - 15000)), zlib.gzipSync(idxFile(0x08, [50], Array.from(sample(Uint8Array, 50))))];
+  }
   const pq = new PQ({ M: 2, Ks: 16 }).fit(x, { iter: 3 });
   const opq = new OPQ({ M: 2, Ks: 16 }).fit(x, { rotationIter: 2, pqIter: 2 });
   if (reader === 'npq') return [pq.toBuffer(), opq.toBuffer(), new PQ({ M: 3, Ks: 300 }).toBuffer()];
+  if (reader === 'pickle') {
+    return [written((f) => io.writeNanopqPickle(pq, f)), written((f) => io.writeNanopqPickle(opq, f)),
+      written((f) => io.writeNanopqPickle(new PQ({ M: 3, Ks: 300, metric: 'dot' }), f))];
+  }
   const withCodes = (index) => { index.add(x); return Buffer.from(faiss.writeIndex(index)); };
   return [withCodes(nanopqToFaiss(pq)), withCodes(nanopqToFaiss(opq)), Buffer.from(faiss.writeIndex(nanopqToFaiss(pq)))];
 }
@@ -54,12 +101,36 @@ function variant(files, seed, n) {
   return bytes;
 }
 
+/** Uses an array that a reader returned: every value is read, and a 2-D float32 one trains a small PQ. */
+function use({ data, shape }) {
+  const { PQ } = require(ROOT);
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += Number(data[i]);
+  if (data instanceof Float32Array && shape.length === 2 && shape[0] > 4 && shape[1] > 0) {
+    const pq = new PQ({ M: 1, Ks: 4 }).fit({ data, shape }, { iter: 2 });
+    pq.encode({ data, shape });
+  }
+  return sum;
+}
+
 /** Loads the bytes with the reader, then uses the result as a program would. Throws what the library throws. */
 function load(reader, bytes, x) {
-  const { PQ, OPQ, faiss, faissToNanopq } = require(ROOT);
-  if (reader === 'npq') {
+  const { PQ, OPQ, faiss, io, faissToNanopq } = require(ROOT);
+  if (reader === 'npy') return use(io.readNpy(bytes));
+  if (reader === 'idx') return use(io.readIdx(bytes));
+  if (reader === 'fvecs') {
+    // The three share a layout, so each mutated file is given to all three; one that loads counts as loaded.
+    let loaded = 0, error;
+    for (const read of [io.readFvecs, io.readIvecs, io.readBvecs]) {
+      try { use(read(bytes)); loaded++; } catch (err) { error = err; }
+    }
+    if (!loaded) throw error;
+    return;
+  }
+  if (reader === 'npq' || reader === 'pickle') {
     let model;
-    try { model = PQ.fromBuffer(bytes); } catch { model = OPQ.fromBuffer(bytes); }
+    if (reader === 'pickle') model = io.readNanopqPickle(bytes);
+    else try { model = PQ.fromBuffer(bytes); } catch { model = OPQ.fromBuffer(bytes); }
     if (model.Ds === null) return;
     const D = model.M * model.Ds;
     const q = { data: x.data.subarray(0, 20 * D), shape: [20, D] };
@@ -68,6 +139,7 @@ function load(reader, bytes, x) {
     model.dtable(q.data.subarray(0, D)).topk(codes, 2);
     model.decode(codes);
     model.toBuffer();
+    if (reader === 'pickle') written((f) => io.writeNanopqPickle(model, f));
     return;
   }
   const index = faiss.readIndex(bytes);
@@ -151,7 +223,7 @@ if (process.argv[2] === '--child') {
   });
   (async () => {
     const results = [];
-    for (const reader of values.reader ?? ['faiss', 'npq']) {
+    for (const reader of values.reader ?? READERS) {
       const t0 = Date.now();
       const r = await fuzz(reader, Number(values.seed), 0, Number(values.variants) - 1);
       results.push(r);
@@ -166,4 +238,4 @@ if (process.argv[2] === '--child') {
   })();
 }
 
-module.exports = { fuzz };
+module.exports = { fuzz, READERS };

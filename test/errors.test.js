@@ -2,18 +2,10 @@
 // expected; never a crash. The messages are part of the contract.
 const { PQ, DistanceTable } = require('..');
 const { randomMatrix } = require('./helpers/data');
+const { thrown } = require('./helpers/thrown');
 
 const X = randomMatrix(100, 12);
 const fitted = new PQ({ M: 4, Ks: 10 }).fit(X);
-
-function thrown(fn) {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 function expectError(fn, Type, message) {
   const err = thrown(fn);
@@ -166,13 +158,13 @@ describe('fromCodewords / fromBuffer', () => {
   });
   test('not a model', () => {
     expectError(() => PQ.fromBuffer(Buffer.from('hello world, this is not a model at all')), TypeError,
-      'Expected a nanopq model (.npq) for buf, got 39 bytes that do not start with the magic "NANOPQ"');
+      'Expected a nanopq model (.npq) in buf at byte 0, got 39 bytes that do not start with the magic "NANOPQ"');
     const buf = fitted.toBuffer();
     expectError(() => PQ.fromBuffer(buf.subarray(0, buf.length - 4)), TypeError,
-      `Expected a nanopq model (.npq) for buf, got ${buf.length - 4} bytes where a PQ with M = 4, Ks = 10, Ds = 3 takes ${buf.length}`);
+      `Expected a nanopq model (.npq) in buf at byte 32, got ${buf.length - 4} bytes where a PQ with M = 4, Ks = 10, Ds = 3 takes ${buf.length}`);
     const future = Buffer.from(buf);
     future.writeUInt32LE(2, 8);
-    expectError(() => PQ.fromBuffer(future), TypeError, 'Expected a nanopq model (.npq) for buf, got format version 2; this build reads version 1');
+    expectError(() => PQ.fromBuffer(future), TypeError, 'Expected a nanopq model (.npq) in buf at byte 8, got format version 2; this build reads version 1');
     const huge = Buffer.from(buf);
     huge.writeUInt32LE(0xffffffff, 20);
     expect(() => PQ.fromBuffer(huge)).toThrow(TypeError);
@@ -182,7 +174,8 @@ describe('fromCodewords / fromBuffer', () => {
 
 describe('the native layer guards itself', () => {
   // Called directly, past the TypeScript checks: errors, not crashes.
-  const native = require('../build/Release/nanopq.node');
+  // The addon the library loads (NANOPQ_ADDON first, as in scripts/sanitize.sh), without its wrappers.
+  const native = require(process.env.NANOPQ_ADDON || require('node-gyp-build').path(require('node:path').join(__dirname, '..')));
   const cw = fitted.codewords.data;
   const model = native.modelNew(cw, 4, 10, 3, 'l2', null);
   const options = { M: 4, Ks: 10, Ds: 3, metric: 'l2', iter: 20, seed: 1, minit: 'points', verbose: false, rotationIter: 0, parametricInit: false };

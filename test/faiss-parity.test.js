@@ -3,9 +3,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PQ } = require('..');
+const { PQ, io } = require('..');
 const { randomMatrix, relativeError } = require('./helpers/data');
-const { writeNpy } = require('./helpers/npy');
 const { runPython } = require('./helpers/python');
 
 test('relative reconstruction error within 1% of faiss.IndexPQ (D=32, M=4, Ks=256, 20,000 training vectors)', () => {
@@ -13,8 +12,8 @@ test('relative reconstruction error within 1% of faiss.IndexPQ (D=32, M=4, Ks=25
   const Xt = randomMatrix(20000, D, 1);
   const X = randomMatrix(5000, D, 2);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-faiss-'));
-  writeNpy(path.join(dir, 'Xt.npy'), Xt.data, Xt.shape);
-  writeNpy(path.join(dir, 'X.npy'), X.data, X.shape);
+  io.writeNpy(path.join(dir, 'Xt.npy'), Xt.data, Xt.shape);
+  io.writeNpy(path.join(dir, 'X.npy'), X.data, X.shape);
   const faissError = Number(runPython(`
 import sys, numpy as np, faiss
 Xt, X = np.load(sys.argv[1]), np.load(sys.argv[2])

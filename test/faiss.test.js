@@ -4,10 +4,10 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PQ, OPQ, faiss, nanopqToFaiss, faissToNanopq } = require('..');
+const { PQ, OPQ, faiss, io, nanopqToFaiss, faissToNanopq } = require('..');
 const { randomMatrix } = require('./helpers/data');
 const { manifest, npy, FIXTURES } = require('./helpers/fixtures');
-const { writeNpy, readNpy } = require('./helpers/npy');
+const { writeNpy, readNpy } = io;
 const { runPython } = require('./helpers/python');
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-faiss-'));
@@ -231,8 +231,8 @@ describe('index files that are not what this library wraps', () => {
   const good = fs.readFileSync(path.join(FIXTURES, 'faiss_pq_m4.faiss'));
 
   test('truncated, padded or inconsistent files are refused before Faiss reads them', () => {
-    expect(() => faiss.readIndex(good.subarray(0, 100))).toThrow(/ends inside pq.centroids/);
-    expect(() => faiss.readIndex(Buffer.concat([good, Buffer.alloc(3)]))).toThrow('Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file for src, got 3 bytes after the index');
+    expect(() => faiss.readIndex(good.subarray(0, 100))).toThrow(/^Expected pq.centroids of 32768 bytes in src at byte 69, got 31 bytes left$/);
+    expect(() => faiss.readIndex(Buffer.concat([good, Buffer.alloc(3)]))).toThrow(`Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file in src at byte ${good.length}, got 3 bytes after the index`);
     const short = Buffer.from(good);
     short.writeBigInt64LE(10n, 4 + 4 + 8 * 3 + 1 + 4 + 24);  // the centroid count
     expect(() => faiss.readIndex(short)).toThrow(TypeError);
@@ -252,7 +252,7 @@ index = faiss.IndexFlatL2(8)
 index.add(np.zeros((3, 8), dtype='float32'))
 faiss.write_index(index, sys.argv[1])
 `, [file]);
-    expect(() => faiss.readIndex(file)).toThrow("Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file for src, got an index of type 'IxF2' (IndexFlatL2), which this library does not wrap");
+    expect(() => faiss.readIndex(file)).toThrow(`Expected a Faiss IndexPQ or IndexPreTransform(OPQMatrix, IndexPQ) file in ${file} at byte 0, got an index of type 'IxF2' (IndexFlatL2), which this library does not wrap`);
   });
 });
 
@@ -356,5 +356,65 @@ faiss.write_index(index, sys.argv[1] + '/index.faiss')
     // Each vector's own code is at distance 0 of the vector's reconstruction, so it is found first or tied.
     expect(labels.length).toBe(200);
     expect(Number(labels[0])).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('addCodes: codes stored as they are, without encoding vectors again', () => {
+  const Xt = randomMatrix(2000, 16, 93);
+  const Xq = randomMatrix(10, 16, 94);
+
+  test.each([['IndexPQ', PQ, 8], ['IndexPreTransform', OPQ, 8], ['IndexPQ (nbits 10, codes across bytes)', PQ, 10]])('%s: the codes added are faissToNanopq\'s, and search works', (_, Model, nbits) => {
+    const model = new Model({ M: 4, Ks: 2 ** nbits });
+    if (Model === OPQ) model.fit(Xt, { rotationIter: 2, pqIter: 3 }); else model.fit(Xt, { iter: 3 });
+    const codes = model.encode(Xt);
+    const index = nanopqToFaiss(model);
+    index.addCodes({ data: codes.data.subarray(0, 1500 * 4), shape: [1500, 4] });
+    index.addCodes({ data: codes.data.subarray(1500 * 4), shape: [500, 4] });  // appended after the first
+    expect(index.ntotal).toBe(2000);
+    const [, stored] = faissToNanopq(index);
+    expect(stored.shape).toEqual([2000, 4]);
+    expect(Array.from(stored.data)).toEqual(Array.from(codes.data));
+    // The same index filled by add(): the same packed codes and the same search.
+    const added = nanopqToFaiss(model);
+    added.add(Xt);
+    const inner = (i) => (i instanceof faiss.IndexPreTransform ? i.index : i);
+    expect(Buffer.from(inner(index).codes).equals(Buffer.from(inner(added).codes))).toBe(true);
+    const got = index.search(Xq, 5);
+    const want = added.search(Xq, 5);
+    expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+    expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+  });
+
+  test.each(['add', 'addAsync', 'addCodes'])('%s on the index inside an IndexPreTransform counts in its ntotal, and the file reads back', async (how) => {
+    const opq = new OPQ({ M: 4, Ks: 16 }).fit(Xt, { rotationIter: 2, pqIter: 3 });
+    const pre = nanopqToFaiss(opq);
+    const rotated = opq.rotate(Xt);
+    if (how === 'addCodes') pre.index.addCodes(opq.encode(Xt));
+    else await pre.index[how](rotated);
+    expect([pre.index.ntotal, pre.ntotal]).toEqual([2000, 2000]);
+    expect(faiss.readIndex(faiss.writeIndex(pre)).ntotal).toBe(2000);
+  });
+
+  test('number[][] codes, and nothing added', () => {
+    const index = new faiss.IndexPQ(4, 2, 4);
+    index.pq.centroids = randomMatrix(2 * 16, 2, 95).data;
+    index.isTrained = true;
+    index.addCodes([]);
+    expect(index.ntotal).toBe(0);
+    index.addCodes([[1, 15], [0, 3]]);
+    expect(Array.from(faissToNanopq(index)[1].data)).toEqual([1, 15, 0, 3]);
+  });
+
+  test('errors: wrong M, a code >= 2**nbits (nothing added), an untrained index', () => {
+    const index = new faiss.IndexPQ(4, 2, 4);
+    expect(() => index.addCodes([[0, 0]])).toThrow('Expected a trained index for addCodes(); call train() first');
+    index.pq.centroids = randomMatrix(2 * 16, 2, 96).data;
+    index.isTrained = true;
+    expect(() => index.addCodes({ data: new Uint8Array(3), shape: [1, 3] })).toThrow('Expected codes to have M = 2 columns, got shape [1, 3]');
+    expect(() => index.addCodes([[0, 16]])).toThrow('Expected integer codes in [0, Ks = 16) in codes, got 16 at codes[0][1]');
+    expect(() => index.addCodes({ data: Uint8Array.from([1, 2, 3, 16]), shape: [2, 2] })).toThrow(RangeError);
+    expect(() => index.addCodes({ data: Uint8Array.from([1, 2, 3, 16]), shape: [2, 2] })).toThrow('Expected codes < Ks = 16, got 16 at codes[1][1]');
+    expect(index.ntotal).toBe(0);
+    expect(() => index.addCodes({ data: new Float32Array(2), shape: [1, 2] })).toThrow(TypeError);
   });
 });

@@ -1,12 +1,12 @@
 // The package as a user gets it: CommonJS and ES module entries, from the
 // checkout and from a project that depends on it, and nothing printed when quiet.
-const { spawnSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-const EXPORTS = ["AbortError", "DistanceTable", "OPQ", "PQ", "exactSearch", "faiss", "faissToNanopq", "getNumThreads",
+const EXPORTS = ["AbortError", "DistanceTable", "OPQ", "PQ", "exactSearch", "faiss", "faissToNanopq", "getNumThreads", "io",
   "nanopqToFaiss", "setNumThreads"];
 
 function node(args, cwd) {
@@ -95,7 +95,54 @@ test('without a built addon, loading lists what was tried and what to install', 
     { encoding: 'utf8', env: { ...process.env, NANOPQ_ADDON: '' } });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch('nanopq could not load its native addon.');
-  expect(r.stderr).toMatch(`${path.join(pkg, 'build', 'Release', 'nanopq.node')}: not built`);
+  expect(r.stderr).toMatch(`No build in ${path.join(pkg, 'build', 'Release')} and no prebuilt addon in ${path.join(pkg, 'prebuilds')}`);
   expect(r.stderr).toMatch('sudo apt-get install libfaiss-dev libopenblas-dev cmake g++');
   expect(r.stderr).toMatch('FAISS_ROOT=$CONDA_PREFIX');
+});
+
+describe('install', () => {
+  // The package's scripts alone, in a folder with neither a build nor a prebuilt addon.
+  const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-install-'));
+  fs.mkdirSync(path.join(pkg, 'scripts'));
+  for (const f of ['scripts/install.js', 'scripts/find-faiss.js', 'package.json']) fs.copyFileSync(path.join(ROOT, f), path.join(pkg, f));
+  const missing = { ...process.env, FAISS_ROOT: path.join(pkg, 'no-faiss-here'), npm_config_build_from_source: '' };
+
+  test('the Faiss finder names the Faiss it found in one line', () => {
+    const r = node([path.join(ROOT, 'scripts', 'find-faiss.js')], ROOT);
+    expect(r.stdout).toMatch(/^Faiss \d+\.\d+(\.\d+)? \(.*libfaiss\.(a|so|dylib)\)\n$/);
+  });
+
+  test('without Faiss, the install says so once, with what to install, and runs no CMake', () => {
+    const r = spawnSync(process.execPath, [path.join(pkg, 'scripts', 'install.js')], { cwd: pkg, encoding: 'utf8', env: missing });
+    expect(r.status).toBe(1);
+    const out = r.stdout + r.stderr;
+    expect(out.match(/Faiss was not found/g)).toHaveLength(1);
+    expect(out).toMatch(`in ${missing.FAISS_ROOT}`);
+    expect(out).toMatch('sudo apt-get install libfaiss-dev libopenblas-dev cmake g++');
+    expect(out).not.toMatch(/CMake|OMG/);
+  });
+
+  test('CMakeLists.txt and binding.gyp ask the same finder', () => {
+    expect(fs.readFileSync(path.join(ROOT, 'CMakeLists.txt'), 'utf8')).toMatch('scripts/find-faiss.js');
+    const gyp = fs.readFileSync(path.join(ROOT, 'binding.gyp'), 'utf8');
+    expect(gyp).toMatch('node scripts/find-faiss.js include');
+    expect(gyp).toMatch('node scripts/find-faiss.js libs');
+    expect(fs.readFileSync(path.join(ROOT, 'CMakeLists.txt'), 'utf8')).not.toMatch(/find_package\(faiss|find_library\(FAISS/);
+  });
+});
+
+test('the packed package holds what installing and using it needs, and no build or test files', () => {
+  const [{ files }] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }));
+  const paths = files.map((f) => f.path);
+  expect(paths).toEqual(expect.arrayContaining([
+    'LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'docs/api.md', 'docs/troubleshooting.md', 'docs/format.md',
+    'scripts/install.js', 'scripts/find-faiss.js', 'CMakeLists.txt', 'binding.gyp', 'dist/index.js', 'dist/index.mjs',
+    'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc',
+  ]));
+  expect(paths.filter((p) => /^(build|test|node_modules)\/|\.tgz$/.test(p))).toEqual([]);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  expect(pkg.license).toBe('MIT');
+  expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+  expect(pkg.scripts.install).toBe('node scripts/install.js');
+  expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['node-gyp-build', 'cmake-js', 'node-addon-api']));
 });

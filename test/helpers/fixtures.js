@@ -1,7 +1,7 @@
 // The shared fixtures written by Python nanopq 0.2.2 and Faiss 1.7.3.
 const fs = require('node:fs');
 const path = require('node:path');
-const { readNpy } = require('./npy');
+const { io } = require('../..');
 
 const FIXTURES = process.env.NANOPQ_FIXTURES || path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures');
 
@@ -12,7 +12,7 @@ function manifest() {
 }
 
 function npy(name) {
-  return readNpy(path.join(FIXTURES, name));
+  return io.readNpy(path.join(FIXTURES, name));
 }
 
 module.exports = { FIXTURES, manifest, npy };

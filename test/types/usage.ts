@@ -1,29 +1,56 @@
-// Compiled (not run) by test/types.test.js against the published .d.ts:
-// the documented API type-checks, and misuse does not.
-import { DistanceTable, exactSearch, faiss, faissToNanopq, nanopqToFaiss, OPQ, PQ } from '../../dist/index';
-import type { CodeMatrix, Matrix } from '../../dist/index';
+// Compiled (not run) by test/types.test.js in a consumer project that has the
+// packed package in node_modules and neither @types/node nor the DOM: the
+// documented API type-checks under --strict, and misuse does not.
+import { DistanceTable, exactSearch, faiss, faissToNanopq, nanopqToFaiss, OPQ, PQ } from 'nanopq';
+import type {
+  AbortSignalLike, AsyncFitOptions, CodeMatrix, FitOptions, Matrix, ModelOptions, OPQFitOptions, PQOptions, Progress,
+} from 'nanopq';
 
-const X: Matrix = { data: new Float32Array(1200), shape: [100, 12] };
-const pq: PQ = new PQ({ M: 4, Ks: 16, metric: 'dot', verbose: false }).fit(X, { iter: 5, seed: 1, minit: '++' });
+// Shapes written the natural way: a number[] and a readonly tuple are taken as they are.
+const rows = 100, cols = 12;
+const data = new Float32Array(rows * cols);
+const X = { data, shape: [rows, cols] };
+const Xc = { data, shape: [rows, cols] } as const;
+const options: PQOptions = { M: 4, Ks: 16, metric: 'dot', verbose: false };
+const fitOptions: FitOptions = { iter: 5, seed: 1, minit: '++' };
+const pq: PQ = new PQ(options).fit(X, fitOptions).fit(Xc);
 const codes: CodeMatrix = pq.encode([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]);
-const decoded: Matrix = pq.decode(codes);
+const codeRows: readonly (readonly number[])[] = [[0, 1, 2, 3]];
+const decoded: Matrix = pq.decode(codeRows);
 const dt: DistanceTable = pq.dtable(new Float32Array(12));
 const dists: Float32Array = dt.adist(codes);
-const top: { ids: Uint32Array; dists: Float32Array } = dt.topk(codes, 3);
-const buf: Buffer = pq.toBuffer();
-const same: boolean = PQ.fromBuffer(buf).equals(pq);
+const top: { ids: Uint32Array; dists: Float32Array } = dt.topk({ data: codes.data, shape: [1, 4] as const }, 3);
+const own = new DistanceTable({ data: new Float32Array(64), shape: [4, 16] as const }, 'l2');
+const bytes: Uint8Array = pq.toBuffer();
+const same: boolean = PQ.fromBuffer(bytes).equals(pq);
+const modelOptions: ModelOptions = { metric: 'l2' };
+const copy: PQ = PQ.fromCodewords({ data: new Float32Array(4 * 16 * 3), shape: [4, 16, 3] }, modelOptions);
+const { ids, dists: d2, shape }: { ids: Uint32Array; dists: Float32Array; shape: [number, number] } = pq.search(X, codes, 5);
 
-const opq = new OPQ({ M: 4 }).fit(X, { pqIter: 5, rotationIter: 2, parametricInit: true });
+// fitAsync's signal: anything shaped as an AbortSignal (Node's, the DOM's).
+declare const signal: AbortSignalLike;
+const asyncOptions: FitOptions & AsyncFitOptions = { iter: 3, signal, onProgress: (p: Progress) => void p.iteration };
+const fitted: Promise<PQ> = pq.fitAsync(X, asyncOptions);
+
+const opqOptions: OPQFitOptions = { pqIter: 5, rotationIter: 2, parametricInit: true, seed: 1, minit: 'points' };
+const opq = new OPQ({ M: 4 }).fit(X, opqOptions);
 const one: Float32Array = opq.rotate(new Float32Array(12));
+const oneArray: Float32Array = opq.rotate([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 const many: Matrix = opq.rotate(X);
 const R: Matrix | null = opq.R;
+const parts: OPQ = OPQ.fromParts({ data: new Float32Array(144), shape: [12, 12] }, { data: new Float32Array(192), shape: [4, 16, 3] });
 
+// Conversions and Faiss: precise types, no casts.
 const index: faiss.IndexPQ = nanopqToFaiss(pq);
 const pre: faiss.IndexPreTransform = nanopqToFaiss(opq);
 const found: { distances: Float32Array; labels: BigInt64Array } = index.search(X, 5);
-const [model, stored] = faissToNanopq(pre);
-const read: faiss.IndexPQ | faiss.IndexPreTransform = faiss.readIndex(faiss.writeIndex(index) as Buffer);
-const truth = exactSearch(X, X, 1);
+const [fromIndex, indexCodes]: [PQ, CodeMatrix] = faissToNanopq(index);
+const [fromPre]: [OPQ, CodeMatrix] = faissToNanopq(pre);
+const written: Uint8Array = faiss.writeIndex(index);
+const read: faiss.IndexPQ | faiss.IndexPreTransform = faiss.readIndex(written);
+const [either]: [PQ | OPQ, CodeMatrix] = faissToNanopq(read);
+const toFile: void = faiss.writeIndex(pre, 'index.faiss');
+const truth = exactSearch(X, Xc, 1);
 
 // @ts-expect-error M is required
 new PQ({ Ks: 16 });
@@ -33,5 +60,14 @@ new PQ({ M: 4, metric: 'cosine' });
 pq.fit(X, { minit: 'matrix' });
 // @ts-expect-error rotationIter is OPQ's
 pq.fit(X, { rotationIter: 3 });
+// @ts-expect-error an IndexPQ gives a PQ, not an OPQ
+const wrong: [OPQ, CodeMatrix] = faissToNanopq(index);
+// @ts-expect-error written to a file, there are no bytes
+const none: Uint8Array = faiss.writeIndex(index, 'index.faiss');
+// @ts-expect-error codes are integers in typed arrays, not floats
+pq.decode({ data: new Float32Array(4), shape: [1, 4] });
 
-export { codes, decoded, dists, top, same, one, many, R, found, model, stored, read, truth };
+export {
+  codes, decoded, dists, top, own, same, copy, ids, d2, shape, fitted, one, oneArray, many, R, parts, found, fromIndex,
+  indexCodes, fromPre, read, either, toFile, truth, wrong, none,
+};

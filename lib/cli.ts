@@ -1,0 +1,396 @@
+#!/usr/bin/env node
+// The `nanopq` command: info, convert, train, encode and search over model,
+// vectors and codes files. commander parses the arguments and writes --help;
+// cli-progress draws the progress bar (on stderr, on a TTY or with
+// --progress). stdout holds only the result, which --json makes one JSON
+// document; notes and errors go to stderr as "nanopq: ...", exit code 1 (130
+// when Ctrl-C stopped the work, which then writes nothing).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CodeMatrix, Metric } from './arrays';
+import * as io from './io';
+import {
+  checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, readModelFile, writeModelFile,
+} from './model-files';
+import { OPQ } from './opq';
+import { PQ } from './pq';
+import { CodesWriter, openVectors, readCodes, readVectors, vectorFormatOf } from './vector-files';
+
+/** Ctrl-C stopped the work; nothing was written. */
+class Interrupted extends Error {}
+
+const FORMAT_LABELS: Record<ModelFormat, string> = { pkl: 'nanopq pickle', faiss: 'Faiss index', npq: 'nanopq .npq' };
+const CODE_BYTES = { uint8: 1, uint16: 2, uint32: 4 } as const;
+
+const print = (text: string): void => { process.stdout.write(`${text}\n`); };
+const note = (text: string): void => { process.stderr.write(`nanopq: ${text}\n`); };
+const printJson = (value: unknown) => print(JSON.stringify(value));
+
+function integer(name: string, min: number, max = 2 ** 31 - 1) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`Expected an integer ${min} to ${max} for ${name}, got '${value}'.`);
+    }
+    return n;
+  };
+}
+
+/** Throws, naming the argument, unless file is an existing file: before any reading, for a message better than ENOENT's. */
+function checkInput(file: string, name: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw new Error(`Expected an existing file for ${name}, got '${file}' (${code === 'ENOENT' ? 'no such file or directory' : message})`);
+  }
+  if (!stat.isFile()) throw new Error(`Expected a file for ${name}, got '${file}', which is not a regular file`);
+}
+
+function readModel(file: string, from: string | undefined, name = 'MODEL'): ModelFile {
+  const format = formatOf(file, from, '--from');
+  checkInput(file, name);
+  return readModelFile(file, format);
+}
+
+/** What `info` shows of a model, and what the other commands' --json repeat. */
+function describeModel(file: string, { model, format, codes, packedCodeSize }: ModelFile) {
+  const Ds = model.Ds;
+  return {
+    file, format, kind: model instanceof OPQ ? 'OPQ' : 'PQ', M: model.M, Ks: model.Ks,
+    D: Ds === null ? null : model.M * Ds, Ds, metric: model.metric, codeDtype: model.codeDtype,
+    bytesPerVector: model.M * CODE_BYTES[model.codeDtype],
+    ...(packedCodeSize !== undefined && { packedCodeSize }),
+    rotation: model instanceof OPQ, storedCodes: codes ? codes.shape[0] : 0,
+  };
+}
+
+function dimension(model: PQ | OPQ, file: string): number {
+  if (model.Ds === null) throw new Error(`Expected a trained model in ${file}, got an untrained ${model instanceof OPQ ? 'OPQ' : 'PQ'}`);
+  return model.M * model.Ds;
+}
+
+function checkVectors(shape: [number, number], D: number, file: string): void {
+  if (shape[1] !== D) throw new RangeError(`Expected vectors of the model's D = ${D} in ${file}, got d = ${shape[1]}`);
+}
+
+function checkCodes(codes: CodeMatrix, M: number, file: string): void {
+  if (codes.shape[1] !== M) throw new RangeError(`Expected codes of the model's M = ${M} columns in ${file}, got shape (${codes.shape.join(', ')})`);
+}
+
+/**
+ * A progress bar on stderr: on a TTY, or when --progress asks for one
+ * elsewhere (a line every half second); --no-progress, none.
+ */
+function progressBar(what: string, total: number, wanted: boolean | undefined) {
+  const tty = process.stderr.isTTY === true;
+  if (!(wanted ?? tty)) return { update(_value: number, _payload?: object) {}, stop() {} };
+  const bar = new SingleBar({
+    stream: process.stderr, format: `${what} [{bar}] {percentage}% | {value}/{total} {unit}`, hideCursor: tty,
+    noTTYOutput: !tty, notTTYSchedule: 500, etaBuffer: 50,
+  });
+  bar.start(total, 0, { unit: '' });
+  return { update: (value: number, payload?: object) => bar.update(value, payload), stop: () => bar.stop() };
+}
+
+/**
+ * An AbortSignal that Ctrl-C (SIGINT) aborts while work runs; a second
+ * Ctrl-C exits at once. The listener is removed when the work is done.
+ */
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await work(controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) throw new Interrupted();
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+// ---------------------------------------------------------------- info --
+
+function info(file: string, opts: { from?: string; json?: boolean }): void {
+  const d = describeModel(file, readModel(file, opts.from));
+  if (opts.json) return printJson(d);
+  const packed = d.packedCodeSize !== undefined ? `; ${d.packedCodeSize} packed in the index` : '';
+  print([
+    `file:          ${d.file}`,
+    `format:        ${FORMAT_LABELS[d.format]}${d.format === 'faiss' ? ` (${d.kind === 'OPQ' ? 'IndexPreTransform(OPQMatrix, IndexPQ)' : 'IndexPQ'})` : ''}`,
+    `kind:          ${d.kind}`,
+    `M, Ks:         ${d.M}, ${d.Ks}`,
+    `D, Ds:         ${d.D === null ? 'not trained' : `${d.D}, ${d.Ds}`}`,
+    `metric:        ${d.metric}`,
+    `codes:         ${d.codeDtype}, ${d.bytesPerVector} bytes per vector${packed}`,
+    `rotation:      ${d.rotation ? `yes (R, ${d.D} x ${d.D})` : 'no'}`,
+    `stored codes:  ${d.format === 'faiss' ? d.storedCodes : 'none (this format holds no codes)'}`,
+  ].join('\n'));
+}
+
+// ------------------------------------------------------------- convert --
+
+function convert(input: string, output: string, opts: { from?: string; to?: string; codes?: string; json?: boolean }): void {
+  const from = formatOf(input, opts.from, '--from');
+  const to = formatOf(output, opts.to, '--to');
+  const source = readModel(input, opts.from, 'IN');
+  let codes: CodeMatrix | null = null;  // what goes into the output index
+  let codesFile: string | null = null;   // codes written beside the output model
+  if (opts.codes !== undefined) {
+    if (from === 'faiss' && to !== 'faiss') {
+      codesFile = opts.codes;
+    } else if (from !== 'faiss' && to === 'faiss') {
+      checkInput(opts.codes, '--codes');
+      codes = readCodes(opts.codes);
+      checkCodes(codes, source.model.M, opts.codes);
+    } else {
+      throw new Error(`Expected --codes only between a Faiss index and a .pkl or .npq model (it names the codes beside the model), got ${from} to ${to}`);
+    }
+  } else if (from === 'faiss') {
+    if (to === 'faiss') codes = source.codes;
+    else if (source.codes!.shape[0] > 0) {
+      note(`${input} holds ${source.codes!.shape[0]} codes, which a ${FORMAT_LABELS[to]} cannot hold: not written (give --codes codes.npy to write them beside)`);
+    }
+  }
+  // The codes first: a bad --codes path then leaves no model written alone.
+  if (codesFile) io.writeNpy(codesFile, source.codes!.data, source.codes!.shape);
+  writeModelFile(source.model, output, to, codes);
+  const stored = to === 'faiss' && codes ? codes.shape[0] : 0;
+  if (opts.json) {
+    return printJson({ input, output, from, to, kind: describeModel(input, source).kind, storedCodes: stored, codesWritten: codesFile });
+  }
+  const beside = codesFile ? `, and its ${source.codes!.shape[0]} codes to ${codesFile}` : '';
+  print(`wrote ${output} (${FORMAT_LABELS[to]}${to === 'faiss' ? ` with ${stored} codes` : ''})${beside}`);
+}
+
+// --------------------------------------------------------------- train --
+
+interface TrainOptions {
+  output: string; to?: string; M: number; Ks: number; metric: Metric; opq?: boolean;
+  iter: number; rotationIter: number; seed: number; json?: boolean; progress?: boolean;
+}
+
+async function train(vectorsFile: string, opts: TrainOptions): Promise<void> {
+  // Everything that can be checked is checked before training, which may take long.
+  const format = formatOf(opts.output, opts.to, '--to');
+  checkWritable(opts.Ks, format);
+  vectorFormatOf(vectorsFile);
+  checkInput(vectorsFile, 'VECTORS');
+  const x = readVectors(vectorsFile);
+  const [n, D] = x.shape;
+  if (D % opts.M !== 0) throw new RangeError(`Expected --M to divide the dimension D = ${D} of ${vectorsFile}, got --M ${opts.M}`);
+  if (n <= opts.Ks) throw new RangeError(`Expected more vectors than --Ks = ${opts.Ks} in ${vectorsFile} to train on, got ${n}`);
+  const model = opts.opq ? new OPQ({ M: opts.M, Ks: opts.Ks, metric: opts.metric }) : new PQ({ M: opts.M, Ks: opts.Ks, metric: opts.metric });
+  // OPQ alternates rotationIter rotation updates, then trains its PQ: one bar over both.
+  const rotations = opts.opq ? opts.rotationIter : 0;
+  const bar = progressBar('training', rotations + opts.iter, opts.progress);
+  const started = performance.now();
+  try {
+    await interruptible<unknown>((signal) => {
+      const onProgress = ({ phase, iteration }: { phase: string; iteration: number }) =>
+        bar.update(phase === 'rotation' ? iteration : rotations + iteration, { unit: phase === 'rotation' ? 'rotation' : 'k-means' });
+      return model instanceof OPQ
+        ? model.fitAsync(x, { pqIter: opts.iter, rotationIter: opts.rotationIter, seed: opts.seed, signal, onProgress })
+        : model.fitAsync(x, { iter: opts.iter, seed: opts.seed, signal, onProgress });
+    });
+  } finally {
+    bar.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  writeModelFile(model, opts.output, format);
+  const d = describeModel(opts.output, { model, format, codes: null });
+  if (opts.json) return printJson({ ...d, vectors: n, seconds });
+  print(`trained ${d.kind} (M ${d.M}, Ks ${d.Ks}, D ${d.D}, ${d.metric}) on ${n} vectors in ${seconds.toFixed(1)} s: wrote ${opts.output}`);
+}
+
+// -------------------------------------------------------------- encode --
+
+/** Rows per block: 32 MiB of float32 vectors, at most 65,536 rows. */
+const blockRowsFor = (D: number) => Math.max(1, Math.min(65536, Math.floor(2 ** 25 / (4 * D))));
+
+async function encode(modelFile: string, vectorsFile: string,
+  opts: { output: string; from?: string; blockRows?: number; json?: boolean; progress?: boolean }): Promise<void> {
+  if (path.extname(opts.output).toLowerCase() !== '.npy') throw new Error(`Expected a .npy file for -o, got '${opts.output}'`);
+  const { model } = readModel(modelFile, opts.from);
+  const D = dimension(model, modelFile);
+  vectorFormatOf(vectorsFile);
+  checkInput(vectorsFile, 'VECTORS');
+  const source = openVectors(vectorsFile);
+  // Written aside and renamed when complete, so an error or Ctrl-C leaves no partial codes file.
+  const partial = `${opts.output}.partial-${process.pid}`;
+  let writer: CodesWriter | null = null;
+  const bar = progressBar('encoding', source.rows, opts.progress);
+  const started = performance.now();
+  try {
+    checkVectors([source.rows, source.cols], D, vectorsFile);
+    writer = new CodesWriter(partial, model.codeDtype, source.rows, model.M);
+    const rows = opts.blockRows ?? blockRowsFor(D);
+    await interruptible(async (signal) => {
+      for (let start = 0; start < source.rows; start += rows) {
+        if (signal.aborted) throw new Interrupted();
+        const count = Math.min(rows, source.rows - start);
+        writer!.write(await model.encodeAsync({ data: source.read(start, count), shape: [count, D] }));
+        bar.update(start + count, { unit: 'vectors' });
+      }
+    });
+    writer.close();
+    writer = null;
+    fs.renameSync(partial, opts.output);
+  } finally {
+    bar.stop();
+    source.close();
+    if (writer) {
+      writer.close();
+      fs.rmSync(partial, { force: true });
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const result = { output: opts.output, shape: [source.rows, model.M], dtype: model.codeDtype, seconds };
+  if (opts.json) return printJson(result);
+  print(`encoded ${source.rows} vectors of ${vectorsFile} in ${seconds.toFixed(1)} s: wrote ${opts.output} (${model.codeDtype}, (${source.rows}, ${model.M}))`);
+}
+
+// -------------------------------------------------------------- search --
+
+async function search(modelFile: string, codesFile: string, queriesFile: string,
+  opts: { k: number; output?: string; from?: string; json?: boolean }): Promise<void> {
+  if (opts.output !== undefined && path.extname(opts.output).toLowerCase() !== '.npy') {
+    throw new Error(`Expected a .npy file for -o, got '${opts.output}'`);
+  }
+  const { model } = readModel(modelFile, opts.from);
+  const D = dimension(model, modelFile);
+  checkInput(codesFile, 'CODES');
+  const codes = readCodes(codesFile);
+  checkCodes(codes, model.M, codesFile);
+  vectorFormatOf(queriesFile);
+  checkInput(queriesFile, 'QUERIES');
+  const queries = readVectors(queriesFile);
+  checkVectors(queries.shape, D, queriesFile);
+  const started = performance.now();
+  const { ids, dists, shape } = await model.searchAsync(queries, codes, opts.k);
+  const ms = performance.now() - started;
+  if (opts.output !== undefined) io.writeNpy(opts.output, ids, shape);
+  const [nq, k] = shape;
+  const row = <T extends Uint32Array | Float32Array>(a: T, i: number) => Array.from(a.subarray(i * k, (i + 1) * k));
+  if (opts.json) {
+    return printJson({
+      shape, ids: Array.from({ length: nq }, (_, i) => row(ids, i)), dists: Array.from({ length: nq }, (_, i) => row(dists, i)),
+      ...(opts.output !== undefined && { output: opts.output }),
+    });
+  }
+  const lines = [`${nq} queries, ${codes.shape[0]} codes, k = ${k} (${model.metric}): ${ms.toFixed(1)} ms${opts.output ? `; ids written to ${opts.output}` : ''}`];
+  const shown = Math.min(nq, 5);
+  for (let i = 0; i < shown; i++) {
+    lines.push(`query ${i}: ${row(ids, i).map((id, j) => `${id} (${dists[i * k + j].toPrecision(4)})`).join(', ')}`);
+  }
+  if (nq > shown) lines.push(`... ${nq - shown} more (-o ids.npy or --json for all)`);
+  print(lines.join('\n'));
+}
+
+// ------------------------------------------------------------- program --
+
+function version(): string {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
+}
+
+function program(): Command {
+  const cli = new Command('nanopq')
+    .description('Product quantization (PQ, OPQ) over Faiss: model files, training, encoding and search')
+    .version(version())
+    .option('--debug', 'print the stack trace of an error')
+    .showHelpAfterError('(add --help for usage)')
+    // commander's own errors (a missing argument, an unknown option) in the shape of ours.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'nanopq: ')) });
+  const fromOption = () => new Option('--from <format>', `the model file's format, if not its extension's: ${FORMAT_NAMES}`);
+  const jsonOption = () => new Option('--json', 'print the result as JSON (nothing else on stdout)');
+  const progressOption = () => new Option('--progress', 'draw the progress bar on stderr even when it is not a terminal');
+  const noProgressOption = () => new Option('--no-progress', 'no progress bar');
+  const models = 'MODEL is a nanopq pickle (.pkl), a Faiss index (.faiss, .index) or a .npq file.';
+  const vectors = 'VECTORS are .npy, .fvecs, .bvecs or IDX (-idx3-ubyte, optionally .gz).';
+
+  cli.command('info')
+    .description('show a model: kind, M, Ks, D, metric, code size, rotation, stored codes')
+    .argument('<MODEL>', 'the model file')
+    .addOption(fromOption()).addOption(jsonOption())
+    .addHelpText('after', `\n${models}\n\nExample:\n  nanopq info model.faiss --json`)
+    .action(info);
+
+  cli.command('convert')
+    .description('convert a model between a nanopq pickle, a Faiss index and .npq')
+    .argument('<IN>', 'the model to read').argument('<OUT>', 'the model to write')
+    .addOption(fromOption())
+    .option('--to <format>', `OUT's format, if not its extension's: ${FORMAT_NAMES}`)
+    .option('--codes <codes.npy>', 'from a Faiss index: write its stored codes here; to a Faiss index: add these codes (n, M) to it')
+    .addOption(jsonOption())
+    .addHelpText('after', `\n${models} A Faiss index keeps its codes when OUT is one too.\n\nExamples:\n  nanopq convert pq.pkl pq.faiss --codes codes.npy\n  nanopq convert index.faiss model.npq --codes codes.npy`)
+    .action(convert);
+
+  cli.command('train')
+    .description('train a PQ (or OPQ) on vectors and write the model')
+    .argument('<VECTORS>', 'the training vectors')
+    .requiredOption('-o, --output <MODEL>', 'the model to write (.pkl, .faiss, .index or .npq)')
+    .requiredOption('--M <n>', 'sub-quantizers (must divide D)', integer('--M', 1))
+    .option('--Ks <n>', 'codewords per sub-quantizer', integer('--Ks', 2, 2 ** 32), 256)
+    .addOption(new Option('--metric <metric>', 'distance of the distance tables').choices(['l2', 'dot']).default('l2'))
+    .option('--opq', 'train an OPQ (a rotation, then a PQ)')
+    .option('--iter <n>', 'k-means iterations (an OPQ\'s final PQ training)', integer('--iter', 1, 1e6), 20)
+    .option('--rotation-iter <n>', 'OPQ: rotation updates', integer('--rotation-iter', 1, 1e5), 10)
+    .option('--seed <n>', 'the random seed: the same data and seed give the same model', integer('--seed', 0), 123)
+    .option('--to <format>', `the model's format, if not its extension's: ${FORMAT_NAMES}`)
+    .addOption(jsonOption()).addOption(progressOption()).addOption(noProgressOption())
+    .addHelpText('after', `\n${vectors} Ctrl-C stops training (exit code 130) and writes nothing.\n\nExample:\n  nanopq train train-images-idx3-ubyte.gz --M 8 -o model.npq`)
+    .action(train);
+
+  cli.command('encode')
+    .description('encode vectors with a model into codes (n, M), streaming through the file')
+    .argument('<MODEL>', 'the model file').argument('<VECTORS>', 'the vectors to encode')
+    .requiredOption('-o, --output <CODES.npy>', 'the codes to write: uint8, uint16 or uint32 (n, M)')
+    .addOption(fromOption())
+    .addOption(new Option('--block-rows <n>', 'rows read and encoded at a time').argParser(integer('--block-rows', 1)).hideHelp())
+    .addOption(jsonOption()).addOption(progressOption()).addOption(noProgressOption())
+    .addHelpText('after', `\n${models} ${vectors} .npy, .fvecs and .bvecs are read a block at a time,\nso a file larger than memory encodes in bounded memory.\n\nExample:\n  nanopq encode model.npq base.fvecs -o codes.npy`)
+    .action(encode);
+
+  cli.command('search')
+    .description('the k nearest codes of each query, by asymmetric distance')
+    .argument('<MODEL>', 'the model file').argument('<CODES>', 'codes (n, M) from encode (.npy)').argument('<QUERIES>', 'the query vectors')
+    .option('-k <n>', 'neighbours per query', integer('-k', 1), 10)
+    .option('-o, --output <ids.npy>', 'write the ids (nq, k) as uint32 .npy')
+    .addOption(fromOption()).addOption(jsonOption())
+    .addHelpText('after', `\n${models} QUERIES as VECTORS: ${vectors.slice(11)}\n\nExample:\n  nanopq search model.npq codes.npy queries.npy -k 10 --json`)
+    .action(search);
+  return cli;
+}
+
+async function main(): Promise<void> {
+  // A closed pipe (nanopq search --json | head) ends the output, not in a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  const cli = program();
+  try {
+    await cli.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof Interrupted) {
+      note('interrupted; nothing written');
+      process.exitCode = 130;
+      return;
+    }
+    const error = err as Error;
+    note(error instanceof Error ? error.message : String(err));
+    if (cli.opts().debug && error?.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();

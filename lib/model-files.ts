@@ -1,0 +1,84 @@
+// A model in any of the files the command line reads and writes: a nanopq
+// pickle (.pkl), a Faiss index (.faiss, .index) or this library's .npq. The
+// format is the extension's unless given. A Faiss index may also hold codes,
+// which the other two formats cannot.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CodeMatrix } from './arrays';
+import { faissToNanopq, nanopqToFaiss, nbitsOf } from './convert';
+import * as faiss from './faiss';
+import { readModel } from './format';
+import * as io from './io';
+import { OPQ } from './opq';
+import { PQ } from './pq';
+
+export type ModelFormat = 'pkl' | 'faiss' | 'npq';
+
+/** The names --from/--to take, and the extensions, for each format. */
+const NAMES: Record<string, ModelFormat> = {
+  pkl: 'pkl', pickle: 'pkl', faiss: 'faiss', index: 'faiss', npq: 'npq',
+};
+const EXTENSIONS: Record<string, ModelFormat> = { '.pkl': 'pkl', '.pickle': 'pkl', '.faiss': 'faiss', '.index': 'faiss', '.npq': 'npq' };
+export const FORMAT_NAMES = 'pkl (a nanopq pickle), faiss (a Faiss index) or npq';
+
+/** The format named by `given` (--from/--to), else by file's extension. */
+export function formatOf(file: string, given: string | undefined, what: string): ModelFormat {
+  if (given !== undefined) {
+    const format = NAMES[given.toLowerCase()];
+    if (!format) throw new Error(`Expected ${FORMAT_NAMES} for ${what}, got '${given}'`);
+    return format;
+  }
+  const ext = path.extname(file).toLowerCase();
+  const format = EXTENSIONS[ext];
+  if (!format) {
+    throw new Error(`Expected a model file ending in .pkl, .faiss, .index or .npq for ${file}, got ${ext ? `'${ext}'` : 'no extension'} (or give its format with --from/--to)`);
+  }
+  return format;
+}
+
+export interface ModelFile {
+  model: PQ | OPQ;
+  format: ModelFormat;
+  /** The codes a Faiss index holds, (ntotal, M); null for the other formats. */
+  codes: CodeMatrix | null;
+  /** A Faiss index's packed bytes per code, ceil(M * nbits / 8). */
+  packedCodeSize?: number;
+}
+
+export function readModelFile(file: string, format: ModelFormat): ModelFile {
+  if (format === 'pkl') return { model: io.readNanopqPickle(file), format, codes: null };
+  if (format === 'npq') {
+    const bytes = fs.readFileSync(file);
+    // The header tells PQ from OPQ; each class then reads (and checks) the whole file.
+    return { model: readModel(bytes).kind === 'OPQ' ? OPQ.fromBuffer(bytes) : PQ.fromBuffer(bytes), format, codes: null };
+  }
+  const index = faiss.readIndex(file);
+  try {
+    const [model, codes] = faissToNanopq(index);
+    const pq = index instanceof faiss.IndexPreTransform ? index.index.pq : index.pq;
+    return { model, format, codes, packedCodeSize: Math.ceil((pq.M * pq.nbits) / 8) };
+  } finally {
+    index.dispose();
+  }
+}
+
+/**
+ * Writes model in format. codes go into a Faiss index (as they are, not
+ * encoded again); the other formats cannot hold them: the caller says so.
+ */
+export function writeModelFile(model: PQ | OPQ, file: string, format: ModelFormat, codes: CodeMatrix | null = null): void {
+  if (format === 'pkl') return io.writeNanopqPickle(model, file);
+  if (format === 'npq') return model.save(file);
+  const index = model instanceof OPQ ? nanopqToFaiss(model) : nanopqToFaiss(model);
+  try {
+    if (codes && codes.shape[0] > 0) index.addCodes(codes);
+    faiss.writeIndex(index, file);
+  } finally {
+    index.dispose();
+  }
+}
+
+/** Throws unless model (not yet trained) can be written in format: a Faiss index needs Ks = 2**nbits. */
+export function checkWritable(Ks: number, format: ModelFormat): void {
+  if (format === 'faiss') nbitsOf(Ks);
+}

@@ -1,0 +1,401 @@
+// The `nanopq` command (dist/cli.js, package bin), run as a user runs it: a
+// child process on files in a temporary folder, its stdout, stderr and exit
+// code checked. Results are compared with the library's own calls.
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const { PQ, OPQ, faiss, io, faissToNanopq } = require('..');
+const { randomMatrix } = require('./helpers/data');
+const { FIXTURES, manifest, npy } = require('./helpers/fixtures');
+const { runPython } = require('./helpers/python');
+
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-cli-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const tmp = (name) => path.join(dir, name);
+
+/** Runs `nanopq ...args`: { status, stdout, stderr }. */
+function nanopq(...args) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir, timeout: 120000 });
+  if (result.error) throw result.error;
+  return result;
+}
+
+/** Runs a command that must succeed; returns its stdout parsed as JSON when --json is among args. */
+function ok(...args) {
+  const result = nanopq(...args);
+  if (result.status !== 0) throw new Error(`nanopq ${args.join(' ')} exited ${result.status}:\n${result.stderr}`);
+  return args.includes('--json') ? JSON.parse(result.stdout) : result.stdout;
+}
+
+/** A command that must fail: exit 1, one "nanopq: ..." message on stderr, no stack, nothing on stdout. */
+function fails(...args) {
+  const result = nanopq(...args);
+  expect(result.status).toBe(1);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^nanopq: /);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  return result.stderr;
+}
+
+const same = (a, b) => expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true);
+
+/** An IDX file of uint8 (n, h, w) images, as (Fashion-)MNIST's, gzipped or not. */
+function writeIdx(file, bytes, n, h, w, gzip = false) {
+  const head = Buffer.alloc(16);
+  head.writeUInt32BE(0x00000803, 0);
+  head.writeUInt32BE(n, 4);
+  head.writeUInt32BE(h, 8);
+  head.writeUInt32BE(w, 12);
+  const raw = Buffer.concat([head, Buffer.from(bytes)]);
+  fs.writeFileSync(file, gzip ? zlib.gzipSync(raw) : raw);
+}
+
+// Training data of small integers, so every file format holds them exactly: (3000, 16).
+const N = 3000, D = 16, M = 4;
+const bytes = Uint8Array.from(randomMatrix(N, D, 201).data, (v) => Math.floor(v * 256));
+const X = { data: Float32Array.from(bytes), shape: [N, D] };
+const Xq = { data: X.data.subarray(0, 7 * D), shape: [7, D] };
+beforeAll(() => {
+  io.writeNpy(tmp('x.npy'), X.data, X.shape);
+  io.writeNpy(tmp('x64.npy'), Float64Array.from(X.data), X.shape);
+  io.writeNpy(tmp('q.npy'), Xq.data, Xq.shape);
+  io.writeFvecs(tmp('x.fvecs'), X);
+  io.writeBvecs(tmp('x.bvecs'), { data: bytes, shape: [N, D] });
+  writeIdx(tmp('x-idx3-ubyte'), bytes, N, 4, 4);
+  writeIdx(tmp('x-idx3-ubyte.gz'), bytes, N, 4, 4, true);
+});
+
+describe('--help and --version', () => {
+  test.each(['info', 'convert', 'train', 'encode', 'search'])('nanopq %s --help', (command) => {
+    const out = ok(command, '--help');
+    expect(out).toMatch(new RegExp(`^Usage: nanopq ${command} \\[options\\]`));
+    expect(out).toMatch('Example');
+  });
+
+  test('nanopq --help lists every command; --version is the package\'s', () => {
+    const out = ok('--help');
+    for (const command of ['info', 'convert', 'train', 'encode', 'search']) expect(out).toMatch(`  ${command} `);
+    expect(ok('--version').trim()).toBe(require('../package.json').version);
+  });
+});
+
+describe('train', () => {
+  const expected = new PQ({ M, Ks: 16 }).fit(X, { iter: 5, seed: 7 });
+
+  test.each(['x.npy', 'x64.npy', 'x.fvecs', 'x.bvecs', 'x-idx3-ubyte', 'x-idx3-ubyte.gz'])('from %s: the model fit() gives', (file) => {
+    const out = tmp(`train-${file}.npq`);
+    const summary = ok('train', file, '--M', String(M), '--Ks', '16', '--iter', '5', '--seed', '7', '-o', out, '--json');
+    expect(summary).toMatchObject({ kind: 'PQ', M, Ks: 16, D, Ds: D / M, metric: 'l2', vectors: N, file: out });
+    expect(PQ.load(out).equals(expected)).toBe(true);
+  });
+
+  test('--opq and --metric dot, in each format: the model fit() gives', () => {
+    const opq = new OPQ({ M, Ks: 16, metric: 'dot' }).fit(X, { pqIter: 3, rotationIter: 2, seed: 123 });
+    for (const out of ['opq.npq', 'opq.pkl', 'opq.faiss']) {
+      const summary = ok('train', 'x.npy', '--M', '4', '--Ks', '16', '--metric', 'dot', '--opq', '--iter', '3', '--rotation-iter', '2', '-o', out, '--json');
+      expect(summary).toMatchObject({ kind: 'OPQ', rotation: true, metric: 'dot', format: path.extname(out).slice(1) });
+    }
+    expect(OPQ.load(tmp('opq.npq')).equals(opq)).toBe(true);
+    expect(io.readNanopqPickle(tmp('opq.pkl')).equals(opq)).toBe(true);
+    expect(faissToNanopq(faiss.readIndex(tmp('opq.faiss')))[0].equals(opq)).toBe(true);
+  });
+
+  test('on Fashion-MNIST\'s own IDX file, with a plain summary on stdout', () => {
+    const file = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
+    const out = ok('train', file, '--M', '8', '--iter', '2', '-o', tmp('fmnist.npq'));
+    expect(out).toMatch(/^trained PQ \(M 8, Ks 256, D 784, l2\) on 10000 vectors in [\d.]+ s: wrote .*fmnist\.npq\n$/);
+  });
+
+  test('bad arguments are named before training', () => {
+    expect(fails('train', 'x.npy', '--M', 'abc', '-o', 'm.npq')).toMatch("nanopq: option '--M <n>' argument 'abc' is invalid. Expected an integer 1 to 2147483647 for --M, got 'abc'.");
+    expect(fails('train', 'x.npy', '--M', '0', '-o', 'm.npq')).toMatch('Expected an integer 1 to 2147483647 for --M');
+    expect(fails('train', 'x.npy', '--M', '5', '-o', 'm.npq')).toBe('nanopq: Expected --M to divide the dimension D = 16 of x.npy, got --M 5\n');
+    expect(fails('train', 'x.npy', '-o', 'm.npq')).toMatch("nanopq: required option '--M <n>' not specified");
+    expect(fails('train', 'x.npy', '--M', '4')).toMatch("nanopq: required option '-o, --output <MODEL>' not specified");
+    expect(fails('train', 'x.npy', '--M', '4', '--Ks', '4000', '-o', 'm.npq')).toBe('nanopq: Expected more vectors than --Ks = 4000 in x.npy to train on, got 3000\n');
+    expect(fails('train', 'x.npy', '--M', '4', '--Ks', '10', '-o', 'm.faiss')).toBe('nanopq: Expected Ks = 2**nbits (nbits 1 to 16) for a Faiss IndexPQ, got Ks = 10\n');
+    expect(fails('train', 'x.npy', '--M', '4', '--metric', 'cos', '-o', 'm.npq')).toMatch("nanopq: option '--metric <metric>' argument 'cos' is invalid. Allowed choices are l2, dot.");
+    expect(fails('train', 'x.npy', '--M', '4', '-o', 'm.txt')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index or .npq for m.txt, got '.txt'");
+    expect(fails('train', 'x.csv', '--M', '4', '-o', 'm.npq')).toMatch("nanopq: Expected a vectors file ending in .npy, .fvecs, .bvecs or -idx3-ubyte (optionally .gz) for x.csv, got 'x.csv'");
+    expect(fails('train', 'missing.npy', '--M', '4', '-o', 'm.npq')).toBe("nanopq: Expected an existing file for VECTORS, got 'missing.npy' (no such file or directory)\n");
+    expect(fs.existsSync(tmp('m.npq'))).toBe(false);
+  });
+
+  test('Ctrl-C (SIGINT) stops training: exit code 130, one line, no model written', async () => {
+    // Enough iterations to run for minutes; the signal comes after the first progress output.
+    const child = spawn(process.execPath, [CLI, 'train', 'x.npy', '--M', '4', '--iter', '1000000', '-o', 'stopped.npq', '--progress'], { cwd: dir });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    const started = Date.now();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.stderr.on('data', (d) => {
+      if (stderr === '') setTimeout(() => child.kill('SIGINT'), 1000);  // training is under way
+      stderr += d;
+    });
+    const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    clearTimeout(killer);
+    expect([code, signal]).toEqual([130, null]);
+    expect(Date.now() - started).toBeGreaterThan(1000);
+    expect(stderr).toMatch(/^training \[/);  // the bar, on stderr
+    expect(stderr.trim().split('\n').pop()).toBe('nanopq: interrupted; nothing written');
+    expect(stdout).toBe('');
+    expect(fs.existsSync(tmp('stopped.npq'))).toBe(false);
+  });
+
+  test('no progress bar when stderr is not a terminal, unless --progress', () => {
+    const result = nanopq('train', 'x.npy', '--M', '4', '--Ks', '16', '--iter', '2', '-o', 'quiet.npq');
+    expect([result.status, result.stderr]).toEqual([0, '']);
+  });
+});
+
+describe('info', () => {
+  beforeAll(() => {
+    const pq = new PQ({ M, Ks: 16, metric: 'dot' }).fit(X, { iter: 2 });
+    pq.save(tmp('info.npq'));
+    io.writeNanopqPickle(pq, tmp('info.pkl'));
+    faiss.writeIndex(require('..').nanopqToFaiss(pq), tmp('info.faiss'));
+    fs.copyFileSync(tmp('info.npq'), tmp('info-npq.model'));
+  });
+
+  test.each([['info.npq', 'npq'], ['info.pkl', 'pkl'], ['info.faiss', 'faiss']])('%s --json', (file, format) => {
+    const info = ok('info', file, '--json');
+    expect(info).toEqual({
+      file, format, kind: 'PQ', M, Ks: 16, D, Ds: 4, metric: 'dot', codeDtype: 'uint8', bytesPerVector: 4,
+      ...(format === 'faiss' && { packedCodeSize: 2 }), rotation: false, storedCodes: 0,
+    });
+  });
+
+  test.each(manifest().map((c) => [c.file, c]))('fixture %s', (file, c) => {
+    const info = ok('info', path.join(FIXTURES, file), '--json');
+    const Ks = c.Ks ?? 2 ** c.nbits;
+    expect(info).toMatchObject({ kind: c.cls ?? (c.opq ? 'OPQ' : 'PQ'), M: c.M, Ks, D: c.D, metric: c.metric, storedCodes: c.ntotal ?? 0 });
+  });
+
+  test('a text summary; the format of a file without a known extension from --from', () => {
+    const out = ok('info', path.join(FIXTURES, 'faiss_opq_m4.faiss'));
+    expect(out).toMatch(/^format: +Faiss index \(IndexPreTransform\(OPQMatrix, IndexPQ\)\)$/m);
+    expect(out).toMatch(/^codes: +uint8, 4 bytes per vector; 4 packed in the index$/m);
+    expect(out).toMatch(/^rotation: +yes \(R, 32 x 32\)$/m);
+    expect(out).toMatch(/^stored codes: +1000$/m);
+    expect(ok('info', 'info-npq.model', '--from', 'npq', '--json')).toMatchObject({ format: 'npq', Ks: 16 });
+  });
+
+  test('errors', () => {
+    expect(fails('info', 'missing.faiss')).toBe("nanopq: Expected an existing file for MODEL, got 'missing.faiss' (no such file or directory)\n");
+    expect(fails('info', 'info-npq.model')).toMatch('nanopq: Expected a model file ending in .pkl, .faiss, .index or .npq for info-npq.model');
+    expect(fails('info', 'info.npq', '--from', 'onnx')).toBe("nanopq: Expected pkl (a nanopq pickle), faiss (a Faiss index) or npq for --from, got 'onnx'\n");
+    expect(fails('info', 'info.npq', '--from', 'faiss', '--json')).toMatch(/^nanopq: Expected .* in info\.npq at byte 0/);
+    expect(fails('info', '.')).toMatch('nanopq: Expected a model file ending in');
+    expect(fails('info', 'x.npy', '--from', 'npq')).toMatch(/^nanopq: Expected a nanopq model \(\.npq\) in/);
+    expect(fails('info')).toMatch("nanopq: missing required argument 'MODEL'");
+    expect(fails('nonsense')).toMatch("nanopq: unknown command 'nonsense'");
+  });
+});
+
+describe('convert', () => {
+  const fitted = (Model, metric) => (Model === OPQ
+    ? new OPQ({ M, Ks: 16, metric }).fit(X, { pqIter: 2, rotationIter: 2 })
+    : new PQ({ M, Ks: 16, metric }).fit(X, { iter: 2 }));
+  const loadAny = (file) => {
+    if (file.endsWith('.pkl')) return io.readNanopqPickle(file);
+    if (file.endsWith('.faiss')) return faissToNanopq(faiss.readIndex(file))[0];
+    return (fs.readFileSync(file)[12] === 1 ? OPQ : PQ).load(file);
+  };
+
+  test.each([['PQ', PQ, 'l2'], ['OPQ', OPQ, 'dot']])('%s: every path between .npq, .pkl and .faiss keeps codewords, R and metric bit for bit', (name, Model, metric) => {
+    const model = fitted(Model, metric);
+    model.save(tmp(`${name}.npq`));
+    const chain = ['npq', 'pkl', 'faiss', 'npq', 'faiss', 'pkl', 'npq'];
+    for (let i = 1; i < chain.length; i++) {
+      const src = tmp(`${name}-${i - 1}.${chain[i - 1]}`), dst = tmp(`${name}-${i}.${chain[i]}`);
+      if (i === 1) fs.copyFileSync(tmp(`${name}.npq`), src);
+      ok('convert', src, dst);
+      const back = loadAny(dst);
+      expect(back).toBeInstanceOf(Model);
+      expect(back.equals(model)).toBe(true);  // M, Ks, metric, codewords and R, every bit
+    }
+    same(fs.readFileSync(tmp(`${name}-6.npq`)), fs.readFileSync(tmp(`${name}.npq`)));
+  });
+
+  test.each([['faiss_pq_m4.faiss'], ['faiss_opq_m4.faiss']])('%s: its stored codes go into an index, beside a .npq with --codes, and back: the very file', (file) => {
+    const src = path.join(FIXTURES, file);
+    expect(ok('convert', src, 'copy.faiss', '--json')).toMatchObject({ storedCodes: 1000, codesWritten: null });
+    same(fs.readFileSync(tmp('copy.faiss')), fs.readFileSync(src));
+
+    const plain = nanopq('convert', src, 'model.npq');
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).toBe(`nanopq: ${src} holds 1000 codes, which a nanopq .npq cannot hold: not written (give --codes codes.npy to write them beside)\n`);
+
+    expect(ok('convert', src, 'model.pkl', '--codes', 'codes.npy', '--json')).toMatchObject({ to: 'pkl', storedCodes: 0, codesWritten: 'codes.npy' });
+    const codes = io.readNpy(tmp('codes.npy'));
+    expect([codes.dtype, codes.shape]).toEqual(['uint8', [1000, 4]]);
+    same(codes.data, faissToNanopq(faiss.readIndex(src))[1].data);
+
+    expect(ok('convert', 'model.pkl', 'again.index', '--codes', 'codes.npy', '--json')).toMatchObject({ from: 'pkl', to: 'faiss', storedCodes: 1000 });
+    same(fs.readFileSync(tmp('again.index')), fs.readFileSync(src));
+    // The index searches as the original: Faiss's search on the codes added.
+    const Xq = npy(file.replace('.faiss', '.Xq.npy'));
+    expect(Array.from(faiss.readIndex(tmp('again.index')).search(Xq, 5).labels)).toEqual(Array.from(faiss.readIndex(src).search(Xq, 5).labels));
+  });
+
+  test('--from/--to name formats of files without their extension', () => {
+    ok('convert', path.join(FIXTURES, 'pq_m4_ks256.pkl'), 'model.bin', '--to', 'faiss');
+    ok('convert', 'model.bin', 'model2.data', '--from', 'index', '--to', 'pickle');
+    expect(io.readNanopqPickle(tmp('model2.data')).equals(io.readNanopqPickle(path.join(FIXTURES, 'pq_m4_ks256.pkl')))).toBe(true);
+  });
+
+  test('errors', () => {
+    const pkl = path.join(FIXTURES, 'pq_m4_ks256.pkl');
+    expect(fails('convert', pkl, 'x.onnx')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index or .npq for x.onnx, got '.onnx'");
+    expect(fails('convert', pkl, 'x.npq', '--codes', 'c.npy')).toBe('nanopq: Expected --codes only between a Faiss index and a .pkl or .npq model (it names the codes beside the model), got pkl to npq\n');
+    expect(fails('convert', pkl, 'x.faiss', '--codes', 'missing.npy')).toBe("nanopq: Expected an existing file for --codes, got 'missing.npy' (no such file or directory)\n");
+    io.writeNpy(tmp('wide.npy'), new Uint8Array(10), [2, 5]);
+    expect(fails('convert', pkl, 'x.faiss', '--codes', 'wide.npy')).toBe("nanopq: Expected codes of the model's M = 4 columns in wide.npy, got shape (2, 5)\n");
+    io.writeNpy(tmp('float.npy'), new Float32Array(8), [2, 4]);
+    expect(fails('convert', pkl, 'x.faiss', '--codes', 'float.npy')).toMatch('nanopq: Expected codes of dtype uint8, uint16 or uint32 in float.npy, got float32');
+    io.writeNpy(tmp('big.npy'), Uint16Array.from([1, 2, 3, 256]), [1, 4]);
+    expect(fails('convert', path.join(FIXTURES, 'opq_m4_ks16.pkl'), 'x.faiss', '--codes', 'big.npy')).toMatch('nanopq: Expected codes < Ks = 16, got 256 at codes[0][3]');
+    const notPow2 = new PQ({ M, Ks: 10 }).fit(X, { iter: 1 });
+    notPow2.save(tmp('ks10.npq'));
+    expect(fails('convert', 'ks10.npq', 'x.faiss')).toBe('nanopq: Expected Ks = 2**nbits (nbits 1 to 16) for a Faiss IndexPQ, got Ks = 10\n');
+    expect(fs.existsSync(tmp('x.faiss'))).toBe(false);
+  });
+});
+
+describe('encode', () => {
+  const model = new OPQ({ M, Ks: 16 }).fit(X, { pqIter: 2, rotationIter: 2 });
+  beforeAll(() => model.save(tmp('enc.npq')));
+
+  test.each(['x.npy', 'x64.npy', 'x.fvecs', 'x.bvecs', 'x-idx3-ubyte', 'x-idx3-ubyte.gz'])('%s: the codes model.encode gives, as uint8 .npy', (file) => {
+    expect(ok('encode', 'enc.npq', file, '-o', 'codes.npy', '--json')).toMatchObject({ output: 'codes.npy', shape: [N, M], dtype: 'uint8' });
+    const codes = io.readNpy(tmp('codes.npy'));
+    expect([codes.dtype, codes.shape]).toEqual(['uint8', [N, M]]);
+    same(codes.data, model.encode(X).data);
+  });
+
+  test.each(['x.npy', 'x.fvecs', 'x.bvecs'])('%s in blocks of 1,000 rows (the last one short): the codes of one call', (file) => {
+    ok('encode', 'enc.npq', file, '-o', 'blocks.npy', '--block-rows', '1000');
+    same(io.readNpy(tmp('blocks.npy')).data, model.encode(X).data);
+  });
+
+  test('a file of more rows than a default block (65,536), uint16 codes (Ks 512) from a .pkl model', () => {
+    const big = randomMatrix(70001, 8, 202);
+    io.writeNpy(tmp('big.npy'), big.data, big.shape);
+    const pq = PQ.fromCodewords({ data: randomMatrix(2 * 512, 4, 203).data, shape: [2, 512, 4] });
+    io.writeNanopqPickle(pq, tmp('ks512.pkl'));
+    expect(ok('encode', 'ks512.pkl', 'big.npy', '-o', 'big-codes.npy')).toMatch(/^encoded 70001 vectors of big\.npy in [\d.]+ s: wrote big-codes\.npy \(uint16, \(70001, 2\)\)\n$/);
+    const codes = io.readNpy(tmp('big-codes.npy'));
+    expect([codes.dtype, codes.shape]).toEqual(['uint16', [70001, 2]]);
+    same(codes.data, pq.encode(big).data);
+  });
+
+  test('errors leave no codes file', () => {
+    expect(fails('encode', 'enc.npq', 'x.npy', '-o', 'codes.txt')).toBe("nanopq: Expected a .npy file for -o, got 'codes.txt'\n");
+    const q8 = randomMatrix(3, 8, 204);
+    io.writeNpy(tmp('d8.npy'), q8.data, q8.shape);
+    expect(fails('encode', 'enc.npq', 'd8.npy', '-o', 'bad.npy')).toBe("nanopq: Expected vectors of the model's D = 16 in d8.npy, got d = 8\n");
+    fs.writeFileSync(tmp('short.fvecs'), fs.readFileSync(tmp('x.fvecs')).subarray(0, 1000));
+    expect(fails('encode', 'enc.npq', 'short.fvecs', '-o', 'bad.npy')).toMatch('nanopq: Expected a .fvecs file of rows of d = 16 values (68 bytes each) in short.fvecs, got 1000 bytes');
+    const npyBytes = fs.readFileSync(tmp('x.npy'));
+    fs.writeFileSync(tmp('short.npy'), npyBytes.subarray(0, npyBytes.length - 4));
+    expect(fails('encode', 'enc.npq', 'short.npy', '-o', 'bad.npy')).toBe('nanopq: Expected 192000 bytes of float32 data for shape (3000, 16) in short.npy at byte 128, got 191996 bytes\n');
+    io.writeNpy(tmp('i64.npy'), new BigInt64Array(16), [1, 16]);
+    expect(fails('encode', 'enc.npq', 'i64.npy', '-o', 'bad.npy')).toMatch('nanopq: Expected vectors of a float or 8- to 32-bit integer dtype in i64.npy, got int64');
+    expect(fails('encode', 'enc.npq', 'missing.fvecs', '-o', 'bad.npy')).toBe("nanopq: Expected an existing file for VECTORS, got 'missing.fvecs' (no such file or directory)\n");
+    new PQ({ M }).save(tmp('untrained.npq'));
+    expect(fails('encode', 'untrained.npq', 'x.npy', '-o', 'bad.npy')).toBe('nanopq: Expected a trained model in untrained.npq, got an untrained PQ\n');
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('bad.npy'))).toEqual([]);
+  });
+});
+
+describe('search', () => {
+  const model = new PQ({ M, Ks: 16 }).fit(X, { iter: 3 });
+  const codes = model.encode(X);
+  beforeAll(() => {
+    model.save(tmp('search.npq'));
+    io.writeNpy(tmp('search-codes.npy'), codes.data, codes.shape);
+  });
+
+  test('--json: the ids and distances of model.search, row by row; -o writes the ids as uint32 (nq, k)', () => {
+    const expected = model.search(Xq, codes, 10);
+    const result = ok('search', 'search.npq', 'search-codes.npy', 'q.npy', '-k', '10', '-o', 'ids.npy', '--json');
+    expect(result.shape).toEqual([7, 10]);
+    expect(result.ids.flat()).toEqual(Array.from(expected.ids));
+    expect(result.dists.flat()).toEqual(Array.from(expected.dists));
+    const ids = io.readNpy(tmp('ids.npy'));
+    expect([ids.dtype, ids.shape]).toEqual(['uint32', [7, 10]]);
+    same(ids.data, expected.ids);
+  });
+
+  test('a summary, from a Faiss model and fvecs queries; k above the number of codes gives them all', () => {
+    ok('convert', 'search.npq', 'search.faiss');
+    io.writeFvecs(tmp('q.fvecs'), Xq);
+    const out = ok('search', 'search.faiss', 'search-codes.npy', 'q.fvecs', '-k', '3');
+    expect(out).toMatch(/^7 queries, 3000 codes, k = 3 \(l2\): [\d.]+ ms\nquery 0: 0 \(/);
+    expect(out.trim().split('\n')).toHaveLength(1 + 5 + 1);
+    const few = { data: codes.data.subarray(0, 2 * M), shape: [2, M] };
+    io.writeNpy(tmp('two-codes.npy'), few.data, few.shape);
+    expect(ok('search', 'search.npq', 'two-codes.npy', 'q.npy', '--json').shape).toEqual([7, 2]);
+  });
+
+  test('errors', () => {
+    expect(fails('search', 'search.npq', 'search-codes.npy', 'q.npy', '-k', '0')).toMatch("nanopq: option '-k <n>' argument '0' is invalid");
+    expect(fails('search', 'search.npq', 'q.npy', 'q.npy')).toMatch('nanopq: Expected codes of dtype uint8, uint16 or uint32 in q.npy, got float32');
+    expect(fails('search', 'search.npq', 'search-codes.npy', 'search-codes.npy', '--json')).toBe("nanopq: Expected vectors of the model's D = 16 in search-codes.npy, got d = 4\n");
+    expect(fails('search', 'search.npq', 'search-codes.npy')).toMatch("nanopq: missing required argument 'QUERIES'");
+    io.writeNpy(tmp('big-codes16.npy'), Uint8Array.from({ length: 8 }, () => 16), [2, 4]);
+    expect(fails('search', 'search.npq', 'big-codes16.npy', 'q.npy')).toMatch('Expected codes < Ks = 16, got 16 at codes[0][0]');
+  });
+
+  test('--debug adds the stack trace', () => {
+    const result = nanopq('search', 'search.npq', 'missing.npy', 'q.npy', '--debug');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^nanopq: Expected an existing file for CODES, got 'missing.npy'.*\nError: .*\n +at /);
+  });
+});
+
+describe('across languages', () => {
+  test('a Python nanopq pickle with its codes, converted to .faiss, searched by Python Faiss: nanopq\'s distances', () => {
+    const c = manifest().find((f) => f.kind === 'nanopq-pickle' && f.cls === 'PQ');
+    ok('convert', path.join(FIXTURES, c.file), 'py.faiss', '--codes', path.join(FIXTURES, c.codes));
+    const out = runPython(`
+import sys, json, numpy as np, faiss
+index = faiss.read_index(sys.argv[1])
+q = np.load(sys.argv[2]).reshape(1, -1).astype(np.float32)
+D, I = index.search(q, index.ntotal)
+print(json.dumps({'ntotal': index.ntotal, 'ids': I[0].tolist(), 'dists': D[0].tolist()}))
+`, [tmp('py.faiss'), path.join(FIXTURES, c.query)]);
+    const { ntotal, ids, dists } = JSON.parse(out);
+    const adist = npy(c.adist).data;  // nanopq's distances to every code, in code order
+    expect(ntotal).toBe(adist.length);
+    ids.forEach((id, j) => expect(Math.abs(dists[j] - adist[id])).toBeLessThanOrEqual(1e-4 * Math.max(1, adist[id])));
+    for (let j = 1; j < ids.length; j++) expect(adist[ids[j]]).toBeGreaterThanOrEqual(adist[ids[j - 1]] - 1e-4);
+  });
+
+  test('a .npq converted to a pickle that Python loads: the same fields', () => {
+    const opq = new OPQ({ M, Ks: 16, metric: 'dot' }).fit(X, { pqIter: 2, rotationIter: 2 });
+    opq.save(tmp('py.npq'));
+    ok('convert', 'py.npq', 'py.pkl');
+    const out = runPython(`
+import sys, os, json, pickle, numpy as np
+stand = os.path.join(sys.argv[2], 'stand')
+os.makedirs(os.path.join(stand, 'nanopq'), exist_ok=True)
+for name, body in {'__init__.py': '', 'pq.py': 'class PQ:\\n    pass\\n', 'opq.py': 'class OPQ:\\n    pass\\n'}.items():
+    open(os.path.join(stand, 'nanopq', name), 'w').write(body)
+sys.path.insert(0, stand)
+o = pickle.load(open(sys.argv[1], 'rb'))
+print(json.dumps({'cls': type(o).__module__ + '.' + type(o).__name__, 'M': o.pq.M, 'Ks': o.pq.Ks, 'metric': o.pq.metric,
+                  'Ds': o.pq.Ds, 'dtype': np.dtype(o.pq.code_dtype).name,
+                  'codewords': o.pq.codewords.astype('<f4').tobytes().hex(), 'R': o.R.astype('<f4').tobytes().hex()}))
+`, [tmp('py.pkl'), dir]);
+    const loaded = JSON.parse(out);
+    const hex = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+    expect(loaded).toEqual({
+      cls: 'nanopq.opq.OPQ', M, Ks: 16, metric: 'dot', Ds: 4, dtype: 'uint8', codewords: hex(opq.codewords.data), R: hex(opq.R.data),
+    });
+  });
+});
