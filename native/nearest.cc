@@ -275,15 +275,68 @@ struct Candidate {
     float norm;      // |x'|^2
 };
 
+// One subspace of one row, centred: (Ds,).
+float centred_sub_vector(const float* in, const Panels& p, float* out) {
+    float norm = 0;
+    for (size_t j = 0; j < p.Ds; j++) {
+        out[j] = in[j] - p.mean[j];
+        norm += out[j] * out[j];
+    }
+    return norm;
+}
+
+// A sub-vector's distance table (differences of centred values) into `table`;
+// returns |x'|^2. `centred` holds Ds floats.
+float table_of(const float* in, const Panels& p, size_t Ks, float* centred, float* table) {
+    const float norm = centred_sub_vector(in, p, centred);
+    const float no_offset = 0;
+    kernel().tables(&centred, 1, p, false, &no_offset, Ks, &table, 1);
+    return norm;
+}
+
+// How far above the smallest entry d of a distance table another entry may be
+// and still come first by exact differences: the table's float32 sums and
+// Faiss's each err by at most about (Ds + 2) eps d, and the centring adds
+// 2 eps sqrt(d) (|x'| + |c'|), c' the largest; four such errors. This window
+// is far narrower than the tiled kernel's, whose dot products err in
+// proportion to (|x'| + |c'|)^2.
+float tie_window(float d, float norm, const Panels& p) {
+    const float eps = std::numeric_limits<float>::epsilon();
+    const float reach = std::sqrt(norm) + std::sqrt(p.largest_norm);
+    return 4 * eps * (float(p.Ds + 2) * d + 2 * std::sqrt(d) * reach);
+}
+
+// The nearest codeword by exact differences, as nanopq's and Faiss's encoders
+// compute them (faiss::fvec_L2sqr, ties to the lower k), for a row whose
+// distances may be in the wrong order: a distance table, then exact
+// differences for the entries within tie_window() of its smallest only.
+// `scratch` is resized to Ks + Ds.
+int32_t exact_nearest(const float* in, const float* codewords, const Panels& p, size_t Ks, float& distance,
+                      std::vector<float>& scratch) {
+    scratch.resize(Ks + p.Ds);
+    float* table = scratch.data();
+    const float norm = table_of(in, p, Ks, table + Ks, table);
+    const float d = *std::min_element(table, table + Ks);
+    const float limit = d + tie_window(d, norm, p);
+    int32_t nearest = -1;
+    distance = INFINITY;
+    for (size_t k = 0; k < Ks; k++) {
+        if (!(table[k] <= limit)) continue;
+        const float e = faiss::fvec_L2sqr(in, codewords + k * p.Ds, p.Ds);
+        if (e < distance) distance = e, nearest = int32_t(k);
+    }
+    return nearest;
+}
+
 // The codeword for a candidate: as found, or, when the distances may be in
-// the wrong order or have overflowed, by exact differences as nanopq's and
-// Faiss's encoders compute them (faiss::fvec_L2sqr_ny over every codeword,
-// ties to the lower k). With r = |x'| + |c'| (c' the largest), a kernel value
-// is off by at most about (Ds + 1) u r^2 / 2, u = eps / 2 (Ds rounded
-// products summed, then a difference, on values centred with an error of u
-// each), and so is half an exact squared difference in float32: two values
-// closer than (Ds + 3) eps r^2 may be in either order. Rows where the kernel's
-// arithmetic may have overflowed (r^2 bounds what it adds up) are rescanned too.
+// the wrong order, by exact_nearest(); when the kernel's arithmetic may have
+// overflowed, by exact differences to every codeword. With r = |x'| + |c'|
+// (c' the largest), a kernel value is off by at most about (Ds + 1) u r^2 / 2,
+// u = eps / 2 (Ds rounded products summed, then a difference, on values
+// centred with an error of u each), and so is half an exact squared
+// difference in float32: two values closer than (Ds + 3) eps r^2 may be in
+// either order. Rows where the kernel's arithmetic may have overflowed (r^2
+// bounds what it adds up) are rescanned too.
 int32_t settle(const Candidate& found, const float* in, const float* codewords, const Panels& p, size_t Ks,
                bool settle_near_ties, float& distance, std::vector<float>& exact) {
     const float tie_width = std::numeric_limits<float>::epsilon() * float(p.Ds + 3);
@@ -291,6 +344,7 @@ int32_t settle(const Candidate& found, const float* in, const float* codewords, 
     const bool overflow_free = std::isfinite(found.distance) && scale < 1e37f;
     distance = found.distance;
     if (overflow_free && !(settle_near_ties && found.half_gap <= tie_width * scale)) return found.nearest;
+    if (overflow_free) return exact_nearest(in, codewords, p, Ks, distance, exact);
     exact.resize(Ks);
     faiss::fvec_L2sqr_ny(exact.data(), in, codewords, p.Ds, Ks);
     const int32_t nearest = int32_t(std::min_element(exact.begin(), exact.end()) - exact.begin());
@@ -303,45 +357,25 @@ void store_code(Codes codes, size_t i, size_t m, int32_t k) {
     codes.visit([&](auto* out) { out[i * codes.M + m] = std::remove_pointer_t<decltype(out)>(k); });
 }
 
-// One subspace of one row, centred: (Ds,).
-float centred_sub_vector(const float* in, const Panels& p, float* out) {
-    float norm = 0;
-    for (size_t j = 0; j < p.Ds; j++) {
-        out[j] = in[j] - p.mean[j];
-        norm += out[j] * out[j];
-    }
-    return norm;
-}
-
-// nearest_codewords for a few rows: a distance table per row and subspace
-// (differences of centred values) and its smallest entry. The table's float32
-// sums and Faiss's each err by at most about (Ds + 2) eps d, d the distance,
-// and the centring adds 2 eps sqrt(d) (|x'| + |c'|), c' the largest: an entry
-// within four such errors of the smallest may come first in Faiss's scan, and
-// then the row is decided as settle() does. This window is far narrower than
-// the tiled kernel's, whose dot products err in proportion to (|x'| + |c'|)^2.
+// nearest_codewords for a few rows: a distance table per row and subspace and
+// its smallest entry, settled as exact_nearest() does when another entry is
+// within tie_window() of it.
 void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
                        bool settle_near_ties, float* distances) {
     const size_t D = cb.M * cb.Ds;
-    const float eps = std::numeric_limits<float>::epsilon();
     std::vector<float> centred(cb.Ds), table(cb.Ks), exact;
     for (size_t i = 0; i < codes.n; i++) {
         float total = 0;
         for (size_t m = 0; m < cb.M; m++) {
             const Panels& p = panels[m];
             const float* in = x + i * D + m * cb.Ds;
-            const float norm = centred_sub_vector(in, p, centred.data());
-            const float* sub_vector = centred.data();
-            float* out = table.data();
-            const float no_offset = 0;
-            kernel().tables(&sub_vector, 1, p, false, &no_offset, cb.Ks, &out, 1);
+            const float norm = table_of(in, p, cb.Ks, centred.data(), table.data());
             const size_t best = size_t(std::min_element(table.begin(), table.end()) - table.begin());
             const float d = table[best];
-            const float reach = std::sqrt(norm) + std::sqrt(p.largest_norm);
-            const float window = 4 * eps * (float(cb.Ds + 2) * d + 2 * std::sqrt(d) * reach);
+            const float limit = d + tie_window(d, norm, p);
             size_t close = 0;
             if (settle_near_ties)
-                for (float e : table) close += e <= d + window;
+                for (float e : table) close += e <= limit;
             // settle() rescans on overflow, or when asked to by a zero gap.
             const Candidate found{int32_t(best), d, close > 1 ? 0.0f : INFINITY, norm};
             float distance;
