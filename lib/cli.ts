@@ -278,6 +278,7 @@ async function search(modelFile: string, codesFile: string, queriesFile: string,
   const started = performance.now();
   const { ids, dists, shape } = await model.searchAsync(queries, codes, opts.k);
   const ms = performance.now() - started;
+  if (shape[1] < opts.k) note(`${codesFile} holds ${codes.shape[0]} codes: ${shape[1]} neighbours per query, not ${opts.k}`);
   if (opts.output !== undefined) io.writeNpy(opts.output, ids, shape);
   const [nq, k] = shape;
   const row = <T extends Uint32Array | Float32Array>(a: T, i: number) => Array.from(a.subarray(i * k, (i + 1) * k));

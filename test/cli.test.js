@@ -339,7 +339,9 @@ describe('search', () => {
     expect(out.trim().split('\n')).toHaveLength(1 + 5 + 1);
     const few = { data: codes.data.subarray(0, 2 * M), shape: [2, M] };
     io.writeNpy(tmp('two-codes.npy'), few.data, few.shape);
-    expect(ok('search', 'search.npq', 'two-codes.npy', 'q.npy', '--json').shape).toEqual([7, 2]);
+    const two = nanopq('search', 'search.npq', 'two-codes.npy', 'q.npy', '--json');
+    expect(JSON.parse(two.stdout).shape).toEqual([7, 2]);
+    expect(two.stderr).toBe('nanopq: two-codes.npy holds 2 codes: 2 neighbours per query, not 10\n');
   });
 
   test('errors', () => {
