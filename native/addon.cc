@@ -28,7 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     // A worker terminated while it loads the addon makes these calls fail;
     // a C++ exception escaping module registration would abort the process.
     try {
-        env.SetInstanceData(new AddonData{Handles::create(env)});
+        env.SetInstanceData(new AddonData(env));
         RegisterModel(env, exports);
         export_function<Sweep>(env, exports, "sweep");
         export_function<HandleCount>(env, exports, "handleCount");

@@ -9,9 +9,10 @@
 namespace nanopq {
 
 struct AddonData {
-    Handles* handles;  // freed by itself at the environment's exit
+    explicit AddonData(napi_env env) : handles(env) {}
+    Handles handles;
 };
 
-inline Handles& handles(Napi::Env env) { return *env.GetInstanceData<AddonData>()->handles; }
+inline Handles& handles(Napi::Env env) { return env.GetInstanceData<AddonData>()->handles; }
 
 }  // namespace nanopq

@@ -28,17 +28,16 @@ struct Owned {
 
 class Handles {
 public:
-    // One per environment; it frees itself and every object at the
-    // environment's exit (cleanup hooks run before N-API's own teardown, so
-    // references may still be deleted then).
-    static Handles* create(napi_env env) {
-        auto* handles = new Handles(env);
-        napi_add_env_cleanup_hook(env, free_all, handles);
-        return handles;
-    }
+    // One per environment (in its AddonData). Every object is freed at the
+    // environment's exit, by a cleanup hook: those run before N-API's own
+    // teardown, which frees the AddonData after, so references may still be
+    // deleted then, and a job finishing later finds a closed registry.
+    explicit Handles(napi_env env) : env_(env) { napi_add_env_cleanup_hook(env, close, this); }
+    Handles(const Handles&) = delete;
 
     // A handle owning `object`, tagged so that `get` knows its type.
     Napi::Value make(Napi::Env env, std::unique_ptr<Owned> object, const napi_type_tag& tag) {
+        if (closed_) throw Error("Expected an environment that is not exiting");
         if (entries_.size() >= next_sweep_) sweep();
         auto handle = Napi::External<Owned>::New(env, object.get());
         handle.TypeTag(&tag);
@@ -88,24 +87,24 @@ private:
         std::unique_ptr<Owned> object;
     };
 
-    explicit Handles(napi_env env) : env_(env) {}
-
     void adjust(Owned& object, int64_t bytes) {
         Napi::MemoryManagement::AdjustExternalMemory(Napi::Env(env_), bytes - object.accounted);
         bytes_ += bytes - object.accounted;
         object.accounted = bytes;
     }
 
-    static void free_all(void* self) {
+    static void close(void* self) {
         auto* handles = static_cast<Handles*>(self);
         for (Entry& e : handles->entries_) napi_delete_reference(handles->env_, e.ref);
-        delete handles;
+        handles->entries_.clear();
+        handles->closed_ = true;
     }
 
     napi_env env_;
     std::vector<Entry> entries_;
     size_t next_sweep_ = 64;
     int64_t bytes_ = 0, bytes_after_sweep_ = 0;
+    bool closed_ = false;
 };
 
 }  // namespace nanopq
