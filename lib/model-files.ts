@@ -69,7 +69,7 @@ export function readModelFile(file: string, format: ModelFormat): ModelFile {
 export function writeModelFile(model: PQ | OPQ, file: string, format: ModelFormat, codes: CodeMatrix | null = null): void {
   if (format === 'pkl') return io.writeNanopqPickle(model, file);
   if (format === 'npq') return model.save(file);
-  const index = model instanceof OPQ ? nanopqToFaiss(model) : nanopqToFaiss(model);
+  const index = nanopqToFaiss(model);
   try {
     if (codes && codes.shape[0] > 0) index.addCodes(codes);
     faiss.writeIndex(index, file);

@@ -90,20 +90,18 @@ function readAt(fd: number, into: ArrayBufferView, position: number, file: strin
 }
 
 /**
- * A .npy file's header, read through io's reader from the file's first bytes
- * (io.readNpy reads whole files; encode streams): where the data starts, its
- * element type and shape.
+ * A .npy file of vectors, from its header, read through io's reader from the
+ * file's first bytes (io.readNpy reads whole files; encode streams): where
+ * the data starts, its element type, and its rows and columns.
  */
-function npyHeaderOf(fd: number, size: number, file: string): { offset: number; Type: NumericType; shape: number[] } {
+function npyHeaderOf(fd: number, size: number, file: string): { offset: number; Type: NumericType; rows: number; cols: number } {
   const head = Buffer.alloc(Math.min(size, 1 << 20));  // far more than any header of a 2-D array
   readAt(fd, head, 0, file);
   const r = new Reader(head, file);
   const { Type, shape, dtype, dataBytes } = readNpyHeader(r);
-  if (Type === BigInt64Array || Type === BigUint64Array) {
-    throw new TypeError(`Expected vectors of a float or 8- to 32-bit integer dtype in ${file}, got ${dtype}`);
-  }
+  const [rows, cols] = npyMatrix(file, shape, dtype);  // 64-bit integers refused here
   if (size - r.offset !== dataBytes) throw r.error(`${dataBytes} bytes of ${dtype} data for shape (${shape.join(', ')})`, `${size - r.offset} bytes`, r.offset);
-  return { offset: r.offset, Type: Type as NumericType, shape };
+  return { offset: r.offset, Type: Type as NumericType, rows, cols };
 }
 
 /**
@@ -121,8 +119,7 @@ export function openVectors(file: string): VectorSource {
   try {
     const size = fs.fstatSync(fd).size;
     if (format === 'npy') {
-      const { offset, Type, shape } = npyHeaderOf(fd, size, file);
-      const [rows, cols] = npyMatrix(file, shape, '');
+      const { offset, Type, rows, cols } = npyHeaderOf(fd, size, file);
       const rowBytes = cols * Type.BYTES_PER_ELEMENT;
       return {
         rows, cols,
