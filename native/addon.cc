@@ -6,6 +6,7 @@
 #include "addon_data.h"
 #include "errors.h"
 #include "faiss_object.h"
+#include "linalg.h"
 #include "model_object.h"
 #include "nearest.h"
 #include "opq_binding.h"
@@ -25,6 +26,7 @@ static Napi::Value HandleCount(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    keep_blas_on_calling_thread();
     // A worker terminated while it loads the addon makes these calls fail;
     // a C++ exception escaping module registration would abort the process.
     try {

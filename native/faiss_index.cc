@@ -101,19 +101,35 @@ struct IndexJob {
         faiss::Index& ix = *index;
         const size_t d = size_t(ix.d);
         if (check_x) check_values(x, n * d, kMaxAbsValue);
+        faiss::IndexPQ& pq = *inner_index_pq(ix);
         if (kind == Train) {
             if (auto* pre = as_pre_transform(ix)) check_transformed(*pre);
+            const ThreadedAssignment threaded(&pq.pq);
             return ix.train(faiss::Index::idx_t(n), x);
         }
-        const size_t rows = rows_per_block(floats_per_row(ix) + 2 * k);
-        for (size_t i0 = 0; i0 < n; i0 += rows) {
-            const auto nb = faiss::Index::idx_t(std::min(rows, n - i0));
-            if (kind == Add)
-                ix.add(nb, x + i0 * d);
-            else
-                ix.search(nb, x + i0 * d, faiss::Index::idx_t(k), distances + i0 * k, labels + i0 * k);
+        // Rows go to Faiss in blocks split between threads (its BLAS products
+        // run on one), in as many as memory allows (Faiss allocates per row).
+        // add() encodes them so, then appends the codes, as Faiss's add does.
+        const size_t code_size = pq.pq.code_size, first_code = pq.codes.size(),
+                     rows = rows_per_block(floats_per_row(ix) + 2 * k);
+        if (kind == Add) pq.codes.resize(first_code + checked_mul(n, code_size));
+        try {
+            for_row_blocks(n, rows, [&](size_t first, size_t last) {
+                const auto nb = faiss::Index::idx_t(last - first);
+                if (kind == Add)
+                    ix.sa_encode(nb, x + first * d, pq.codes.data() + first_code + first * code_size);
+                else
+                    ix.search(nb, x + first * d, faiss::Index::idx_t(k), distances + first * k, labels + first * k);
+            }, n >= 32);
+        } catch (...) {
+            if (kind == Add) pq.codes.resize(first_code);
+            throw;
         }
-        if (kind == Add && parent) parent->ntotal = parent->index->ntotal;
+        if (kind == Add) {
+            pq.ntotal += faiss::Index::idx_t(n);
+            if (auto* pre = as_pre_transform(ix)) pre->ntotal = pq.ntotal;
+            if (parent) parent->ntotal = pq.ntotal;
+        }
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
 
@@ -206,7 +222,7 @@ Napi::Value IndexAddCodes(const Napi::CallbackInfo& info) {
     FaissObject& o = object_arg(info, 0);
     faiss::Index& index = index_arg(info, 0, Access::Write);
     auto* pre = as_pre_transform(index);
-    auto* pq = as_index_pq(pre ? *pre->index : index);
+    auto* pq = inner_index_pq(index);
     if (!pq) throw TypeError("Expected an IndexPQ or an IndexPreTransform over an IndexPQ for argument 0");
     if (!index.is_trained) throw TypeError("Expected a trained index for addCodes(); call train() first");
     const size_t n = size_arg(info, 2);

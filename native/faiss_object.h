@@ -7,6 +7,7 @@
 
 #include <napi.h>
 
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexPQ.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/VectorTransform.h>
@@ -18,6 +19,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "handles.h"
+#include "parallel.h"
 #include "pq_ops.h"
 
 namespace nanopq {
@@ -100,6 +102,43 @@ inline faiss::IndexPQ* as_index_pq(faiss::Index& index) { return dynamic_cast<fa
 inline faiss::IndexPreTransform* as_pre_transform(faiss::Index& index) {
     return dynamic_cast<faiss::IndexPreTransform*>(&index);
 }
+
+// The IndexPQ of an IndexPQ or of an IndexPreTransform over one.
+inline faiss::IndexPQ* inner_index_pq(faiss::Index& index) {
+    auto* pre = as_pre_transform(index);
+    return as_index_pq(pre ? *pre->index : index);
+}
+
+// While one lives, the k-means of `pq`'s training (null: none) assigns points
+// to centroids on every thread. Faiss's assignment is one BLAS product, which
+// runs on one thread (keep_blas_on_calling_thread), so this index, Faiss's
+// assign_index, splits it by rows.
+class ThreadedAssignment {
+public:
+    explicit ThreadedAssignment(faiss::ProductQuantizer* pq)
+        : pq_(pq), index_(pq ? new Assignment(faiss::Index::idx_t(pq->dsub)) : nullptr) {
+        if (pq_) pq_->assign_index = index_.get();
+    }
+    ~ThreadedAssignment() {
+        if (pq_) pq_->assign_index = nullptr;
+    }
+    ThreadedAssignment(const ThreadedAssignment&) = delete;
+    ThreadedAssignment& operator=(const ThreadedAssignment&) = delete;
+
+private:
+    struct Assignment : faiss::IndexFlatL2 {
+        using faiss::IndexFlatL2::IndexFlatL2;
+        void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                    const faiss::SearchParameters* params) const override {
+            for_row_blocks(size_t(n), SIZE_MAX, [&](size_t first, size_t last) {
+                faiss::IndexFlatL2::search(idx_t(last - first), x + first * size_t(d), k,
+                                           distances + first * size_t(k), labels + first * size_t(k), params);
+            }, size_t(n) * size_t(ntotal) * size_t(d) >= 1000000);
+        }
+    };
+    faiss::ProductQuantizer* pq_;
+    std::unique_ptr<Assignment> index_;
+};
 
 // The bytes of the arrays a Faiss object holds: centroids, codes, matrices.
 inline size_t native_bytes(const FaissObject& o) {

@@ -1,12 +1,13 @@
 #include "linalg.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
-
-
-#include <mutex>
 
 #include "blas.h"
 #include "parallel.h"
@@ -119,62 +120,34 @@ float orthonormality_error(const float* R, size_t d) {
 
 }  // namespace nanopq
 
-// OpenBLAS's thread controls, declared weak: they resolve to an OpenBLAS linked
+// OpenBLAS's thread control, declared weak: it resolves to an OpenBLAS linked
 // in, shared or static (the prebuilt addon holds one whose symbols are hidden,
-// which dlsym cannot see), and are null for another BLAS (reference BLAS, MKL),
+// which dlsym cannot see), and is null for another BLAS (reference BLAS, MKL),
 // which is left as it is.
-extern "C" {
-void openblas_set_num_threads(int) __attribute__((weak));
-int openblas_get_num_threads(void) __attribute__((weak));
-}
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace nanopq {
 
 namespace {
-
-struct OpenBlasThreads {
-    void (*set)(int) = nullptr;
-    int (*get)() = nullptr;
-};
-
-const OpenBlasThreads& openblas_threads() {
-    static const OpenBlasThreads found = [] {
-        OpenBlasThreads t;
-        if (openblas_set_num_threads && openblas_get_num_threads) t = {openblas_set_num_threads, openblas_get_num_threads};
-        return t;
-    }();
-    return found;
-}
-
-// Nested and concurrent guards (several async trainings) restore the first setting.
-std::mutex guards_mutex;
-int guards = 0;
-int saved_threads = 0;
-
+pthread_mutex_t forking = PTHREAD_MUTEX_INITIALIZER;
+void lock_forking() { pthread_mutex_lock(&forking); }
+void unlock_forking() { pthread_mutex_unlock(&forking); }
 }  // namespace
 
-SingleThreadedBlas::SingleThreadedBlas() : previous_(0) {
-    const OpenBlasThreads& t = openblas_threads();
-    if (!t.set) return;
-    std::lock_guard<std::mutex> lock(guards_mutex);
-    if (guards++ == 0) {
-        saved_threads = t.get();
-        t.set(1);
-    }
-}
-
-SingleThreadedBlas::~SingleThreadedBlas() {
-    const OpenBlasThreads& t = openblas_threads();
-    if (!t.set) return;
-    std::lock_guard<std::mutex> lock(guards_mutex);
-    if (--guards == 0) t.set(saved_threads);
+void keep_blas_on_calling_thread() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (!openblas_set_num_threads) return;
+        openblas_set_num_threads(1);
+        // OpenBLAS registers its handler when it loads, before this: prepare
+        // handlers run in the reverse order, so this lock is taken first.
+        pthread_atfork(lock_forking, unlock_forking, unlock_forking);
+    });
 }
 
 void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y) {
-    const size_t threads = size_t(num_threads()), rows = (n + threads - 1) / std::max<size_t>(threads, 1);
-    parallel_for(int64_t(threads), [&](int64_t t) {
-        const size_t first = std::min(n, size_t(t) * rows), last = std::min(n, first + rows);
-        if (last > first) matmul(x + first * d, last - first, d, R, d, y + first * d);
+    for_row_blocks(n, SIZE_MAX, [&](size_t first, size_t last) {
+        matmul(x + first * d, last - first, d, R, d, y + first * d);
     }, n * d >= 65536);
 }
 

@@ -32,20 +32,17 @@ void procrustes(const float* A, size_t d, float* R);
 // max |R^T R - I| over the entries, for R (d, d).
 float orthonormality_error(const float* R, size_t d);
 
-// While one lives, OpenBLAS (when it is the BLAS Faiss linked) runs on the
-// calling thread only: its threads split products and LAPACK's SVD in ways
-// that change the last bits of the result, so that OPQ's R would depend on
-// the thread count. Process-wide, as OpenBLAS's own setting is.
-class SingleThreadedBlas {
-public:
-    SingleThreadedBlas();
-    ~SingleThreadedBlas();
-    SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-    SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
-private:
-    int previous_;
-};
+// OpenBLAS's thread pool and fork() do not mix: OpenBLAS stops its pool in
+// a pthread_atfork handler before every fork (Node forks for every child
+// process, from any thread), so a BLAS call running on another thread at
+// that moment waits for ever, and two threads forking at once deadlock in
+// that handler. This makes OpenBLAS (when it is the BLAS Faiss linked) run
+// every call on the calling thread, for the whole process, and makes forks
+// wait for one another. The addon splits rows between its own threads where
+// that matters (for_row_blocks). Also what keeps OPQ's R the same at any
+// thread count: OpenBLAS's threads split products and LAPACK's SVD in ways
+// that change the last bits. Called once per load; only the first call acts.
+void keep_blas_on_calling_thread();
 
 // y (n, d) = x @ R by blocks of rows, one block a thread, each product on one
 // thread: the same result whatever the number of threads.

@@ -86,7 +86,6 @@ void eigenvalue_allocation(const float* x, size_t n, size_t D, size_t M, float* 
 void train_opq(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const OpqTrainOptions& options,
                float* R, float* codewords) {
     check_training_size(n, Ks);
-    const SingleThreadedBlas same_at_any_thread_count;
     const size_t D = M * Ds;
     std::vector<float> rotated;  // x @ R
     if (options.parametric_init) {

@@ -2,6 +2,8 @@
 // body may throw.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 
@@ -39,6 +41,19 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
         }
     }
     if (error) std::rethrow_exception(error);
+}
+
+// body(first, last) for consecutive blocks of rows that cover [0, n), split
+// between num_threads() threads (one block each, or more when a block would
+// pass max_rows, which bounds the memory a call uses), when `parallel`.
+template <typename Body>
+void for_row_blocks(size_t n, size_t max_rows, Body&& body, bool parallel = true) {
+    const size_t threads = parallel ? size_t(num_threads()) : 1;
+    const size_t rows = std::max<size_t>(1, std::min(max_rows / threads, (n + threads - 1) / threads));
+    parallel_for(int64_t((n + rows - 1) / rows), [&](int64_t block) {
+        const size_t first = size_t(block) * rows;
+        body(first, std::min(n, first + rows));
+    }, threads > 1);
 }
 
 }  // namespace nanopq

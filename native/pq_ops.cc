@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
 #include <queue>
@@ -179,7 +180,10 @@ void exact_search(const float* queries, size_t nq, const float* database, size_t
     const std::vector<float> mean = column_mean(database, nb, d);
     const std::vector<float> db = centered(database, nb, d, mean), q = centered(queries, nq, d, mean);
     std::vector<int64_t> labels(nq * k);
-    faiss::knn_L2sqr(q.data(), db.data(), d, nq, nb, k, dists, labels.data());
+    for_row_blocks(nq, SIZE_MAX, [&](size_t first, size_t last) {
+        faiss::knn_L2sqr(q.data() + first * d, db.data(), d, last - first, nb, k, dists + first * k,
+                         labels.data() + first * k);
+    }, nq * nb * d >= 1000000);
     check_labels(labels.data(), labels.size());
     std::copy(labels.begin(), labels.end(), ids);
 }

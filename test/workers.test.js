@@ -50,3 +50,39 @@ test.each([[false], [true]])('8 workers a round, 20 rounds (main thread loads th
   expect(r.stderr).toBe('');
   expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, 'ok']);
 }, 240000);
+
+// Node forks for every child process (child_process.spawn, exec, ...), from
+// the main thread or a worker. OpenBLAS stops its thread pool before each
+// fork, which hung a BLAS call running on another thread (a Faiss training or
+// search off the event loop) and hung two threads that forked at once.
+test('child processes spawned while Faiss trains and searches on other threads', () => {
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const { spawnSync } = require('node:child_process');
+    const { faiss } = require(${JSON.stringify(ROOT)});
+    const forker = \`
+      const { spawnSync } = require('node:child_process');
+      const { workerData } = require('node:worker_threads');
+      const until = Date.now() + workerData;
+      while (Date.now() < until) spawnSync('true');\`;
+    const x = { data: Float32Array.from({ length: 20000 * 64 }, Math.random), shape: [20000, 64] };
+    (async () => {
+      for (let round = 0; round < 3; round++) {
+        const index = new faiss.IndexPQ(64, 8, 8);
+        const forkers = [0, 1].map(() => new Promise((resolve, reject) =>
+          new Worker(forker, { eval: true, workerData: 1500 }).on('exit', resolve).on('error', reject)));
+        let done = false;
+        const work = index.trainAsync(x).then(() => index.addAsync(x)).then(() => index.searchAsync(x, 4))
+          .then(() => { done = true; });
+        while (!done) {
+          spawnSync('true');
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all([work, ...forkers]);
+      }
+      console.log('ok');
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+  expect(r.stderr).toBe('');
+  expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, 'ok']);
+}, 70000);
