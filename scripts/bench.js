@@ -10,6 +10,7 @@
 //   --json               one JSON object on stdout (the table and the machine); the log goes to stderr
 //   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
 //   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js)
+//   --help, -h           this list
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -23,9 +24,25 @@ const { recallChart } = require('./bench-chart');
 const M = 8, Ks = 256, TRAIN = 20000, K = 100, NQ_RECALL = 1000;
 const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
 
-const { values: options } = parseArgs({
-  options: { json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, chart: { type: 'string' } },
-});
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, chart: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`bench: ${e.message}; --help lists the options`);
+    process.exit(2);
+  }
+}
+const options = parseOptions();
+if (options.help) {  // the options, as the header comment gives them
+  const header = fs.readFileSync(__filename, 'utf8').split('\n').filter((line) => line.startsWith('//   --'));
+  console.log(['usage: npm run bench -- [options]', ...header.map((line) => line.slice(2))].join('\n'));
+  process.exit(0);
+}
 const log = options.json ? (s) => console.error(s) : console.log;
 
 /** Runs bench_peer.py on the arrays in `dir`; its JSON object, or {} (said on the log) when it fails. */
