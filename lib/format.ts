@@ -54,11 +54,12 @@ export function writeModel(model: ModelFields): Uint8Array {
 
 const NPQ_FILE = 'a nanopq model (.npq)';
 
-export function readModel(buf: unknown): ModelFields {
+/** The fields of a .npq model; `source` (the argument or the file) is what errors name. */
+export function readModel(buf: unknown, source = 'buf'): ModelFields {
   if (!(buf instanceof Uint8Array)) {
-    throw new TypeError(`Expected ${NPQ_FILE} for buf, got a ${buf === null ? 'null' : typeof buf} value`);
+    throw new TypeError(`Expected ${NPQ_FILE} for ${source}, got a ${buf === null ? 'null' : typeof buf} value`);
   }
-  const r = new Reader(buf, 'buf');
+  const r = new Reader(buf, source);
   const invalid = (found: string, at?: number) => r.error(NPQ_FILE, found, at);
   if (r.left < HEADER || r.text(MAGIC.length, 'the magic') !== MAGIC) {
     throw invalid(`${buf.length} bytes that do not start with the magic "NANOPQ"`, 0);

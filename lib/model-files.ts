@@ -9,8 +9,8 @@ import { faissToNanopq, nanopqToFaiss, nbitsOf } from './convert';
 import * as faiss from './faiss';
 import { readModel } from './format';
 import * as io from './io';
-import { OPQ } from './opq';
-import { PQ } from './pq';
+import { OPQ, opqFromFields } from './opq';
+import { PQ, pqFromFields } from './pq';
 
 export type ModelFormat = 'pkl' | 'faiss' | 'npq';
 
@@ -48,9 +48,8 @@ export interface ModelFile {
 export function readModelFile(file: string, format: ModelFormat): ModelFile {
   if (format === 'pkl') return { model: io.readNanopqPickle(file), format, codes: null };
   if (format === 'npq') {
-    const bytes = fs.readFileSync(file);
-    // The header tells PQ from OPQ; each class then reads (and checks) the whole file.
-    return { model: readModel(bytes).kind === 'OPQ' ? OPQ.fromBuffer(bytes) : PQ.fromBuffer(bytes), format, codes: null };
+    const fields = readModel(fs.readFileSync(file), file);
+    return { model: fields.kind === 'OPQ' ? opqFromFields(fields, file) : pqFromFields(fields, file), format, codes: null };
   }
   const index = faiss.readIndex(file);
   try {

@@ -170,15 +170,19 @@ export class OPQ extends Quantizer {
   }
 
   static fromBuffer(buf: Uint8Array): OPQ {
-    const model = readModel(buf);
-    if (model.kind !== 'OPQ') throw new TypeError(`Expected an OPQ model for buf, got a ${model.kind} model`);
-    if (!model.codewords || !model.R || !model.Ds) return new OPQ({ M: model.M, Ks: model.Ks, metric: model.metric });
-    const D = model.M * model.Ds;
-    return OPQ.fromParts({ data: model.R, shape: [D, D] },
-      { data: model.codewords, shape: [model.M, model.Ks, model.Ds] }, { metric: model.metric });
+    return opqFromFields(readModel(buf), 'buf');
   }
 
   static load(path: string): OPQ {
-    return OPQ.fromBuffer(fs.readFileSync(checkPath(path)));
+    return opqFromFields(readModel(fs.readFileSync(checkPath(path)), path), path);
   }
+}
+
+/** The OPQ of a .npq model's fields, read from `source` (which errors name). */
+export function opqFromFields(model: ModelFields, source: string): OPQ {
+  if (model.kind !== 'OPQ') throw new TypeError(`Expected an OPQ model in ${source}, got a ${model.kind} model`);
+  if (!model.codewords || !model.R || !model.Ds) return new OPQ({ M: model.M, Ks: model.Ks, metric: model.metric });
+  const D = model.M * model.Ds;
+  return OPQ.fromParts({ data: model.R, shape: [D, D] },
+    { data: model.codewords, shape: [model.M, model.Ks, model.Ds] }, { metric: model.metric });
 }

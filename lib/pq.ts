@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { checkInteger, checkOptions, checkShape, checkValues, CodewordsInput, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
-import { readModel } from './format';
+import { readModel, ModelFields } from './format';
 import { native, TrainingOptions } from './native';
 import { AsyncFitOptions, checkPath, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
@@ -88,13 +88,17 @@ export class PQ extends Quantizer {
   }
 
   static fromBuffer(buf: Uint8Array): PQ {
-    const model = readModel(buf);
-    if (model.kind !== 'PQ') throw new TypeError(`Expected a PQ model for buf, got an ${model.kind} model`);
-    if (!model.codewords || !model.Ds) return new PQ({ M: model.M, Ks: model.Ks, metric: model.metric });
-    return PQ.fromCodewords({ data: model.codewords, shape: [model.M, model.Ks, model.Ds] }, { metric: model.metric });
+    return pqFromFields(readModel(buf), 'buf');
   }
 
   static load(path: string): PQ {
-    return PQ.fromBuffer(fs.readFileSync(checkPath(path)));
+    return pqFromFields(readModel(fs.readFileSync(checkPath(path)), path), path);
   }
+}
+
+/** The PQ of a .npq model's fields, read from `source` (which errors name). */
+export function pqFromFields(model: ModelFields, source: string): PQ {
+  if (model.kind !== 'PQ') throw new TypeError(`Expected a PQ model in ${source}, got an ${model.kind} model`);
+  if (!model.codewords || !model.Ds) return new PQ({ M: model.M, Ks: model.Ks, metric: model.metric });
+  return PQ.fromCodewords({ data: model.codewords, shape: [model.M, model.Ks, model.Ds] }, { metric: model.metric });
 }

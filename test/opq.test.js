@@ -159,9 +159,20 @@ test('serialization round trip, and a PQ buffer is not an OPQ', () => {
   expect(copy.equals(opq)).toBe(true);
   expect(copy.metric).toBe('dot');
   expect(Array.from(copy.encode(X).data)).toEqual(Array.from(opq.encode(X).data));
-  expect(() => OPQ.fromBuffer(opq.pq.toBuffer())).toThrow('Expected an OPQ model for buf, got a PQ model');
-  expect(() => PQ.fromBuffer(opq.toBuffer())).toThrow('Expected a PQ model for buf, got an OPQ model');
+  expect(() => OPQ.fromBuffer(opq.pq.toBuffer())).toThrow('Expected an OPQ model in buf, got a PQ model');
+  expect(() => PQ.fromBuffer(opq.toBuffer())).toThrow('Expected a PQ model in buf, got an OPQ model');
   expect(OPQ.fromBuffer(new OPQ({ M: 3 }).toBuffer()).R).toBeNull();
+});
+
+test('load() errors name the file', () => {
+  const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'nanopq-'));
+  const file = (name, bytes) => { const f = require('node:path').join(dir, name); require('node:fs').writeFileSync(f, bytes); return f; };
+  const pqFile = file('pq.npq', new PQ({ M, Ks }).fit(X).toBuffer());
+  const opqFile = file('opq.npq', new OPQ({ M }).toBuffer());
+  const junk = file('junk.npq', Buffer.from('not a model'));
+  expect(() => OPQ.load(pqFile)).toThrow(`Expected an OPQ model in ${pqFile}, got a PQ model`);
+  expect(() => PQ.load(opqFile)).toThrow(`Expected a PQ model in ${opqFile}, got an OPQ model`);
+  expect(() => PQ.load(junk)).toThrow(`Expected a nanopq model (.npq) in ${junk} at byte 0, got 11 bytes`);
 });
 
 test('errors', () => {
