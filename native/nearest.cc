@@ -421,42 +421,93 @@ void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool set
     nearest_codewords(cb, make_panels(cb), x, codes, settle_near_ties, distances);
 }
 
+namespace {
+
+// nearest_codewords for rows [i0, i0 + n) in subspace m, with the tiled kernel;
+// each row's squared distance goes to per_subspace[m * codes.n + i], when given.
+void nearest_in_block(const Codebook& cb, const Panels& p, const float* x, Codes codes, bool settle_near_ties,
+                      size_t m, size_t i0, size_t n, float* per_subspace) {
+    const Kernel& kernel = nanopq::kernel();
+    const size_t D = cb.M * cb.Ds;
+    std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n), norm(n), exact;
+    std::vector<int32_t> nearest(n);
+    (settle_near_ties ? kernel.run_settling : kernel.run)(
+        x + i0 * D + m * cb.Ds, D, n, p, scratch.data(),
+        {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
+    for (size_t i = 0; i < n; i++) {
+        const Candidate found{nearest[i], 2 * value[i] + norm[i],
+                              settle_near_ties ? runner_up_value[i] - value[i] : INFINITY, norm[i]};
+        float distance;
+        nearest[i] = settle(found, x + (i0 + i) * D + m * cb.Ds, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks,
+                            settle_near_ties, distance, exact);
+        if (per_subspace) per_subspace[m * codes.n + i0 + i] = distance;
+    }
+    codes.visit([&](auto* out) {
+        using Code = std::remove_pointer_t<decltype(out)>;
+        for (size_t i = 0; i < n; i++) out[(i0 + i) * cb.M + m] = Code(nearest[i]);
+    });
+}
+
+constexpr size_t kBlockRows = 256;
+
+// distances[i] = the sum over subspaces of row i's, in subspace order (whatever the threads).
+void add_up_subspaces(const std::vector<float>& per_subspace, size_t n, size_t M, float* distances) {
+    for (size_t i = 0; i < n; i++) {
+        float total = 0;
+        for (size_t m = 0; m < M; m++) total += per_subspace[m * n + i];
+        distances[i] = total;
+    }
+}
+
+}  // namespace
+
 void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
                        bool settle_near_ties, float* distances) {
     codes.check_capacity(cb.Ks);
     if (codes.n < kTableRows) return nearest_by_tables(cb, panels, x, codes, settle_near_ties, distances);
-    const Kernel& kernel = nanopq::kernel();
-    const size_t D = cb.M * cb.Ds, block = 256, blocks = (codes.n + block - 1) / block;
+    const size_t blocks = (codes.n + kBlockRows - 1) / kBlockRows;
     std::vector<float> per_subspace(distances ? cb.M * codes.n : 0);
     // One parallel region over every (subspace, block of rows).
     parallel_for(int64_t(cb.M * blocks), [&](int64_t task) {
-        const size_t m = size_t(task) / blocks, i0 = (size_t(task) % blocks) * block;
-        const size_t n = std::min(block, codes.n - i0);
-        const Panels& p = panels[m];
-        std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n), norm(n), exact;
-        std::vector<int32_t> nearest(n);
-        (settle_near_ties ? kernel.run_settling : kernel.run)(
-            x + i0 * D + m * cb.Ds, D, n, p, scratch.data(),
-            {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
-        for (size_t i = 0; i < n; i++) {
-            const Candidate found{nearest[i], 2 * value[i] + norm[i],
-                                  settle_near_ties ? runner_up_value[i] - value[i] : INFINITY, norm[i]};
-            float distance;
-            nearest[i] = settle(found, x + (i0 + i) * D + m * cb.Ds, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks,
-                                settle_near_ties, distance, exact);
-            if (distances) per_subspace[m * codes.n + i0 + i] = distance;
-        }
-        codes.visit([&](auto* out) {
-            using Code = std::remove_pointer_t<decltype(out)>;
-            for (size_t i = 0; i < n; i++) out[(i0 + i) * cb.M + m] = Code(nearest[i]);
-        });
-    }, codes.n * D >= 65536);
-    if (!distances) return;
-    for (size_t i = 0; i < codes.n; i++) {  // in subspace order, whatever the threads
-        float total = 0;
-        for (size_t m = 0; m < cb.M; m++) total += per_subspace[m * codes.n + i];
-        distances[i] = total;
+        const size_t m = size_t(task) / blocks, i0 = (size_t(task) % blocks) * kBlockRows;
+        nearest_in_block(cb, panels[m], x, codes, settle_near_ties, m, i0, std::min(kBlockRows, codes.n - i0),
+                         distances ? per_subspace.data() : nullptr);
+    }, codes.n * cb.M * cb.Ds >= 65536);
+    if (distances) add_up_subspaces(per_subspace, codes.n, cb.M, distances);
+}
+
+CodeSums assign_and_sum(const Codebook& cb, const float* x, Codes codes, float* distances) {
+    const size_t M = cb.M, Ks = cb.Ks, Ds = cb.Ds, D = M * Ds, n = codes.n;
+    // A thread a subspace: with fewer subspaces than twice the threads, or
+    // few rows, the two passes share the work out better.
+    if (M < 2 * size_t(num_threads()) || n < kTableRows) {
+        nearest_codewords(cb, x, codes, false, distances);
+        return sum_by_code(x, codes, Ds, Ks, false);
     }
+    codes.check_capacity(Ks);
+    const std::vector<Panels> panels = make_panels(cb);
+    CodeSums out{std::vector<float>(M * Ks * Ds, 0.0f), std::vector<uint32_t>(M * Ks, 0)};
+    std::vector<float> per_subspace(distances ? M * n : 0);
+    parallel_for(int64_t(M), [&](int64_t task) {
+        const size_t m = size_t(task);
+        for (size_t i0 = 0; i0 < n; i0 += kBlockRows) {
+            const size_t rows = std::min(kBlockRows, n - i0);
+            nearest_in_block(cb, panels[m], x, codes, false, m, i0, rows, distances ? per_subspace.data() : nullptr);
+            // The block's sub-vectors, still in cache, added up in row order
+            // (as sum_by_code, to the bit).
+            codes.visit([&](const auto* in) {
+                for (size_t i = i0; i < i0 + rows; i++) {
+                    const size_t slot = m * Ks + in[i * M + m];
+                    const float* row = x + i * D + m * Ds;
+                    float* sum = &out.sums[slot * Ds];
+                    out.counts[slot]++;
+                    for (size_t j = 0; j < Ds; j++) sum[j] += row[j];
+                }
+            });
+        }
+    });
+    if (distances) add_up_subspaces(per_subspace, n, M, distances);
+    return out;
 }
 
 void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* queries, size_t nq,

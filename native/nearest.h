@@ -40,6 +40,12 @@ void nearest_codewords(const Codebook& codebook, const std::vector<Panels>& pane
 void nearest_codewords(const Codebook& codebook, const float* x, Codes codes, bool settle_near_ties,
                        float* distances = nullptr);
 
+// k-means' assignment and the sums of its update in one pass over x: the
+// codes of nearest_codewords(codebook, x, codes, false, distances) and what
+// sum_by_code(x, codes, Ds, Ks, false) returns, to the bit, with each block
+// of rows added up while it is still in cache.
+CodeSums assign_and_sum(const Codebook& codebook, const float* x, Codes codes, float* distances = nullptr);
+
 // The distance tables (M, Ks) of nq queries (nq, M * Ds): the squared L2
 // distance of each sub-vector to each codeword of its subspace (by
 // differences, as nanopq), or for Dot their inner product. Entry (q, m, k)

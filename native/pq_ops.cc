@@ -41,8 +41,7 @@ void lloyd(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
     const bool objective = monitor && monitor->objective;
     std::vector<float> distances(objective ? n : 0);
     for (int it = 0; it < options.iter; it++) {
-        nearest_codewords({codewords, M, Ks, Ds}, x, codes, false, objective ? distances.data() : nullptr);
-        const CodeSums sums = sum_by_code(x, codes, Ds, Ks, false);
+        const CodeSums sums = assign_and_sum({codewords, M, Ks, Ds}, x, codes, objective ? distances.data() : nullptr);
         centroids_from_sums(sums.sums.data(), sums.counts.data(), M, Ks, Ds, codewords);
         if (monitor)
             monitor->step({"kmeans", it + 1, options.iter,

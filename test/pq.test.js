@@ -59,6 +59,8 @@ describe('PQ.fit', () => {
       if (r.status !== 0) throw new Error(r.stderr);
       return JSON.parse(r.stdout);
     };
+    // One thread and M = 4 add k-means' sums up in the assignment's pass
+    // (assign_and_sum); three threads in a pass of their own.
     const one = fitWith('1', '1');
     expect(fitWith('3', '1')).toEqual(one);
     expect(fitWith('1', '3')).toEqual(one);
