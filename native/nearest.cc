@@ -126,6 +126,11 @@ NANOPQ_INLINE void nearest_in_rows(const float* x, size_t ldx, size_t n, const P
                                    Found found) {
     for (size_t i0 = 0; i0 < n; i0 += R) {
         const size_t count = std::min<size_t>(R, n - i0);
+        // The next tile's rows, a row of x apart, are fetched while this tile
+        // computes: read when it starts, they stalled it on memory.
+        for (size_t r = i0 + R; r < std::min(n, i0 + 2 * R); r++)
+            for (size_t j = 0; j < p.Ds + 64 / sizeof(float); j += 64 / sizeof(float))
+                __builtin_prefetch(x + r * ldx + std::min(j, p.Ds - 1));
         for (size_t r = 0; r < size_t(R); r++) {  // a short last tile repeats its last row
             const float* in = x + (i0 + std::min(r, count - 1)) * ldx;
             for (size_t j = 0; j < p.Ds; j++) scratch[r * p.Ds + j] = in[j] - p.mean[j];
