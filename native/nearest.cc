@@ -365,15 +365,14 @@ void store_code(Codes codes, size_t i, size_t m, int32_t k) {
 // nearest_codewords for a few rows: a distance table per row and subspace and
 // its smallest entry, settled as exact_nearest() does when another entry is
 // within tie_window() of it.
-void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
+void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, SubVectors x, Codes codes,
                        bool settle_near_ties, float* distances) {
-    const size_t D = cb.M * cb.Ds;
     std::vector<float> centred(cb.Ds), table(cb.Ks), exact;
     for (size_t i = 0; i < codes.n; i++) {
         float total = 0;
         for (size_t m = 0; m < cb.M; m++) {
             const Panels& p = panels[m];
-            const float* in = x + i * D + m * cb.Ds;
+            const float* in = x.at(i, m);
             const float norm = table_of(in, p, cb.Ks, centred.data(), table.data());
             const size_t best = size_t(std::min_element(table.begin(), table.end()) - table.begin());
             const float d = table[best];
@@ -430,20 +429,19 @@ namespace {
 
 // nearest_codewords for rows [i0, i0 + n) in subspace m, with the tiled kernel;
 // each row's squared distance goes to per_subspace[m * codes.n + i], when given.
-void nearest_in_block(const Codebook& cb, const Panels& p, const float* x, Codes codes, bool settle_near_ties,
+void nearest_in_block(const Codebook& cb, const Panels& p, SubVectors x, Codes codes, bool settle_near_ties,
                       size_t m, size_t i0, size_t n, float* per_subspace) {
     const Kernel& kernel = nanopq::kernel();
-    const size_t D = cb.M * cb.Ds;
     std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n), norm(n), exact;
     std::vector<int32_t> nearest(n);
     (settle_near_ties ? kernel.run_settling : kernel.run)(
-        x + i0 * D + m * cb.Ds, D, n, p, scratch.data(),
+        x.at(i0, m), x.row_stride, n, p, scratch.data(),
         {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
     for (size_t i = 0; i < n; i++) {
         const Candidate found{nearest[i], 2 * value[i] + norm[i],
                               settle_near_ties ? runner_up_value[i] - value[i] : INFINITY, norm[i]};
         float distance;
-        nearest[i] = settle(found, x + (i0 + i) * D + m * cb.Ds, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks,
+        nearest[i] = settle(found, x.at(i0 + i, m), cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks,
                             settle_near_ties, distance, exact);
         if (per_subspace) per_subspace[m * codes.n + i0 + i] = distance;
     }
@@ -464,10 +462,9 @@ void add_up_subspaces(const std::vector<float>& per_subspace, size_t n, size_t M
     }
 }
 
-}  // namespace
-
-void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
-                       bool settle_near_ties, float* distances) {
+// nearest_codewords over sub-vectors laid out as `x` says.
+void nearest_in(const Codebook& cb, const std::vector<Panels>& panels, SubVectors x, Codes codes,
+                bool settle_near_ties, float* distances) {
     codes.check_capacity(cb.Ks);
     if (codes.n < kTableRows) return nearest_by_tables(cb, panels, x, codes, settle_near_ties, distances);
     const size_t blocks = (codes.n + kBlockRows - 1) / kBlockRows;
@@ -481,16 +478,23 @@ void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, co
     if (distances) add_up_subspaces(per_subspace, codes.n, cb.M, distances);
 }
 
-CodeSums assign_and_sum(const Codebook& cb, const float* x, Codes codes, float* distances) {
-    const size_t M = cb.M, Ks = cb.Ks, Ds = cb.Ds, D = M * Ds, n = codes.n;
+}  // namespace
+
+void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, const float* x, Codes codes,
+                       bool settle_near_ties, float* distances) {
+    nearest_in(cb, panels, SubVectors::row_major(x, cb.M, cb.Ds), codes, settle_near_ties, distances);
+}
+
+CodeSums assign_and_sum(const Codebook& cb, SubVectors x, Codes codes, float* distances) {
+    const size_t M = cb.M, Ks = cb.Ks, Ds = cb.Ds, n = codes.n;
     // A thread a subspace: with fewer subspaces than twice the threads, or
     // few rows, the two passes share the work out better.
+    const std::vector<Panels> panels = make_panels(cb);
     if (M < 2 * size_t(num_threads()) || n < kTableRows) {
-        nearest_codewords(cb, x, codes, false, distances);
+        nearest_in(cb, panels, x, codes, false, distances);
         return sum_by_code(x, codes, Ds, Ks, false);
     }
     codes.check_capacity(Ks);
-    const std::vector<Panels> panels = make_panels(cb);
     CodeSums out{std::vector<float>(M * Ks * Ds, 0.0f), std::vector<uint32_t>(M * Ks, 0)};
     std::vector<float> per_subspace(distances ? M * n : 0);
     parallel_for(int64_t(M), [&](int64_t task) {
@@ -503,7 +507,7 @@ CodeSums assign_and_sum(const Codebook& cb, const float* x, Codes codes, float* 
             codes.visit([&](const auto* in) {
                 for (size_t i = i0; i < i0 + rows; i++) {
                     const size_t slot = m * Ks + in[i * M + m];
-                    const float* row = x + i * D + m * Ds;
+                    const float* row = x.at(i, m);
                     float* sum = &out.sums[slot * Ds];
                     out.counts[slot]++;
                     for (size_t j = 0; j < Ds; j++) sum[j] += row[j];

@@ -42,9 +42,9 @@ void nearest_codewords(const Codebook& codebook, const float* x, Codes codes, bo
 
 // k-means' assignment and the sums of its update in one pass over x: the
 // codes of nearest_codewords(codebook, x, codes, false, distances) and what
-// sum_by_code(x, codes, Ds, Ks, false) returns, to the bit, with each block
-// of rows added up while it is still in cache.
-CodeSums assign_and_sum(const Codebook& codebook, const float* x, Codes codes, float* distances = nullptr);
+// sum_by_code(x, codes, Ds, Ks, false) returns, to the bit (x laid out as
+// SubVectors says), with each block of rows added up while it is in cache.
+CodeSums assign_and_sum(const Codebook& codebook, SubVectors x, Codes codes, float* distances = nullptr);
 
 // The distance tables (M, Ks) of nq queries (nq, M * Ds): the squared L2
 // distance of each sub-vector to each codeword of its subspace (by

@@ -21,9 +21,9 @@ namespace nanopq {
 
 namespace {
 
-// Subspace m of x (n, M * Ds), made contiguous: (n, Ds).
-void copy_subspace(const float* x, size_t n, size_t M, size_t Ds, size_t m, float* out) {
-    for (size_t i = 0; i < n; i++) std::memcpy(out + i * Ds, x + (i * M + m) * Ds, Ds * sizeof(float));
+// Subspace m of n rows, made contiguous: (n, Ds).
+void copy_subspace(SubVectors x, size_t n, size_t Ds, size_t m, float* out) {
+    for (size_t i = 0; i < n; i++) std::memcpy(out + i * Ds, x.at(i, m), Ds * sizeof(float));
 }
 
 // Faiss's BLAS searches return -1 where a distance overflowed.
@@ -33,7 +33,7 @@ void check_labels(const int64_t* labels, size_t count) {
 }
 
 // k-means iterations from the codewords on entry: assignment, then update.
-void lloyd(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options, float* codewords) {
+void lloyd(SubVectors x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options, float* codewords) {
     const int width = code_width(Ks);
     std::vector<uint8_t> code_bytes(n * M * size_t(width));
     const Codes codes{code_bytes.data(), n, M, width};
@@ -65,23 +65,27 @@ void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
     // float32, which loses data far from the origin.
     const size_t D = M * Ds;
     const std::vector<float> mean = column_mean(x, n, D);
-    const std::vector<float> xc = centered(x, n, D, mean);
+    std::vector<float> centred(n * D);  // subspace by subspace (see SubVectors)
+    for (size_t m = 0; m < M; m++)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < Ds; j++) centred[(m * n + i) * Ds + j] = x[i * D + m * Ds + j] - mean[m * Ds + j];
+    const SubVectors xc{centred.data(), Ds, n * Ds};
     auto shift_codewords = [&](float sign) {
         for (size_t m = 0; m < M; m++)
             for (size_t k = 0; k < Ks; k++)
                 for (size_t j = 0; j < Ds; j++) codewords[(m * Ks + k) * Ds + j] += sign * mean[m * Ds + j];
     };
     if (warm_start) shift_codewords(-1);
-    else initial_codewords(xc.data(), n, M, Ks, Ds, options, codewords);
-    lloyd(xc.data(), n, M, Ks, Ds, options, codewords);
+    else initial_codewords(xc, n, M, Ks, Ds, options, codewords);
+    lloyd(xc, n, M, Ks, Ds, options, codewords);
     shift_codewords(+1);
 }
 
-void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
+void initial_codewords(SubVectors x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
                        float* codewords) {
     std::vector<float> slice(n * Ds), centroids;
     for (size_t m = 0; m < M; m++) {
-        copy_subspace(x, n, M, Ds, m, slice.data());
+        copy_subspace(x, n, Ds, m, slice.data());
         const unsigned seed = unsigned(options.seed) * 1000003u + unsigned(m);
         switch (options.init) {
             case Init::Points: centroids = random_rows(slice.data(), n, Ds, Ks, seed); break;
@@ -92,7 +96,7 @@ void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds,
     }
 }
 
-CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows) {
+CodeSums sum_by_code(SubVectors x, Codes codes, size_t Ds, size_t Ks, bool whole_rows) {
     const size_t M = codes.M, D = M * Ds, width = whole_rows ? D : Ds;
     CodeSums out{std::vector<float>(M * Ks * width, 0.0f), std::vector<uint32_t>(M * Ks, 0)};
     // Each thread owns a range of the (m, k) slots and adds up their rows in
@@ -107,7 +111,7 @@ CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool who
                 for (size_t m = 0; m < M; m++) {
                     const size_t slot = m * Ks + in[i * M + m];
                     if (slot < first || slot >= last) continue;
-                    const float* row = x + i * D + (whole_rows ? 0 : m * Ds);
+                    const float* row = x.at(i, whole_rows ? 0 : m);
                     float* sum = &out.sums[slot * width];
                     out.counts[slot]++;
                     for (size_t j = 0; j < width; j++) sum[j] += row[j];

@@ -33,6 +33,18 @@ struct Codebook {
     size_t M, Ks, Ds;
 };
 
+// Where the sub-vectors of n rows of M * Ds floats lie: sub-vector m of row i
+// at base + i * row_stride + m * subspace_stride. Row-major data has
+// row_stride M * Ds and subspace_stride Ds; k-means copies its data subspace
+// by subspace (row_stride Ds, subspace_stride n * Ds), so that the rows it
+// reads one subspace at a time are contiguous.
+struct SubVectors {
+    const float* base;
+    size_t row_stride, subspace_stride;
+    const float* at(size_t i, size_t m) const { return base + i * row_stride + m * subspace_stride; }
+    static SubVectors row_major(const float* x, size_t M, size_t Ds) { return {x, M * Ds, Ds}; }
+};
+
 // What training reports between iterations, and how it is stopped: the
 // progress and the AbortSignal of fitAsync, and verbose output, all of which
 // JavaScript prints or forwards (no printf here, which would bypass process.stdout).
@@ -75,7 +87,7 @@ void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
            float* codewords, bool warm_start = false);
 
 // Initial (M, Ks, Ds) codewords for k-means on x (n, M * Ds), per options.init and options.seed.
-void initial_codewords(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
+void initial_codewords(SubVectors x, size_t n, size_t M, size_t Ks, size_t Ds, const TrainOptions& options,
                        float* codewords);
 
 // For each subspace m and codeword k of the codes of x (codes.n, M * Ds): how
@@ -85,7 +97,7 @@ struct CodeSums {
     std::vector<float> sums;       // (M, Ks, width); float, as Faiss's k-means sums
     std::vector<uint32_t> counts;  // (M, Ks)
 };
-CodeSums sum_by_code(const float* x, Codes codes, size_t Ds, size_t Ks, bool whole_rows);
+CodeSums sum_by_code(SubVectors x, Codes codes, size_t Ds, size_t Ks, bool whole_rows);  // whole_rows: x row-major
 
 // The k-means update: each codeword (M, Ks, Ds) becomes the mean of its
 // sub-vectors, sums (M, Ks, Ds) / counts; an empty one splits the largest cluster.
