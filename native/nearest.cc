@@ -487,9 +487,9 @@ void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, co
 
 CodeSums assign_and_sum(const Codebook& cb, SubVectors x, Codes codes, float* distances) {
     const size_t M = cb.M, Ks = cb.Ks, Ds = cb.Ds, n = codes.n;
+    const std::vector<Panels> panels = make_panels(cb);
     // A thread a subspace: with fewer subspaces than twice the threads, or
     // few rows, the two passes share the work out better.
-    const std::vector<Panels> panels = make_panels(cb);
     if (M < 2 * size_t(num_threads()) || n < kTableRows) {
         nearest_in(cb, panels, x, codes, false, distances);
         return sum_by_code(x, codes, Ds, Ks, false);

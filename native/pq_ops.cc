@@ -66,8 +66,8 @@ void train(const float* x, size_t n, size_t M, size_t Ks, size_t Ds, const Train
     const size_t D = M * Ds;
     const std::vector<float> mean = column_mean(x, n, D);
     std::vector<float> centred(n * D);  // subspace by subspace (see SubVectors)
-    for (size_t m = 0; m < M; m++)
-        for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
+        for (size_t m = 0; m < M; m++)
             for (size_t j = 0; j < Ds; j++) centred[(m * n + i) * Ds + j] = x[i * D + m * Ds + j] - mean[m * Ds + j];
     const SubVectors xc{centred.data(), Ds, n * Ds};
     auto shift_codewords = [&](float sign) {
