@@ -101,7 +101,9 @@ struct IndexJob {
         faiss::Index& ix = *index;
         const size_t d = size_t(ix.d);
         if (check_x) check_values(x, n * d, kMaxAbsValue);
-        faiss::IndexPQ& pq = *inner_index_pq(ix);
+        faiss::IndexPQ* inner = inner_index_pq(ix);
+        if (!inner) throw TypeError("Expected an IndexPQ or an IndexPreTransform over an IndexPQ");
+        faiss::IndexPQ& pq = *inner;
         if (kind == Train) {
             if (auto* pre = as_pre_transform(ix)) check_transformed(*pre);
             const ThreadedAssignment threaded(&pq.pq);
