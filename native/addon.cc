@@ -26,10 +26,10 @@ static Napi::Value HandleCount(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-    keep_blas_on_calling_thread();
     // A worker terminated while it loads the addon makes these calls fail;
     // a C++ exception escaping module registration would abort the process.
     try {
+        keep_blas_on_calling_thread();
         env.SetInstanceData(new AddonData(env));
         RegisterModel(env, exports);
         export_function<Sweep>(env, exports, "sweep");

@@ -83,6 +83,14 @@ Napi::Value UnpackCodes(const Napi::CallbackInfo& info) {
     return undefined(info);
 }
 
+// After n rows of codes were appended to `pq`, the IndexPQ of `index`: its
+// count, and those of the IndexPreTransforms that hold it, follow.
+void count_added(faiss::Index& index, faiss::IndexPQ& pq, size_t n, faiss::IndexPreTransform* parent) {
+    pq.ntotal += faiss::Index::idx_t(n);
+    if (auto* pre = as_pre_transform(index)) pre->ntotal = pq.ntotal;
+    if (parent) parent->ntotal = pq.ntotal;
+}
+
 // Training, adding or searching an index: what the sync bindings do on the
 // JavaScript thread and the async ones on a worker (with the values of x
 // checked there, off the event loop). Faiss gets rows in blocks, as it
@@ -91,6 +99,7 @@ struct IndexJob {
     enum Kind { Train, Add, Search } kind;
     std::shared_ptr<faiss::Index> index;
     std::shared_ptr<faiss::IndexPreTransform> parent;  // see FaissObject::parent
+    faiss::IndexPQ* pq;                                 // index's, or the one inside it
     const float* x;
     size_t n, k = 0;
     float* distances = nullptr;
@@ -101,37 +110,30 @@ struct IndexJob {
         faiss::Index& ix = *index;
         const size_t d = size_t(ix.d);
         if (check_x) check_values(x, n * d, kMaxAbsValue);
-        faiss::IndexPQ* inner = inner_index_pq(ix);
-        if (!inner) throw TypeError("Expected an IndexPQ or an IndexPreTransform over an IndexPQ");
-        faiss::IndexPQ& pq = *inner;
         if (kind == Train) {
             if (auto* pre = as_pre_transform(ix)) check_transformed(*pre);
-            const ThreadedAssignment threaded(&pq.pq);
+            const ThreadedAssignment threaded(pq->pq);
             return ix.train(faiss::Index::idx_t(n), x);
         }
         // Rows go to Faiss in blocks split between threads (its BLAS products
         // run on one), in as many as memory allows (Faiss allocates per row).
         // add() encodes them so, then appends the codes, as Faiss's add does.
-        const size_t code_size = pq.pq.code_size, first_code = pq.codes.size(),
+        const size_t code_size = pq->pq.code_size, first_code = pq->codes.size(),
                      rows = rows_per_block(floats_per_row(ix) + 2 * k);
-        if (kind == Add) pq.codes.resize(first_code + checked_mul(n, code_size));
+        if (kind == Add) pq->codes.resize(first_code + checked_mul(n, code_size));
         try {
             for_row_blocks(n, rows, [&](size_t first, size_t last) {
                 const auto nb = faiss::Index::idx_t(last - first);
                 if (kind == Add)
-                    ix.sa_encode(nb, x + first * d, pq.codes.data() + first_code + first * code_size);
+                    ix.sa_encode(nb, x + first * d, pq->codes.data() + first_code + first * code_size);
                 else
                     ix.search(nb, x + first * d, faiss::Index::idx_t(k), distances + first * k, labels + first * k);
             }, n >= 32);
         } catch (...) {
-            if (kind == Add) pq.codes.resize(first_code);
+            if (kind == Add) pq->codes.resize(first_code);
             throw;
         }
-        if (kind == Add) {
-            pq.ntotal += faiss::Index::idx_t(n);
-            if (auto* pre = as_pre_transform(ix)) pre->ntotal = pq.ntotal;
-            if (parent) parent->ntotal = pq.ntotal;
-        }
+        if (kind == Add) count_added(ix, *pq, n, parent.get());
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
 
@@ -162,7 +164,7 @@ IndexJob index_job(const Napi::CallbackInfo& info, IndexJob::Kind kind) {
     if (kind != IndexJob::Train && !index.is_trained)
         throw TypeError(std::string("Expected a trained index for ") + (kind == IndexJob::Add ? "add" : "search") +
                         "(); call train() first");
-    IndexJob job{kind, o.index, o.parent, nullptr, size_arg(info, 2)};
+    IndexJob job{kind, o.index, o.parent, &inner_index_pq(index), nullptr, size_arg(info, 2)};
     job.x = array_arg<float>(info, 1, checked_mul(job.n, size_t(index.d))).data;
     if (kind == IndexJob::Search) {
         job.k = size_arg(info, 3);
@@ -223,20 +225,16 @@ Napi::Value IndexCodes(const Napi::CallbackInfo& info) {
 Napi::Value IndexAddCodes(const Napi::CallbackInfo& info) {
     FaissObject& o = object_arg(info, 0);
     faiss::Index& index = index_arg(info, 0, Access::Write);
-    auto* pre = as_pre_transform(index);
-    auto* pq = inner_index_pq(index);
-    if (!pq) throw TypeError("Expected an IndexPQ or an IndexPreTransform over an IndexPQ for argument 0");
+    faiss::IndexPQ& pq = inner_index_pq(index);
     if (!index.is_trained) throw TypeError("Expected a trained index for addCodes(); call train() first");
     const size_t n = size_arg(info, 2);
-    Codes codes = codes_arg(info, 1, n, pq->pq.M);
+    Codes codes = codes_arg(info, 1, n, pq.pq.M);
     if (n == 0) return undefined(info);
     // Packed aside first: a code out of range throws before the index changes.
-    std::vector<uint8_t> packed(checked_mul(n, packed_code_size(pq->pq.M, int(pq->pq.nbits))));
-    pack_codes(codes, int(pq->pq.nbits), packed.data());
-    pq->codes.insert(pq->codes.end(), packed.begin(), packed.end());
-    pq->ntotal += faiss::Index::idx_t(n);
-    if (pre) pre->ntotal = pre->index->ntotal;
-    if (o.parent) o.parent->ntotal = o.parent->index->ntotal;
+    std::vector<uint8_t> packed(checked_mul(n, pq.pq.code_size));
+    pack_codes(codes, int(pq.pq.nbits), packed.data());
+    pq.codes.insert(pq.codes.end(), packed.begin(), packed.end());
+    count_added(index, pq, n, o.parent.get());
     account(info.Env(), o);
     return undefined(info);
 }

@@ -11,6 +11,7 @@
 #include <faiss/IndexPQ.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/VectorTransform.h>
+#include <faiss/utils/distances.h>
 
 #include <memory>
 #include <string>
@@ -103,25 +104,25 @@ inline faiss::IndexPreTransform* as_pre_transform(faiss::Index& index) {
     return dynamic_cast<faiss::IndexPreTransform*>(&index);
 }
 
-// The IndexPQ of an IndexPQ or of an IndexPreTransform over one.
-inline faiss::IndexPQ* inner_index_pq(faiss::Index& index) {
+// The IndexPQ of an IndexPQ or of an IndexPreTransform over one (argument 0).
+inline faiss::IndexPQ& inner_index_pq(faiss::Index& index) {
     auto* pre = as_pre_transform(index);
-    return as_index_pq(pre ? *pre->index : index);
+    auto* pq = as_index_pq(pre ? *pre->index : index);
+    if (!pq) throw TypeError("Expected an IndexPQ or an IndexPreTransform over an IndexPQ for argument 0");
+    return *pq;
 }
 
-// While one lives, the k-means of `pq`'s training (null: none) assigns points
-// to centroids on every thread. Faiss's assignment is one BLAS product, which
+// While one lives, the k-means of `pq`'s training assigns points to
+// centroids on every thread. Faiss's assignment is one BLAS product, which
 // runs on one thread (keep_blas_on_calling_thread), so this index, Faiss's
 // assign_index, splits it by rows.
 class ThreadedAssignment {
 public:
-    explicit ThreadedAssignment(faiss::ProductQuantizer* pq)
-        : pq_(pq), index_(pq ? new Assignment(faiss::Index::idx_t(pq->dsub)) : nullptr) {
-        if (pq_) pq_->assign_index = index_.get();
+    explicit ThreadedAssignment(faiss::ProductQuantizer& pq)
+        : pq_(pq), index_(faiss::Index::idx_t(pq.dsub)) {
+        pq_.assign_index = &index_;
     }
-    ~ThreadedAssignment() {
-        if (pq_) pq_->assign_index = nullptr;
-    }
+    ~ThreadedAssignment() { pq_.assign_index = nullptr; }
     ThreadedAssignment(const ThreadedAssignment&) = delete;
     ThreadedAssignment& operator=(const ThreadedAssignment&) = delete;
 
@@ -133,11 +134,11 @@ private:
             for_row_blocks(size_t(n), SIZE_MAX, [&](size_t first, size_t last) {
                 faiss::IndexFlatL2::search(idx_t(last - first), x + first * size_t(d), k,
                                            distances + first * size_t(k), labels + first * size_t(k), params);
-            }, size_t(n) * size_t(ntotal) * size_t(d) >= 1000000);
+            }, size_t(n) * size_t(ntotal) * size_t(d) >= 1000000, size_t(faiss::distance_compute_blas_threshold));
         }
     };
-    faiss::ProductQuantizer* pq_;
-    std::unique_ptr<Assignment> index_;
+    faiss::ProductQuantizer& pq_;
+    Assignment index_;
 };
 
 // The bytes of the arrays a Faiss object holds: centroids, codes, matrices.

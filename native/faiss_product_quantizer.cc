@@ -50,7 +50,7 @@ Napi::Value PqTrain(const Napi::CallbackInfo& info) {
     size_t n = size_arg(info, 2);
     if (n < pq.ksub) throw RangeError("Expected at least ksub training vectors");
     const float* x = array_arg<float>(info, 1, checked_mul(n, pq.d)).data;
-    const ThreadedAssignment threaded(&pq);
+    const ThreadedAssignment threaded(pq);
     pq.train(n, x);
     return undefined(info);
 }
@@ -60,13 +60,7 @@ Napi::Value PqComputeCodes(const Napi::CallbackInfo& info) {
     auto& pq = pq_arg(info, 0, Access::Read);
     size_t n = size_arg(info, 2);
     auto x = array_arg<float>(info, 1, checked_mul(n, pq.d));
-    Codes codes = codes_arg(info, 3, n, pq.M);
-    // In blocks split between threads (Faiss's BLAS products run on one).
-    std::vector<uint8_t> packed(checked_mul(n, pq.code_size));
-    for_row_blocks(n, rows_per_block(pq.M * pq.ksub), [&](size_t first, size_t last) {
-        pq.compute_codes(x.data + first * pq.d, packed.data() + first * pq.code_size, last - first);
-        unpack_codes(packed.data() + first * pq.code_size, int(pq.nbits), codes.rows(first, last - first));
-    }, n >= 32);
+    compute_codes(pq, x.data, codes_arg(info, 3, n, pq.M));
     return undefined(info);
 }
 

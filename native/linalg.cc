@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -135,19 +134,20 @@ void unlock_forking() { pthread_mutex_unlock(&forking); }
 }  // namespace
 
 void keep_blas_on_calling_thread() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (!openblas_set_num_threads) return;
+    static const bool done = [] {  // once per process (a static's initialisation)
+        if (!openblas_set_num_threads) return false;
         openblas_set_num_threads(1);
         // OpenBLAS registers its handler when it loads, before this: prepare
         // handlers run in the reverse order, so this lock is taken first.
         pthread_atfork(lock_forking, unlock_forking, unlock_forking);
-    });
+        return true;
+    }();
+    (void)done;
 }
 
-void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y) {
+void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y, bool transpose_R) {
     for_row_blocks(n, SIZE_MAX, [&](size_t first, size_t last) {
-        matmul(x + first * d, last - first, d, R, d, y + first * d);
+        matmul(x + first * d, last - first, d, R, d, y + first * d, transpose_R);
     }, n * d >= 65536);
 }
 

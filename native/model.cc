@@ -65,20 +65,7 @@ void Model::encode(const float* x, Codes codes) const {
 
 void Model::encode_unrotated(const float* x, Codes codes) const {
     if (!exact_encoder_) return nearest_codewords(codebook(), panels_, x, codes, true);
-    // Faiss's bit-packed codes are our layout as they stand for 8 and 16 bits.
-    const faiss::ProductQuantizer& pq = *exact_encoder_;
-    const bool same_layout = (pq.nbits == 8 && codes.width == 1) || (pq.nbits == 16 && codes.width == 2);
-    const size_t rows = rows_per_block(M * Ks);
-    std::vector<uint8_t> packed(same_layout ? 0 : std::min(rows, codes.n) * pq.code_size);
-    for (size_t i0 = 0; i0 < codes.n; i0 += rows) {
-        const size_t nb = std::min(rows, codes.n - i0);
-        if (same_layout) {
-            pq.compute_codes(x + i0 * D(), static_cast<uint8_t*>(codes.data) + i0 * pq.code_size, nb);
-            continue;
-        }
-        pq.compute_codes(x + i0 * D(), packed.data(), nb);
-        unpack_codes(packed.data(), int(pq.nbits), codes.rows(i0, nb));
-    }
+    compute_codes(*exact_encoder_, x, codes);
 }
 
 void Model::decode(Codes codes, float* x) const {
@@ -137,7 +124,7 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
 
 void Model::rotate(const float* x, size_t n, bool inverse, float* y) const {
     if (R.empty()) throw TypeError("Expected an OPQ model to rotate");
-    matmul(x, n, D(), R.data(), D(), y, inverse);
+    matmul_rows(x, n, D(), R.data(), y, inverse);  // OpenBLAS runs on one thread: ours split the rows
 }
 
 }  // namespace nanopq

@@ -506,11 +506,7 @@ CodeSums assign_and_sum(const Codebook& cb, SubVectors x, Codes codes, float* di
             // (as sum_by_code, to the bit).
             codes.visit([&](const auto* in) {
                 for (size_t i = i0; i < i0 + rows; i++) {
-                    const size_t slot = m * Ks + in[i * M + m];
-                    const float* row = x.at(i, m);
-                    float* sum = &out.sums[slot * Ds];
-                    out.counts[slot]++;
-                    for (size_t j = 0; j < Ds; j++) sum[j] += row[j];
+                    out.add(m * Ks + in[i * M + m], x.at(i, m), Ds);
                 }
             });
         }

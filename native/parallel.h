@@ -43,16 +43,20 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     if (error) std::rethrow_exception(error);
 }
 
-// body(first, last) for consecutive blocks of rows that cover [0, n), split
-// between num_threads() threads (one block each, or more when a block would
-// pass max_rows, which bounds the memory a call uses), when `parallel`.
+// body(first, last) for blocks of consecutive rows that cover [0, n), of
+// sizes that differ by one at most: one block a thread of num_threads() when
+// `parallel`, but none of fewer than min_rows rows (Faiss's distances change
+// method below a number of rows), and more blocks when the threads' blocks
+// together would pass max_rows (which bounds the memory a call uses).
 template <typename Body>
-void for_row_blocks(size_t n, size_t max_rows, Body&& body, bool parallel = true) {
+void for_row_blocks(size_t n, size_t max_rows, Body&& body, bool parallel = true, size_t min_rows = 1) {
+    if (n == 0) return;
     const size_t threads = parallel ? size_t(num_threads()) : 1;
-    const size_t rows = std::max<size_t>(1, std::min(max_rows / threads, (n + threads - 1) / threads));
-    parallel_for(int64_t((n + rows - 1) / rows), [&](int64_t block) {
-        const size_t first = size_t(block) * rows;
-        body(first, std::min(n, first + rows));
+    const size_t rows_at_once = std::max<size_t>(1, max_rows / threads);
+    const size_t blocks = std::max({size_t(1), std::min(threads, n / std::max<size_t>(min_rows, 1)),
+                                    n / rows_at_once + (n % rows_at_once != 0)});
+    parallel_for(int64_t(blocks), [&](int64_t block) {
+        body(n * size_t(block) / blocks, n * size_t(block + 1) / blocks);
     }, threads > 1);
 }
 

@@ -111,10 +111,7 @@ CodeSums sum_by_code(SubVectors x, Codes codes, size_t Ds, size_t Ks, bool whole
                 for (size_t m = 0; m < M; m++) {
                     const size_t slot = m * Ks + in[i * M + m];
                     if (slot < first || slot >= last) continue;
-                    const float* row = x.at(i, whole_rows ? 0 : m);
-                    float* sum = &out.sums[slot * width];
-                    out.counts[slot]++;
-                    for (size_t j = 0; j < width; j++) sum[j] += row[j];
+                    out.add(slot, x.at(i, whole_rows ? 0 : m), width);
                 }
         });
     }, codes.n * D >= 65536);
@@ -186,7 +183,7 @@ void exact_search(const float* queries, size_t nq, const float* database, size_t
     for_row_blocks(nq, SIZE_MAX, [&](size_t first, size_t last) {
         faiss::knn_L2sqr(q.data() + first * d, db.data(), d, last - first, nb, k, dists + first * k,
                          labels.data() + first * k);
-    }, nq * nb * d >= 1000000);
+    }, nq * nb * d >= 1000000, size_t(faiss::distance_compute_blas_threshold));
     check_labels(labels.data(), labels.size());
     std::copy(labels.begin(), labels.end(), ids);
 }
@@ -221,6 +218,18 @@ void unpack_codes(const uint8_t* packed, int nbits, Codes codes) {
             for (size_t m = 0; m < codes.M; m++) out[i * codes.M + m] = Code(decoder.decode());
         }
     });
+}
+
+void compute_codes(const faiss::ProductQuantizer& pq, const float* x, Codes codes) {
+    const bool same_layout = (pq.nbits == 8 && codes.width == 1) || (pq.nbits == 16 && codes.width == 2);
+    for_row_blocks(codes.n, rows_per_block(pq.M * pq.ksub), [&](size_t first, size_t last) {
+        const size_t n = last - first;
+        if (same_layout)
+            return pq.compute_codes(x + first * pq.d, static_cast<uint8_t*>(codes.data) + first * pq.code_size, n);
+        std::vector<uint8_t> packed(n * pq.code_size);
+        pq.compute_codes(x + first * pq.d, packed.data(), n);
+        unpack_codes(packed.data(), int(pq.nbits), codes.rows(first, n));
+    }, codes.n >= 32);
 }
 
 size_t first_out_of_range(const float* x, size_t n, float limit) {

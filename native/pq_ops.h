@@ -13,6 +13,7 @@
 
 namespace faiss {
 struct ClusteringParameters;
+struct ProductQuantizer;
 }
 
 namespace nanopq {
@@ -96,6 +97,14 @@ void initial_codewords(SubVectors x, size_t n, size_t M, size_t Ks, size_t Ds, c
 struct CodeSums {
     std::vector<float> sums;       // (M, Ks, width); float, as Faiss's k-means sums
     std::vector<uint32_t> counts;  // (M, Ks)
+
+    // Adds a row of `width` floats to a slot: the one summation of
+    // sum_by_code and assign_and_sum, whose sums agree to the bit.
+    void add(size_t slot, const float* row, size_t width) {
+        float* sum = &sums[slot * width];
+        counts[slot]++;
+        for (size_t j = 0; j < width; j++) sum[j] += row[j];
+    }
 };
 CodeSums sum_by_code(SubVectors x, Codes codes, size_t Ds, size_t Ks, bool whole_rows);  // whole_rows: x row-major
 
@@ -116,6 +125,12 @@ void exact_search(const float* queries, size_t nq, const float* database, size_t
 // and from one integer per sub-quantizer. pack_codes throws on a code >= 2**nbits.
 void pack_codes(Codes codes, int nbits, uint8_t* packed);
 void unpack_codes(const uint8_t* packed, int nbits, Codes codes);
+
+// Faiss's pq.compute_codes of x (codes.n rows) as one integer per
+// sub-quantizer, in blocks of rows split between threads (Faiss's BLAS
+// products run on one), each packed aside unless Faiss's packing is already
+// the layout of `codes` (8 and 16 bits).
+void compute_codes(const faiss::ProductQuantizer& pq, const float* x, Codes codes);
 size_t packed_code_size(size_t M, int nbits);
 
 // Index of the first value of x that is not finite or exceeds `limit` in

@@ -3,7 +3,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PQ, DistanceTable, exactSearch } = require('..');
+const { PQ, DistanceTable, exactSearch, getNumThreads, setNumThreads } = require('..');
 const { randomMatrix, row, relativeError, argmin } = require('./helpers/data');
 
 const N = 100, D = 12, M = 4, Ks = 10;
@@ -330,6 +330,22 @@ describe('data far from the origin', () => {
     db.data.forEach((v, i) => { db.data[i] = 1000 + v; });
     const r = exactSearch({ data: db.data.subarray(0, 25 * 32), shape: [25, 32] }, db, 1);
     expect(Array.from(r.ids)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+  });
+  test('exactSearch gives the same distances whatever the number of threads', () => {
+    // Split between threads, each block must stay large enough for Faiss's
+    // BLAS form of the distances, which exact differences would round otherwise.
+    const db = randomMatrix(2000, 32, 25), q = randomMatrix(40, 32, 26);
+    const before = getNumThreads();
+    try {
+      setNumThreads(1);
+      const one = exactSearch(q, db, 5);
+      setNumThreads(8);
+      const eight = exactSearch(q, db, 5);
+      expect(Array.from(eight.dists)).toEqual(Array.from(one.dists));
+      expect(Array.from(eight.ids)).toEqual(Array.from(one.ids));
+    } finally {
+      setNumThreads(before);
+    }
   });
   test('fit on data around 1e4 reconstructs as well as on the same data around 0', () => {
     const x = randomMatrix(2000, 32, 24);
