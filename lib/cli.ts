@@ -248,10 +248,8 @@ async function encode(modelFile: string, vectorsFile: string,
   } finally {
     bar.stop();
     source.close();
-    if (writer) {
-      writer.close();
-      fs.rmSync(partial, { force: true });
-    }
+    writer?.close();
+    fs.rmSync(partial, { force: true });  // after the rename, nothing is there
   }
   const seconds = (performance.now() - started) / 1000;
   const result = { output: opts.output, shape: [source.rows, model.M], dtype: model.codeDtype, seconds };

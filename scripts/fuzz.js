@@ -221,6 +221,11 @@ if (process.argv[2] === '--child') {
     options: { variants: { type: 'string', default: '5000' }, seed: { type: 'string', default: '1' },
       reader: { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
   });
+  const unknown = (values.reader ?? []).filter((r) => !READERS.includes(r));
+  if (unknown.length) {
+    console.error(`fuzz: unknown --reader ${unknown.join(', ')}; the readers are ${READERS.join(', ')}`);
+    process.exit(2);
+  }
   (async () => {
     const results = [];
     for (const reader of values.reader ?? READERS) {

@@ -310,6 +310,12 @@ describe('encode', () => {
     expect(fails('encode', 'untrained.npq', 'x.npy', '-o', 'bad.npy')).toBe('nanopq: Expected a trained model in untrained.npq, got an untrained PQ\n');
     expect(fs.readdirSync(dir).filter((f) => f.startsWith('bad.npy'))).toEqual([]);
   });
+
+  test('an -o that cannot be renamed into (a directory) leaves no partial codes file', () => {
+    fs.mkdirSync(tmp('taken.npy'));
+    expect(fails('encode', 'enc.npq', 'x.npy', '-o', 'taken.npy')).toMatch('nanopq: EISDIR');
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('taken.npy'))).toEqual(['taken.npy']);
+  });
 });
 
 describe('search', () => {

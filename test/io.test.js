@@ -433,6 +433,15 @@ print(json.dumps({'first': images[0].tolist(), 'last': images[-1].tolist(), 'sum
     for (let n = 0; n < good.length; n++) expect(() => io.readIdx(good.subarray(0, n))).toThrow(TypeError);
   });
 
+  test('a gzip file whose header holds a long file name (gzip -N) reads as the file', () => {
+    const bytes = idxFile('uint8', [3, 2, 2], Array.from({ length: 12 }, (_, i) => i));
+    const gz = zlib.gzipSync(bytes);
+    const named = Buffer.concat([gz.subarray(0, 3), Buffer.from([gz[3] | 8]), gz.subarray(4, 10),
+      Buffer.from('n'.repeat(5000) + '\0'), gz.subarray(10)]);
+    expect(zlib.gunzipSync(named).equals(bytes)).toBe(true);
+    expect(Array.from(io.readIdx(named).data)).toEqual(Array.from(io.readIdx(bytes).data));
+  });
+
   test('bad gzip: corrupt, truncated, or a bomb, each an error bounded by what the header gives', () => {
     const good = zlib.gzipSync(idxFile('uint8', [3, 2, 2], Array.from({ length: 12 }, (_, i) => i)));
     const corrupt = Buffer.from(good);

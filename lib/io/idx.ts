@@ -51,13 +51,29 @@ function gunzip(r: Reader, options: zlib.ZlibOptions, bytes = r.bytes): Buffer {
 }
 
 /**
+ * Where a gzip file's deflate data starts: after its 10-byte header and the
+ * optional extra field, name, comment and header CRC (RFC 1952), which may be
+ * of any length.
+ */
+function deflateStart(b: Uint8Array): number {
+  const flags = b[3] ?? 0;
+  let at = 10;
+  if (flags & 4) at += 2 + ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8));  // FEXTRA: its length, then it
+  if (flags & 8) at = b.indexOf(0, at) + 1 || b.length;  // FNAME, zero-terminated
+  if (flags & 16) at = b.indexOf(0, at) + 1 || b.length;  // FCOMMENT, zero-terminated
+  if (flags & 2) at += 2;  // FHCRC
+  return Math.min(at, b.length);
+}
+
+/**
  * The whole file, inflated: never more than its own header says it holds, so
  * a gzip bomb is an error, not an allocation.
  */
 function inflated(r: Reader): Reader {
-  // Deflate inflates each byte to at most 1032, so the first 4 KiB hold the
-  // header (at most 1024 bytes) and inflate to less than 8 MiB.
-  const head = new Reader(gunzip(r, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: 2 ** 23 }, r.bytes.subarray(0, 4096)), `${r.name} (gunzipped)`);
+  // Deflate inflates each byte to at most 1032, so the first 4 KiB of deflate
+  // data hold the IDX header (at most 1024 bytes) and inflate to less than 8 MiB.
+  const head = new Reader(gunzip(r, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: 2 ** 23 },
+    r.bytes.subarray(0, deflateStart(r.bytes) + 4096)), `${r.name} (gunzipped)`);
   const { dims, dataBytes } = header(head);
   const total = 4 + 4 * dims.length + dataBytes;
   if (total > bufferConstants.MAX_LENGTH) {
