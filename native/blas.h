@@ -6,8 +6,13 @@ extern "C" {
 int sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
            const float* beta, float* c, const int* ldc);
-int sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u,
-            const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* iwork, int* info);
+int sgebrd_(const int* m, const int* n, float* a, const int* lda, float* d, float* e, float* tauq, float* taup,
+            float* work, const int* lwork, int* info);
+int sbdsdc_(const char* uplo, const char* compq, const int* n, float* d, float* e, float* u, const int* ldu,
+            float* vt, const int* ldvt, float* q, int* iq, float* work, int* iwork, int* info);
+int sormbr_(const char* vect, const char* side, const char* trans, const int* m, const int* n, const int* k,
+            const float* a, const int* lda, const float* tau, float* c, const int* ldc, float* work,
+            const int* lwork, int* info);
 int dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
            double* work, const int* lwork, int* info);
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -89,23 +90,50 @@ void symmetric_eigen(const std::vector<double>& a, size_t d, std::vector<double>
 }
 
 void procrustes(const float* A, size_t d, float* R) {
-    // Read as column-major, our row-major A is A^T = V S U^T: LAPACK returns
-    // U' = V and VT' = U^T, and the column-major product U' VT' = V U^T read
-    // back row-major is its transpose, U V^T = R.
-    std::vector<float> a(A, A + d * d), s(d), u(d * d), vt(d * d);
-    std::vector<int> iwork(8 * d);
+    // LAPACK's sgesdd in its steps, so that the last two, independent of each
+    // other, run on two threads; the same bits as sgesdd, whose workspace
+    // (its steps' results depend on its size) each step gets. Read as
+    // column-major, our row-major A is A^T = V S U^T: the left singular
+    // vectors LAPACK finds are our V, the right ones our U^T.
     const int n = blas_int(d);
-    int lwork = -1, info = 0;
-    float size = 0;
-    sgesdd_("A", &n, &n, a.data(), &n, s.data(), u.data(), &n, vt.data(), &n, &size, &lwork, iwork.data(), &info);
-    check_info(info, "sgesdd");
-    lwork = int(size);
-    std::vector<float> work(std::max(lwork, 1));
-    sgesdd_("A", &n, &n, a.data(), &n, s.data(), u.data(), &n, vt.data(), &n, work.data(), &lwork, iwork.data(),
-            &info);
-    check_info(info, "sgesdd");
-    const float one = 1, zero = 0;
-    sgemm_("N", "N", &n, &n, &n, &one, u.data(), &n, vt.data(), &n, &zero, R, &n);
+    std::vector<float> a(A, A + d * d), s(d), e(d), tauq(d), taup(d), u(d * d), vt(d * d);
+    // sgesdd's scaling of a matrix whose largest entry is outside
+    // [sqrt(min) / eps, eps / sqrt(min)]; the rotation does not depend on it.
+    float largest = 0;
+    for (float v : a) largest = std::max(largest, std::fabs(v));
+    if (!std::isfinite(largest)) throw std::runtime_error("procrustes: the matrix holds NaN or infinity");
+    const float small = std::sqrt(std::numeric_limits<float>::min()) / std::numeric_limits<float>::epsilon();
+    if (largest > 0 && (largest < small || largest > 1 / small)) {
+        const float factor = (largest < small ? small : 1 / small) / largest;
+        for (float& v : a) v *= factor;
+    }
+    // The reflectors of each side, applied to the bidiagonal's singular vectors.
+    auto reflect = [&](bool left, float* work, int lwork, int& info) {
+        sormbr_(left ? "Q" : "P", left ? "L" : "R", left ? "N" : "T", &n, &n, &n, a.data(), &n,
+                left ? tauq.data() : taup.data(), left ? u.data() : vt.data(), &n, work, &lwork, &info);
+    };
+    int info = 0, query = -1;
+    float sizes[3] = {0, 0, 0};
+    sgebrd_(&n, &n, a.data(), &n, s.data(), e.data(), tauq.data(), taup.data(), &sizes[0], &query, &info);
+    reflect(true, &sizes[1], query, info);
+    reflect(false, &sizes[2], query, info);
+    const size_t space = std::max({3 * d * d + 4 * d, size_t(sizes[0]), size_t(sizes[1]), size_t(sizes[2])});
+    const int lwork = blas_int(space);
+    std::vector<float> work(space), other(space);
+    std::vector<int> iwork(8 * d);
+    sgebrd_(&n, &n, a.data(), &n, s.data(), e.data(), tauq.data(), taup.data(), work.data(), &lwork, &info);
+    check_info(info, "sgebrd");
+    sbdsdc_("U", "I", &n, s.data(), e.data(), u.data(), &n, vt.data(), &n, nullptr, nullptr, work.data(),
+            iwork.data(), &info);
+    check_info(info, "sbdsdc");
+    parallel_for(2, [&](int64_t side) {
+        int status = 0;
+        reflect(side == 0, side == 0 ? work.data() : other.data(), lwork, status);
+        check_info(status, "sormbr");
+    }, d >= 64);
+    // Column-major, LAPACK's U' VT' = V U^T, which read back row-major is its
+    // transpose U V^T = R: row-major, vt's rows times u.
+    matmul_rows(vt.data(), d, d, u.data(), R);
 }
 
 float orthonormality_error(const float* R, size_t d) {

@@ -7,6 +7,7 @@
 
 #include "linalg.h"
 #include "nearest.h"
+#include "parallel.h"
 
 namespace nanopq {
 
@@ -17,25 +18,24 @@ namespace {
 // to codeword k, and C_m (Ks, Ds) holds subspace m's codewords.
 void cross_covariance(const std::vector<float>& S, const Codebook& cb, float* A) {
     const size_t D = cb.M * cb.Ds;
-    std::vector<float> block(D * cb.Ds);
-    for (size_t m = 0; m < cb.M; m++) {
+    parallel_for(int64_t(cb.M), [&](int64_t m) {
+        std::vector<float> block(D * cb.Ds);
         matmul(&S[m * cb.Ks * D], D, cb.Ks, cb.codewords + m * cb.Ks * cb.Ds, cb.Ds, block.data(), false, true);
         for (size_t r = 0; r < D; r++)
             std::copy_n(&block[r * cb.Ds], cb.Ds, A + r * D + m * cb.Ds);
-    }
+    }, D * D >= 65536);
 }
 
 // The sums (M, Ks, Ds) of the rotated sub-vectors from those of x: the
 // rows of S_m (Ks, D) times the m-th block of R's columns.
 std::vector<float> rotated_sums(const std::vector<float>& S, const float* R, size_t M, size_t Ks, size_t Ds) {
     const size_t D = M * Ds;
-    std::vector<float> block_of_R(D * Ds), product(Ks * Ds);
     std::vector<float> sums(M * Ks * Ds);
-    for (size_t m = 0; m < M; m++) {
+    parallel_for(int64_t(M), [&](int64_t m) {
+        std::vector<float> block_of_R(D * Ds);
         for (size_t r = 0; r < D; r++) std::copy_n(R + r * D + m * Ds, Ds, &block_of_R[r * Ds]);
-        matmul(&S[m * Ks * D], Ks, D, block_of_R.data(), Ds, product.data());
-        std::copy(product.begin(), product.end(), sums.begin() + m * Ks * Ds);
-    }
+        matmul(&S[m * Ks * D], Ks, D, block_of_R.data(), Ds, &sums[m * Ks * Ds]);
+    }, D * D >= 65536);
     return sums;
 }
 

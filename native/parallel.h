@@ -43,21 +43,30 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     if (error) std::rethrow_exception(error);
 }
 
-// body(first, last) for blocks of consecutive rows that cover [0, n), of
-// sizes that differ by one at most: one block a thread of num_threads() when
-// `parallel`, but none of fewer than min_rows rows (Faiss's distances change
-// method below a number of rows), and more blocks when the threads' blocks
-// together would pass max_rows (which bounds the memory a call uses).
+// How many blocks for_row_blocks cuts rows into: a number that 1, 2, 3, 4
+// and 6 threads share evenly.
+constexpr size_t kRowBlocks = 12;
+
+// body(first, last) for blocks of consecutive rows that cover [0, n), on
+// num_threads() threads when `parallel`. The blocks depend on n and the
+// limits only, never on the number of threads, so a BLAS product per block
+// gives the same bits whatever that number: OpenBLAS rounds a row's products
+// differently by where the row falls in a call (its AVX2 kernels work on
+// panels of 12 rows, with another kernel for the rest) and by the call's
+// size (one under 100^3 multiply-adds takes a kernel of its own on AVX-512).
+// kRowBlocks blocks of sizes that differ by one at most, but none of fewer
+// than min_rows rows (Faiss's distances change method below a number of
+// rows), and more when a block would pass max_rows / kRowBlocks rows (which
+// bounds the memory the blocks being worked on use).
 template <typename Body>
 void for_row_blocks(size_t n, size_t max_rows, Body&& body, bool parallel = true, size_t min_rows = 1) {
     if (n == 0) return;
-    const size_t threads = parallel ? size_t(num_threads()) : 1;
-    const size_t rows_at_once = std::max<size_t>(1, max_rows / threads);
-    const size_t blocks = std::max({size_t(1), std::min(threads, n / std::max<size_t>(min_rows, 1)),
-                                    n / rows_at_once + (n % rows_at_once != 0)});
+    const size_t rows_at_most = std::max<size_t>(1, max_rows / kRowBlocks);
+    const size_t blocks = std::max({size_t(1), std::min(kRowBlocks, n / std::max<size_t>(min_rows, 1)),
+                                    n / rows_at_most + (n % rows_at_most != 0)});
     parallel_for(int64_t(blocks), [&](int64_t block) {
         body(n * size_t(block) / blocks, n * size_t(block + 1) / blocks);
-    }, threads > 1);
+    }, parallel);
 }
 
 }  // namespace nanopq

@@ -43,28 +43,43 @@ describe('PQ.fit', () => {
     }
   });
 
-  test('...whatever the number of threads, OpenMP\'s and OpenBLAS\'s (PQ with Ks 10 and 256, OPQ)', () => {
+  test('...whatever the number of threads, OpenMP\'s and OpenBLAS\'s, with either family of OpenBLAS kernels', () => {
+    // Covers each product split into blocks of rows: OPQ's x @ R, exactSearch,
+    // and a faiss.IndexPQ's k-means, add and search. OpenBLAS's AVX2 kernels
+    // round a row by where it falls in a call, so the blocks must not follow
+    // the number of threads; OPENBLAS_CORETYPE=Haswell gives them on any CPU
+    // with AVX2, AVX-512 included.
     const script = `
-      const { PQ, OPQ } = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const { PQ, OPQ, exactSearch, faiss } = require(${JSON.stringify(path.join(__dirname, '..'))});
       const { randomMatrix } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'data'))});
-      const x = randomMatrix(3000, 32, 9);
+      const x = randomMatrix(3000, 32, 9), q = { data: x.data.subarray(0, 100 * 32), shape: [100, 32] };
       const pq = new PQ({ M: 4, Ks: 10 }).fit(x, { minit: '++' }), opq = new OPQ({ M: 4, Ks: 16 }).fit(x);
       const pq256 = new PQ({ M: 4, Ks: 256 }).fit(x, { iter: 5 });
       const parametric = new OPQ({ M: 4, Ks: 16 }).fit(x, { parametricInit: true, rotationIter: 3 });
-      console.log(JSON.stringify([Array.from(pq.codewords.data), Array.from(opq.codewords.data), Array.from(opq.R.data),
-        Array.from(pq256.codewords.data), Array.from(parametric.R.data)]));`;
-    const fitWith = (omp, openblas) => {
+      const exact = exactSearch(q, x, 5);
+      const index = new faiss.IndexPQ(32, 4, 8);
+      index.train(x);
+      index.add(x);
+      const found = index.search(q, 5);
+      console.log(JSON.stringify([pq.codewords.data, opq.codewords.data, opq.R.data, pq256.codewords.data,
+        parametric.R.data, exact.dists, exact.ids, faiss.writeIndex(index), found.distances, found.labels]
+        .map((a) => Array.from(a, Number))));`;
+    const fitWith = (omp, openblas, coretype) => {
       const env = { ...process.env, OMP_NUM_THREADS: omp, OPENBLAS_NUM_THREADS: openblas };
+      if (coretype) env.OPENBLAS_CORETYPE = coretype;
       const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env });
       if (r.status !== 0) throw new Error(r.stderr);
       return JSON.parse(r.stdout);
     };
-    // One thread and M = 4 add k-means' sums up in the assignment's pass
-    // (assign_and_sum); three threads in a pass of their own.
-    const one = fitWith('1', '1');
-    expect(fitWith('3', '1')).toEqual(one);
-    expect(fitWith('1', '3')).toEqual(one);
-    expect(fitWith('2', '2')).toEqual(one);
+    const avx2 = /\bavx2\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    for (const coretype of avx2 ? [undefined, 'Haswell'] : [undefined]) {
+      // One thread and M = 4 add k-means' sums up in the assignment's pass
+      // (assign_and_sum); three threads in a pass of their own.
+      const one = fitWith('1', '1', coretype);
+      expect(fitWith('3', '1', coretype)).toEqual(one);
+      expect(fitWith('1', '3', coretype)).toEqual(one);
+      expect(fitWith('2', '2', coretype)).toEqual(one);
+    }
   });
 
   test('another seed gives other codewords', () => {
@@ -286,6 +301,18 @@ describe('serialization', () => {
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-')), 'pq.npq');
       pq.save(file);
       expect(PQ.load(file).equals(pq)).toBe(true);
+    }
+  });
+
+  test('fromBuffer at any byte offset; the model keeps no view of the buffer', () => {
+    const pq = new PQ({ M, Ks }).fit(X);
+    const bytes = pq.toBuffer();
+    for (const offset of [0, 1, 4]) {  // aligned for float32 or not
+      const buf = Buffer.alloc(offset + bytes.length);
+      bytes.copy(buf, offset);
+      const copy = PQ.fromBuffer(buf.subarray(offset));
+      buf.fill(0);
+      expect(copy.equals(pq)).toBe(true);
     }
   });
 
