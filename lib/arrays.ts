@@ -117,6 +117,12 @@ export function checkMetric(value: unknown, name = 'metric'): Metric {
   return value;
 }
 
+/** A file path: a number would name a file descriptor (0 is stdin). */
+export function checkPath(path: unknown, name = 'path'): string {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`Expected a file path (string) for ${name}, got ${describe(path)}`);
+  return path;
+}
+
 /** Throws on options the function does not know, so a misspelling is not silently ignored. */
 export function checkOptions(options: unknown, known: readonly string[], where: string): Record<string, unknown> {
   if (options === undefined) return {};
@@ -170,6 +176,19 @@ export function checkValues(data: Float32Array, name: string, cols: number, limi
   if (i >= 0) throw valueError(data, name, cols, i, limit);
 }
 
+/** A {data, shape: [rows, cols]} whose data is a Type of rows * cols elements, used in place. */
+export function checkMatrix<T extends ArrayLike<unknown>>(x: unknown, name: string, Type: abstract new (...args: never[]) => T):
+  { data: T; rows: number; cols: number } {
+  if (x === null || typeof x !== 'object') throw new TypeError(`Expected ${name} to be a {data: ${Type.name}, shape: [rows, cols]}, got ${describe(x)}`);
+  const { data, shape } = x as { data?: unknown; shape?: unknown };
+  if (!(data instanceof Type)) throw new TypeError(`Expected ${name}.data to be ${/^[AEIOU]/.test(Type.name) ? 'an' : 'a'} ${Type.name}, got ${describe(data)}`);
+  const [rows, cols] = checkShape(shape, ['rows', 'cols'], name);
+  if (data.length !== rows * cols) {
+    throw new RangeError(`Expected ${name}.data.length to be rows * cols = ${rows * cols} for shape [${rows}, ${cols}], got ${data.length}`);
+  }
+  return { data, rows, cols };
+}
+
 /**
  * A row-major matrix (rows, cols) with finite values; Matrix data is used in
  * place. With checkValuesNow false, the values are left for an async job to
@@ -199,15 +218,7 @@ export function toMatrix(x: unknown, name: string, cols?: number, checkValuesNow
       data.set(row, i * width);
     }
   } else if (x !== null && typeof x === 'object' && 'data' in x && 'shape' in x) {
-    const m = x as Matrix;
-    if (!(m.data instanceof Float32Array)) {
-      throw new TypeError(`Expected ${name}.data to be a Float32Array, got ${describe(m.data)}`);
-    }
-    [rows, width] = checkShape(m.shape, ['rows', 'cols'], name);
-    if (m.data.length !== rows * width) {
-      throw new RangeError(`Expected ${name}.data.length to be rows * cols = ${rows * width} for shape [${rows}, ${width}], got ${m.data.length}`);
-    }
-    data = m.data;
+    ({ data, rows, cols: width } = checkMatrix(x, name, Float32Array));
   } else {
     throw new TypeError(`Expected ${name} to be a {data: Float32Array, shape: [rows, cols]}, number[][] or Float32Array[], got ${describe(x)}`);
   }

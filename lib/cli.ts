@@ -10,14 +10,14 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CodeMatrix, Metric } from './arrays';
+import { CodeMatrix, Matrix, Metric } from './arrays';
 import * as io from './io';
 import {
   checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, readModelFile, writeModelFile,
 } from './model-files';
 import { OPQ } from './opq';
 import { PQ } from './pq';
-import { CodesWriter, openVectors, readCodes, readVectors, vectorFormatOf } from './vector-files';
+import { CodesWriter, openVectors, readCodes, readVectors, VectorSource, vectorFormatOf } from './vector-files';
 
 /** Ctrl-C stopped the work; nothing was written. */
 class Interrupted extends Error {}
@@ -51,35 +51,48 @@ function checkInput(file: string, name: string): void {
   if (!stat.isFile()) throw new Error(`Expected a file for ${name}, got '${file}', which is not a regular file`);
 }
 
-function readModel(file: string, from: string | undefined, name = 'MODEL'): ModelFile {
+/** The model of argument name; a Faiss index's codes are unpacked only if withCodes. */
+function readModel(file: string, from: string | undefined, name = 'MODEL', withCodes = false): ModelFile {
   const format = formatOf(file, from, '--from');
   checkInput(file, name);
-  return readModelFile(file, format);
+  return readModelFile(file, format, withCodes);
+}
+
+/** The vectors of argument name, read (whole or in blocks) after their format and existence are checked; of d = D if given. */
+function vectorsArg<T extends Matrix | VectorSource>(file: string, name: string, read: (file: string) => T, D?: number): T {
+  vectorFormatOf(file);
+  checkInput(file, name);
+  const x = read(file);
+  if (D !== undefined && x.shape[1] !== D) {
+    if ('close' in x) x.close();
+    throw new RangeError(`Expected vectors of the model's D = ${D} in ${file}, got d = ${x.shape[1]}`);
+  }
+  return x;
+}
+
+/** The codes (n, M) of argument name, with the model's M columns. */
+function codesArg(file: string, name: string, M: number): CodeMatrix {
+  checkInput(file, name);
+  const codes = readCodes(file);
+  if (codes.shape[1] !== M) throw new RangeError(`Expected codes of the model's M = ${M} columns in ${file}, got shape (${codes.shape.join(', ')})`);
+  return codes;
 }
 
 /** What `info` shows of a model, and what the other commands' --json repeat. */
-function describeModel(file: string, { model, format, codes, packedCodeSize }: ModelFile) {
+function describeModel(file: string, { model, format, storedCodes, packedCodeSize }: ModelFile) {
   const Ds = model.Ds;
   return {
     file, format, kind: model instanceof OPQ ? 'OPQ' : 'PQ', M: model.M, Ks: model.Ks,
     D: Ds === null ? null : model.M * Ds, Ds, metric: model.metric, codeDtype: model.codeDtype,
     bytesPerVector: model.M * CODE_BYTES[model.codeDtype],
     ...(packedCodeSize !== undefined && { packedCodeSize }),
-    rotation: model instanceof OPQ, storedCodes: codes ? codes.shape[0] : 0,
+    rotation: model instanceof OPQ, storedCodes,
   };
 }
 
 function dimension(model: PQ | OPQ, file: string): number {
   if (model.Ds === null) throw new Error(`Expected a trained model in ${file}, got an untrained ${model instanceof OPQ ? 'OPQ' : 'PQ'}`);
   return model.M * model.Ds;
-}
-
-function checkVectors(shape: [number, number], D: number, file: string): void {
-  if (shape[1] !== D) throw new RangeError(`Expected vectors of the model's D = ${D} in ${file}, got d = ${shape[1]}`);
-}
-
-function checkCodes(codes: CodeMatrix, M: number, file: string): void {
-  if (codes.shape[1] !== M) throw new RangeError(`Expected codes of the model's M = ${M} columns in ${file}, got shape (${codes.shape.join(', ')})`);
 }
 
 /**
@@ -142,23 +155,21 @@ function info(file: string, opts: { from?: string; json?: boolean }): void {
 function convert(input: string, output: string, opts: { from?: string; to?: string; codes?: string; json?: boolean }): void {
   const from = formatOf(input, opts.from, '--from');
   const to = formatOf(output, opts.to, '--to');
-  const source = readModel(input, opts.from, 'IN');
+  const source = readModel(input, opts.from, 'IN', true);
   let codes: CodeMatrix | null = null;  // what goes into the output index
   let codesFile: string | null = null;   // codes written beside the output model
   if (opts.codes !== undefined) {
     if (from === 'faiss' && to !== 'faiss') {
       codesFile = opts.codes;
     } else if (from !== 'faiss' && to === 'faiss') {
-      checkInput(opts.codes, '--codes');
-      codes = readCodes(opts.codes);
-      checkCodes(codes, source.model.M, opts.codes);
+      codes = codesArg(opts.codes, '--codes', source.model.M);
     } else {
       throw new Error(`Expected --codes only between a Faiss index and a .pkl or .npq model (it names the codes beside the model), got ${from} to ${to}`);
     }
   } else if (from === 'faiss') {
     if (to === 'faiss') codes = source.codes;
-    else if (source.codes!.shape[0] > 0) {
-      note(`${input} holds ${source.codes!.shape[0]} codes, which a ${FORMAT_LABELS[to]} cannot hold: not written (give --codes codes.npy to write them beside)`);
+    else if (source.storedCodes > 0) {
+      note(`${input} holds ${source.storedCodes} codes, which a ${FORMAT_LABELS[to]} cannot hold: not written (give --codes codes.npy to write them beside)`);
     }
   }
   // The codes first: a bad --codes path then leaves no model written alone.
@@ -168,7 +179,7 @@ function convert(input: string, output: string, opts: { from?: string; to?: stri
   if (opts.json) {
     return printJson({ input, output, from, to, kind: describeModel(input, source).kind, storedCodes: stored, codesWritten: codesFile });
   }
-  const beside = codesFile ? `, and its ${source.codes!.shape[0]} codes to ${codesFile}` : '';
+  const beside = codesFile ? `, and its ${source.storedCodes} codes to ${codesFile}` : '';
   print(`wrote ${output} (${FORMAT_LABELS[to]}${to === 'faiss' ? ` with ${stored} codes` : ''})${beside}`);
 }
 
@@ -183,9 +194,7 @@ async function train(vectorsFile: string, opts: TrainOptions): Promise<void> {
   // Everything that can be checked is checked before training, which may take long.
   const format = formatOf(opts.output, opts.to, '--to');
   checkWritable(opts.Ks, format);
-  vectorFormatOf(vectorsFile);
-  checkInput(vectorsFile, 'VECTORS');
-  const x = readVectors(vectorsFile);
+  const x = vectorsArg(vectorsFile, 'VECTORS', readVectors);
   const [n, D] = x.shape;
   if (D % opts.M !== 0) throw new RangeError(`Expected --M to divide the dimension D = ${D} of ${vectorsFile}, got --M ${opts.M}`);
   if (n <= opts.Ks) throw new RangeError(`Expected more vectors than --Ks = ${opts.Ks} in ${vectorsFile} to train on, got ${n}`);
@@ -207,7 +216,7 @@ async function train(vectorsFile: string, opts: TrainOptions): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   writeModelFile(model, opts.output, format);
-  const d = describeModel(opts.output, { model, format, codes: null });
+  const d = describeModel(opts.output, { model, format, codes: null, storedCodes: 0 });
   if (opts.json) return printJson({ ...d, vectors: n, seconds });
   print(`trained ${d.kind} (M ${d.M}, Ks ${d.Ks}, D ${d.D}, ${d.metric}) on ${n} vectors in ${seconds.toFixed(1)} s: wrote ${opts.output}`);
 }
@@ -222,22 +231,20 @@ async function encode(modelFile: string, vectorsFile: string,
   if (path.extname(opts.output).toLowerCase() !== '.npy') throw new Error(`Expected a .npy file for -o, got '${opts.output}'`);
   const { model } = readModel(modelFile, opts.from);
   const D = dimension(model, modelFile);
-  vectorFormatOf(vectorsFile);
-  checkInput(vectorsFile, 'VECTORS');
-  const source = openVectors(vectorsFile);
+  const source = vectorsArg(vectorsFile, 'VECTORS', openVectors, D);
+  const [n] = source.shape;
   // Written aside and renamed when complete, so an error or Ctrl-C leaves no partial codes file.
   const partial = `${opts.output}.partial-${process.pid}`;
   let writer: CodesWriter | null = null;
-  const bar = progressBar('encoding', source.rows, opts.progress);
+  const bar = progressBar('encoding', n, opts.progress);
   const started = performance.now();
   try {
-    checkVectors([source.rows, source.cols], D, vectorsFile);
-    writer = new CodesWriter(partial, model.codeDtype, source.rows, model.M);
+    writer = new CodesWriter(partial, model.codeDtype, n, model.M);
     const rows = opts.blockRows ?? blockRowsFor(D);
     await interruptible(async (signal) => {
-      for (let start = 0; start < source.rows; start += rows) {
+      for (let start = 0; start < n; start += rows) {
         if (signal.aborted) throw new Interrupted();
-        const count = Math.min(rows, source.rows - start);
+        const count = Math.min(rows, n - start);
         writer!.write(await model.encodeAsync({ data: source.read(start, count), shape: [count, D] }));
         bar.update(start + count, { unit: 'vectors' });
       }
@@ -252,9 +259,9 @@ async function encode(modelFile: string, vectorsFile: string,
     fs.rmSync(partial, { force: true });  // after the rename, nothing is there
   }
   const seconds = (performance.now() - started) / 1000;
-  const result = { output: opts.output, shape: [source.rows, model.M], dtype: model.codeDtype, seconds };
+  const result = { output: opts.output, shape: [n, model.M], dtype: model.codeDtype, seconds };
   if (opts.json) return printJson(result);
-  print(`encoded ${source.rows} vectors of ${vectorsFile} in ${seconds.toFixed(1)} s: wrote ${opts.output} (${model.codeDtype}, (${source.rows}, ${model.M}))`);
+  print(`encoded ${n} vectors of ${vectorsFile} in ${seconds.toFixed(1)} s: wrote ${opts.output} (${model.codeDtype}, (${n}, ${model.M}))`);
 }
 
 // -------------------------------------------------------------- search --
@@ -266,13 +273,8 @@ async function search(modelFile: string, codesFile: string, queriesFile: string,
   }
   const { model } = readModel(modelFile, opts.from);
   const D = dimension(model, modelFile);
-  checkInput(codesFile, 'CODES');
-  const codes = readCodes(codesFile);
-  checkCodes(codes, model.M, codesFile);
-  vectorFormatOf(queriesFile);
-  checkInput(queriesFile, 'QUERIES');
-  const queries = readVectors(queriesFile);
-  checkVectors(queries.shape, D, queriesFile);
+  const codes = codesArg(codesFile, 'CODES', model.M);
+  const queries = vectorsArg(queriesFile, 'QUERIES', readVectors, D);
   const started = performance.now();
   const { ids, dists, shape } = await model.searchAsync(queries, codes, opts.k);
   const ms = performance.now() - started;

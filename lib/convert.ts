@@ -49,22 +49,14 @@ export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTr
   return new faiss.IndexPreTransform(transform, index);
 }
 
-function pqFrom(index: faiss.IndexPQ): [PQ, CodeMatrix] {
+function pqFrom(index: faiss.IndexPQ): PQ {
   if (!index.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
-  const { M, ksub, dsub, nbits } = index.pq;
-  const pq = PQ.fromCodewords({ data: index.pq.centroids, shape: [M, ksub, dsub] }, { metric: index.metric });
-  return [pq, faiss.unpackCodes(index.codes, index.ntotal, M, nbits)];
+  const { M, ksub, dsub } = index.pq;
+  return PQ.fromCodewords({ data: index.pq.centroids, shape: [M, ksub, dsub] }, { metric: index.metric });
 }
 
-/**
- * The model of a Faiss IndexPQ (a PQ) or IndexPreTransform(OPQMatrix, IndexPQ)
- * (an OPQ with R = A^T), with the codes the index holds, one integer per
- * sub-quantizer: (ntotal, M), uint8 or uint16 by nanopq's rule.
- */
-export function faissToNanopq(index: faiss.IndexPQ): [PQ, CodeMatrix];
-export function faissToNanopq(index: faiss.IndexPreTransform): [OPQ, CodeMatrix];
-export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix];
-export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix] {
+/** The model faissToNanopq gives, without the codes (which it unpacks). */
+export function faissModel(index: faiss.IndexPQ | faiss.IndexPreTransform): PQ | OPQ {
   if (index instanceof faiss.IndexPQ) return pqFrom(index);
   if (!(index instanceof faiss.IndexPreTransform)) {
     throw new TypeError(`Expected a faiss.IndexPQ or faiss.IndexPreTransform for index, got ${describe(index)}`);
@@ -77,8 +69,22 @@ export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [
   if (chain[0].haveBias || !chain[0].isOrthonormal) {
     throw new TypeError('Expected an orthonormal transform without bias (an OPQMatrix) in index.chain[0]');
   }
-  const [pq, codes] = pqFrom(index.index);
+  const pq = pqFrom(index.index);
   const D = chain[0].dIn;
-  const opq = OPQ.fromParts({ data: transpose(chain[0].A, D), shape: [D, D] }, pq.codewords!, { metric: pq.metric });
-  return [opq, codes];
+  return OPQ.fromParts({ data: transpose(chain[0].A, D), shape: [D, D] }, pq.codewords!, { metric: pq.metric });
+}
+
+/**
+ * The model of a Faiss IndexPQ (a PQ) or IndexPreTransform(OPQMatrix, IndexPQ)
+ * (an OPQ with R = A^T), with the codes the index holds, one integer per
+ * sub-quantizer: (ntotal, M), uint8 or uint16 by nanopq's rule.
+ */
+export function faissToNanopq(index: faiss.IndexPQ): [PQ, CodeMatrix];
+export function faissToNanopq(index: faiss.IndexPreTransform): [OPQ, CodeMatrix];
+export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix];
+export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix] {
+  const model = faissModel(index);
+  const inner = index instanceof faiss.IndexPQ ? index : index.index;
+  const { M, nbits } = inner.pq;
+  return [model, faiss.unpackCodes(inner.codes, inner.ntotal, M, nbits)];
 }

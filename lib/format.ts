@@ -59,7 +59,8 @@ export function readModel(buf: unknown, source = 'buf'): ModelFields {
   if (!(buf instanceof Uint8Array)) {
     throw new TypeError(`Expected ${NPQ_FILE} for ${source}, got a ${buf === null ? 'null' : typeof buf} value`);
   }
-  const r = new Reader(buf, source);
+  // As owned: the codewords and R are views of buf when aligned (else copies), which the native model copies.
+  const r = new Reader(buf, source, true);
   const invalid = (found: string, at?: number) => r.error(NPQ_FILE, found, at);
   if (r.left < HEADER || r.text(MAGIC.length, 'the magic') !== MAGIC) {
     throw invalid(`${buf.length} bytes that do not start with the magic "NANOPQ"`, 0);
@@ -80,7 +81,6 @@ export function readModel(buf: unknown, source = 'buf'): ModelFields {
   if (r.left !== 4 * floats) {
     throw invalid(`${buf.length} bytes where a ${kind} with M = ${M}, Ks = ${Ks}, Ds = ${Ds} takes ${HEADER + 4 * floats}`, HEADER);
   }
-  // Copied (the reader does not own buf), so the model owns aligned arrays whatever the buffer's offset.
   const body = r.f32(floats, 'the codewords');
   const fitted = Ds > 0;
   return {

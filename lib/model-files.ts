@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CodeMatrix } from './arrays';
-import { faissToNanopq, nanopqToFaiss, nbitsOf } from './convert';
+import { faissModel, faissToNanopq, nanopqToFaiss, nbitsOf } from './convert';
 import * as faiss from './faiss';
 import { readModel } from './format';
 import * as io from './io';
@@ -39,23 +39,26 @@ export function formatOf(file: string, given: string | undefined, what: string):
 export interface ModelFile {
   model: PQ | OPQ;
   format: ModelFormat;
-  /** The codes a Faiss index holds, (ntotal, M); null for the other formats. */
+  /** The codes a Faiss index holds, (ntotal, M), when read with them; else null. */
   codes: CodeMatrix | null;
+  /** How many codes the file holds: a Faiss index's ntotal, else 0. */
+  storedCodes: number;
   /** A Faiss index's packed bytes per code, ceil(M * nbits / 8). */
   packedCodeSize?: number;
 }
 
-export function readModelFile(file: string, format: ModelFormat): ModelFile {
-  if (format === 'pkl') return { model: io.readNanopqPickle(file), format, codes: null };
+/** The model in file; a Faiss index's codes are unpacked only if withCodes (else only counted). */
+export function readModelFile(file: string, format: ModelFormat, withCodes = false): ModelFile {
+  if (format === 'pkl') return { model: io.readNanopqPickle(file), format, codes: null, storedCodes: 0 };
   if (format === 'npq') {
     const fields = readModel(fs.readFileSync(file), file);
-    return { model: fields.kind === 'OPQ' ? opqFromFields(fields, file) : pqFromFields(fields, file), format, codes: null };
+    return { model: fields.kind === 'OPQ' ? opqFromFields(fields, file) : pqFromFields(fields, file), format, codes: null, storedCodes: 0 };
   }
   const index = faiss.readIndex(file);
   try {
-    const [model, codes] = faissToNanopq(index);
-    const pq = index instanceof faiss.IndexPreTransform ? index.index.pq : index.pq;
-    return { model, format, codes, packedCodeSize: Math.ceil((pq.M * pq.nbits) / 8) };
+    const [model, codes] = withCodes ? faissToNanopq(index) : [faissModel(index), null];
+    const { M, nbits } = (index instanceof faiss.IndexPreTransform ? index.index : index).pq;
+    return { model, format, codes, storedCodes: index.ntotal, packedCodeSize: Math.ceil((M * nbits) / 8) };
   } finally {
     index.dispose();
   }

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import {
-  checkInteger, checkOptions, CodewordsInput, describe, inspectShape, Matrix, MatrixInput, MatrixLike, Metric, toMatrix, toVector,
+  checkInteger, checkOptions, checkPath, CodewordsInput, describe, inspectShape, Matrix, MatrixInput, MatrixLike, Metric, toMatrix, toVector,
   VectorLike,
 } from './arrays';
 import { readModel, ModelFields } from './format';
 import { native, NativeModel, TrainingOptions } from './native';
 import { checkCodewords, PQ } from './pq';
-import { AsyncFitOptions, checkPath, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
+import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
 /** What `OPQ.fit` and `OPQ.fitAsync` take. */
 export interface OPQFitOptions {

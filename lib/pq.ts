@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import { checkInteger, checkOptions, checkShape, checkValues, CodewordsInput, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
+import { checkInteger, checkOptions, checkPath, checkShape, checkValues, CodewordsInput, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
 import { readModel, ModelFields } from './format';
 import { native, TrainingOptions } from './native';
-import { AsyncFitOptions, checkPath, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
+import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
 export type { Minit, PQOptions, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './quantizer';
 

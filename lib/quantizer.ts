@@ -4,7 +4,7 @@
 // (x @ R), which the native model does.
 import * as fs from 'node:fs';
 import {
-  checkInteger, checkMetric, checkOptions, CodeDtype, codeDtypeFor, defineInspect, CodeMatrix, Codewords, CodesLike, describe,
+  checkInteger, checkMetric, checkOptions, checkPath, CodeDtype, codeDtypeFor, defineInspect, CodeMatrix, Codewords, CodesLike, describe,
   Matrix, MatrixLike, Metric, newCodeArray, newFloats, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
 import { DistanceTable, tableOf } from './distance-table';
@@ -369,12 +369,6 @@ export abstract class Quantizer {
   save(path: string): void {
     fs.writeFileSync(checkPath(path), this.toBuffer());
   }
-}
-
-/** A file path: a number would name a file descriptor (0 is stdin). */
-export function checkPath(path: unknown, name = 'path'): string {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`Expected a file path (string) for ${name}, got ${describe(path)}`);
-  return path;
 }
 
 /** The fit options PQ and OPQ share: seed and minit. */

@@ -4,10 +4,11 @@
 // is read in bounded memory. Codes are written as .npy a block at a time too.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CodeMatrix, Matrix } from './arrays';
+import { CodeDtype, CodeMatrix, Matrix } from './arrays';
 import * as io from './io';
 import { npyHeader, readNpyHeader } from './io/npy';
-import { Reader } from './io/reader';
+import { Reader, TypedArrayType } from './io/reader';
+import { vecsRow, vecsValues, wholeRows } from './io/vecs';
 
 export type VectorFormat = 'npy' | 'fvecs' | 'bvecs' | 'idx';
 
@@ -69,15 +70,13 @@ export function readCodes(file: string): CodeMatrix {
 
 /** A vectors file opened for reading rows in blocks. */
 export interface VectorSource {
-  readonly rows: number;
-  readonly cols: number;
+  readonly shape: [number, number];
   /** Rows [start, start + count) as float32. */
   read(start: number, count: number): Float32Array;
   close(): void;
 }
 
-type Numeric = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
-type NumericType = { new (length: number): Numeric; BYTES_PER_ELEMENT: number };
+type NumericType = TypedArrayType<Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array>;
 
 function readAt(fd: number, into: ArrayBufferView, position: number, file: string): void {
   const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
@@ -112,8 +111,8 @@ function npyHeaderOf(fd: number, size: number, file: string): { offset: number; 
 export function openVectors(file: string): VectorSource {
   const format = vectorFormatOf(file);
   if (format === 'idx') {
-    const { data, shape: [rows, cols] } = readVectors(file);
-    return { rows, cols, read: (start, count) => data.subarray(start * cols, (start + count) * cols), close() {} };
+    const { data, shape } = readVectors(file);
+    return { shape, read: (start, count) => data.subarray(start * shape[1], (start + count) * shape[1]), close() {} };
   }
   const fd = fs.openSync(file, 'r');
   try {
@@ -122,39 +121,29 @@ export function openVectors(file: string): VectorSource {
       const { offset, Type, rows, cols } = npyHeaderOf(fd, size, file);
       const rowBytes = cols * Type.BYTES_PER_ELEMENT;
       return {
-        rows, cols,
+        shape: [rows, cols],
         read(start, count) {
           const block = new Type(count * cols);
           readAt(fd, block, offset + start * rowBytes, file);
-          return block instanceof Float32Array ? block : Float32Array.from(block);
+          return toFloat32(block);
         },
         close: () => fs.closeSync(fd),
       };
     }
-    // TEXMEX: each row is its dimension (int32), then its values.
-    const size1 = format === 'fvecs' ? 4 : 1;
-    if (size === 0) return { rows: 0, cols: 0, read: () => new Float32Array(0), close: () => fs.closeSync(fd) };
-    const head = Buffer.alloc(4);
-    readAt(fd, head, 0, file);
-    const cols = head.readInt32LE(0);
-    const rowBytes = 4 + cols * size1;
-    if (cols < 1 || size % rowBytes !== 0) {
-      throw new TypeError(`Expected a .${format} file of rows of d = ${cols} values (${rowBytes} bytes each) in ${file}, got ${size} bytes`);
-    }
+    // TEXMEX: each row is its dimension (int32), then its values, checked as io checks them.
+    if (size === 0) return { shape: [0, 0], read: () => new Float32Array(0), close: () => fs.closeSync(fd) };
+    const Type: TypedArrayType<Float32Array | Uint8Array> = format === 'fvecs' ? Float32Array : Uint8Array;
+    const ext = `.${format}`;
+    const head = new Reader(Buffer.alloc(Math.min(size, 4)), file);
+    readAt(fd, head.bytes, 0, file);
+    const { d, rowBytes } = vecsRow(head, Type, ext);
+    const rows = wholeRows(head, size, d, rowBytes, ext);
     return {
-      rows: size / rowBytes, cols,
+      shape: [rows, d],
       read(start, count) {
-        const raw = new Uint8Array(count * rowBytes);  // its own buffer: rows of .fvecs are 4-byte aligned in it
+        const raw = new Uint8Array(count * rowBytes);
         readAt(fd, raw, start * rowBytes, file);
-        const view = new DataView(raw.buffer);
-        const out = new Float32Array(count * cols);
-        for (let i = 0; i < count; i++) {
-          const at = i * rowBytes;
-          const d = view.getInt32(at, true);
-          if (d !== cols) throw new TypeError(`Expected d = ${cols} (as row 0) for row ${start + i} of ${file}, got d = ${d}`);
-          out.set(format === 'fvecs' ? new Float32Array(raw.buffer, at + 4, cols) : raw.subarray(at + 4, at + rowBytes), i * cols);
-        }
-        return out;
+        return toFloat32(vecsValues(new Reader(raw, file), Type, d, ext, start));
       },
       close: () => fs.closeSync(fd),
     };
@@ -164,14 +153,12 @@ export function openVectors(file: string): VectorSource {
   }
 }
 
-const CODE_DESCR = { uint8: '|u1', uint16: '<u2', uint32: '<u4' } as const;
-
 /** A .npy file of (rows, M) codes written a block at a time: the header first (the row count is known), then the rows in order. */
 export class CodesWriter {
   #fd: number;
-  constructor(readonly file: string, dtype: keyof typeof CODE_DESCR, rows: number, M: number) {
+  constructor(readonly file: string, dtype: CodeDtype, rows: number, M: number) {
     this.#fd = fs.openSync(file, 'w');
-    fs.writeFileSync(this.#fd, npyHeader(CODE_DESCR[dtype], [rows, M]));
+    fs.writeFileSync(this.#fd, npyHeader(dtype, [rows, M]));
   }
 
   write(codes: CodeMatrix): void {

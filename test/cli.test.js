@@ -10,6 +10,7 @@ const { PQ, OPQ, faiss, io, faissToNanopq } = require('..');
 const { randomMatrix } = require('./helpers/data');
 const { FIXTURES, manifest, npy } = require('./helpers/fixtures');
 const { runPython } = require('./helpers/python');
+const { thrown } = require('./helpers/thrown');
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-cli-'));
@@ -299,7 +300,7 @@ describe('encode', () => {
     io.writeNpy(tmp('d8.npy'), q8.data, q8.shape);
     expect(fails('encode', 'enc.npq', 'd8.npy', '-o', 'bad.npy')).toBe("nanopq: Expected vectors of the model's D = 16 in d8.npy, got d = 8\n");
     fs.writeFileSync(tmp('short.fvecs'), fs.readFileSync(tmp('x.fvecs')).subarray(0, 1000));
-    expect(fails('encode', 'enc.npq', 'short.fvecs', '-o', 'bad.npy')).toMatch('nanopq: Expected a .fvecs file of rows of d = 16 values (68 bytes each) in short.fvecs, got 1000 bytes');
+    expect(fails('encode', 'enc.npq', 'short.fvecs', '-o', 'bad.npy')).toBe('nanopq: Expected row 14 of 68 bytes (d = 16) of a .fvecs file in short.fvecs at byte 952, got 48 bytes left\n');
     const npyBytes = fs.readFileSync(tmp('x.npy'));
     fs.writeFileSync(tmp('short.npy'), npyBytes.subarray(0, npyBytes.length - 4));
     expect(fails('encode', 'enc.npq', 'short.npy', '-o', 'bad.npy')).toBe('nanopq: Expected 192000 bytes of float32 data for shape (3000, 16) in short.npy at byte 128, got 191996 bytes\n');
@@ -309,6 +310,30 @@ describe('encode', () => {
     new PQ({ M }).save(tmp('untrained.npq'));
     expect(fails('encode', 'untrained.npq', 'x.npy', '-o', 'bad.npy')).toBe('nanopq: Expected a trained model in untrained.npq, got an untrained PQ\n');
     expect(fs.readdirSync(dir).filter((f) => f.startsWith('bad.npy'))).toEqual([]);
+  });
+
+  test('a bad .fvecs or .bvecs, read in blocks: the errors of io.readFvecs/readBvecs', () => {
+    const good = fs.readFileSync(tmp('x.fvecs'));
+    const ragged = Buffer.from(good);
+    ragged.writeInt32LE(15, 1500 * 68);  // in the second block of 1,000 rows
+    fs.writeFileSync(tmp('ragged.fvecs'), ragged);
+    const zero = fs.readFileSync(tmp('x.bvecs'));
+    zero.writeInt32LE(0, 0);
+    fs.writeFileSync(tmp('zero.bvecs'), zero);
+    fs.writeFileSync(tmp('two-bytes.fvecs'), good.subarray(0, 2));
+    for (const [file, read] of [['ragged.fvecs', io.readFvecs], ['zero.bvecs', io.readBvecs], ['two-bytes.fvecs', io.readFvecs]]) {
+      const expected = thrown(() => read(tmp(file))).message.replace(tmp(file), file);
+      expect(fails('encode', 'enc.npq', file, '-o', 'bad.npy', '--block-rows', '1000')).toBe(`nanopq: ${expected}\n`);
+    }
+    expect(thrown(() => io.readFvecs(tmp('ragged.fvecs'))).message).toMatch('for row 1500 in');
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('bad.npy'))).toEqual([]);
+  });
+
+  test('vectors of another D are refused before the progress bar starts', () => {
+    const q8 = randomMatrix(3, 8, 205);
+    io.writeNpy(tmp('d8-progress.npy'), q8.data, q8.shape);
+    expect(fails('encode', 'enc.npq', 'd8-progress.npy', '-o', 'bad.npy', '--progress'))
+      .toBe("nanopq: Expected vectors of the model's D = 16 in d8-progress.npy, got d = 8\n");
   });
 
   test('an -o that cannot be renamed into (a directory) leaves no partial codes file', () => {

@@ -4,8 +4,7 @@
 // header's fields by regular expression, ignores fortran_order and never
 // checks the data's length against the shape.
 import * as fs from 'node:fs';
-import { describe } from '../arrays';
-import { checkPath } from '../quantizer';
+import { checkPath, describe } from '../arrays';
 import { Reader, readerFor, TypedArrayType } from './reader';
 
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64';
@@ -150,17 +149,14 @@ export function readNpy(src: string | Uint8Array): NpyArray {
   return { data: data instanceof Float64Array ? new Float32Array(data) : data, shape, dtype };
 }
 
-const descrOf = (data: unknown): string | undefined => {
-  for (const [code, [, Type]] of Object.entries(DTYPES)) if (data instanceof Type) return `${Type.BYTES_PER_ELEMENT > 1 ? '<' : '|'}${code}`;
-  return undefined;
-};
-
 /**
- * The header numpy.save writes before a C-order array of descr ('<f4', '|u1'...)
- * and shape: version 1.0 (2.0 if it does not fit), padded so that the data
- * starts at a multiple of 64 bytes. (Also for files written a block at a time.)
+ * The header numpy.save writes before a C-order array of dtype and shape:
+ * version 1.0 (2.0 if it does not fit), padded so that the data starts at a
+ * multiple of 64 bytes. (Also for files written a block at a time.)
  */
-export function npyHeader(descr: string, shape: readonly number[]): Uint8Array {
+export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
+  const [code, [, Type]] = Object.entries(DTYPES).find(([, [name]]) => name === dtype)!;
+  const descr = `${Type.BYTES_PER_ELEMENT > 1 ? '<' : '|'}${code}`;
   const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${tuple}, }`;
   // numpy leaves room for the first dimension to grow to 21 digits, so a file can be appended to in place.
@@ -183,8 +179,8 @@ export function npyHeader(descr: string, shape: readonly number[]): Uint8Array {
  */
 export function writeNpy(dst: string, data: NpyWritable, shape: number[]): void {
   checkPath(dst, 'dst');
-  const descr = descrOf(data);
-  if (!descr) throw new TypeError(`Expected a typed array of a .npy dtype (${SUPPORTED}) for data, got ${describe(data)}`);
+  const dtype = Object.values(DTYPES).find(([, Type]) => data instanceof Type)?.[0];
+  if (!dtype) throw new TypeError(`Expected a typed array of a .npy dtype (${SUPPORTED}) for data, got ${describe(data)}`);
   if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
     throw new TypeError(`Expected shape to be an array of integers 0 to 2**53 - 1, got ${describe(shape)}`);
   }
@@ -192,7 +188,7 @@ export function writeNpy(dst: string, data: NpyWritable, shape: number[]): void 
   if (data.length !== count) {
     throw new RangeError(`Expected data.length to be the product of shape [${shape.join(', ')}] = ${count}, got ${data.length}`);
   }
-  const head = npyHeader(descr, shape);
+  const head = npyHeader(dtype, shape);
   const fd = fs.openSync(dst, 'w');
   try {
     // writeFileSync on a descriptor writes all of it, where one writeSync stops at 2 GiB.

@@ -15,10 +15,9 @@
 // and numpy 2 both load, and the __dict__ that nanopq 0.2 sets.
 import * as fs from 'node:fs';
 import { BufferReader, Parser } from 'pickleparser';
-import { checkOptions, CodeDtype, codeDtypeFor, describe, Metric } from '../arrays';
+import { checkOptions, checkPath, CodeDtype, codeDtypeFor, describe, Metric } from '../arrays';
 import { OPQ } from '../opq';
 import { PQ } from '../pq';
-import { checkPath } from '../quantizer';
 import { Reader, readerFor } from './reader';
 
 export interface ReadPickleOptions {
@@ -46,36 +45,42 @@ const MAX_LENGTH = 2 ** 31 - 1;
 
 /**
  * The opcodes of protocols 2 to 5 that Python writes for these objects (and
- * a few it writes for others: lists, floats, POP), with their argument: a
- * fixed size in bytes, a length prefix of 1, 4 or 8 bytes, or GLOBAL's two
- * lines. Protocol 0/1 text opcodes, sets, persistent ids, extensions, INST,
- * OBJ and NEWOBJ_EX are not among them.
+ * a few it writes for others: lists, floats, POP), by name: the byte and
+ * the argument, a fixed size in bytes, a length prefix of 1, 4 or 8 bytes,
+ * or GLOBAL's two lines. Protocol 0/1 text opcodes, sets, persistent ids,
+ * extensions, INST, OBJ and NEWOBJ_EX are not among them. Reading walks
+ * them; writing uses a few.
  */
 type Argument = number | 'len1' | 'len4' | 'len8' | 'lines';
-const OPCODES = new Map<number, [string, Argument]>([
-  [0x80, ['PROTO', 1]], [0x95, ['FRAME', 8]], [0x2e, ['STOP', 0]], [0x28, ['MARK', 0]],
-  [0x30, ['POP', 0]], [0x31, ['POP_MARK', 0]],
-  [0x71, ['BINPUT', 1]], [0x72, ['LONG_BINPUT', 4]], [0x94, ['MEMOIZE', 0]],
-  [0x68, ['BINGET', 1]], [0x6a, ['LONG_BINGET', 4]],
-  [0x4e, ['NONE', 0]], [0x88, ['NEWTRUE', 0]], [0x89, ['NEWFALSE', 0]],
-  [0x4b, ['BININT1', 1]], [0x4d, ['BININT2', 2]], [0x4a, ['BININT', 4]], [0x8a, ['LONG1', 'len1']],
-  [0x47, ['BINFLOAT', 8]],
-  [0x43, ['SHORT_BINBYTES', 'len1']], [0x42, ['BINBYTES', 'len4']], [0x8e, ['BINBYTES8', 'len8']],
-  [0x96, ['BYTEARRAY8', 'len8']], [0x97, ['NEXT_BUFFER', 0]], [0x98, ['READONLY_BUFFER', 0]],
-  [0x8c, ['SHORT_BINUNICODE', 'len1']], [0x58, ['BINUNICODE', 'len4']], [0x8d, ['BINUNICODE8', 'len8']],
-  [0x29, ['EMPTY_TUPLE', 0]], [0x85, ['TUPLE1', 0]], [0x86, ['TUPLE2', 0]], [0x87, ['TUPLE3', 0]], [0x74, ['TUPLE', 0]],
-  [0x5d, ['EMPTY_LIST', 0]], [0x61, ['APPEND', 0]], [0x65, ['APPENDS', 0]],
-  [0x7d, ['EMPTY_DICT', 0]], [0x73, ['SETITEM', 0]], [0x75, ['SETITEMS', 0]],
-  [0x63, ['GLOBAL', 'lines']], [0x93, ['STACK_GLOBAL', 0]],
-  [0x81, ['NEWOBJ', 0]], [0x52, ['REDUCE', 0]], [0x62, ['BUILD', 0]],
-]);
+const OPCODES = {
+  PROTO: [0x80, 1], FRAME: [0x95, 8], STOP: [0x2e, 0], MARK: [0x28, 0],
+  POP: [0x30, 0], POP_MARK: [0x31, 0],
+  BINPUT: [0x71, 1], LONG_BINPUT: [0x72, 4], MEMOIZE: [0x94, 0],
+  BINGET: [0x68, 1], LONG_BINGET: [0x6a, 4],
+  NONE: [0x4e, 0], NEWTRUE: [0x88, 0], NEWFALSE: [0x89, 0],
+  BININT1: [0x4b, 1], BININT2: [0x4d, 2], BININT: [0x4a, 4], LONG1: [0x8a, 'len1'],
+  BINFLOAT: [0x47, 8],
+  SHORT_BINBYTES: [0x43, 'len1'], BINBYTES: [0x42, 'len4'], BINBYTES8: [0x8e, 'len8'],
+  BYTEARRAY8: [0x96, 'len8'], NEXT_BUFFER: [0x97, 0], READONLY_BUFFER: [0x98, 0],
+  SHORT_BINUNICODE: [0x8c, 'len1'], BINUNICODE: [0x58, 'len4'], BINUNICODE8: [0x8d, 'len8'],
+  EMPTY_TUPLE: [0x29, 0], TUPLE1: [0x85, 0], TUPLE2: [0x86, 0], TUPLE3: [0x87, 0], TUPLE: [0x74, 0],
+  EMPTY_LIST: [0x5d, 0], APPEND: [0x61, 0], APPENDS: [0x65, 0],
+  EMPTY_DICT: [0x7d, 0], SETITEM: [0x73, 0], SETITEMS: [0x75, 0],
+  GLOBAL: [0x63, 'lines'], STACK_GLOBAL: [0x93, 0],
+  NEWOBJ: [0x81, 0], REDUCE: [0x52, 0], BUILD: [0x62, 0],
+} satisfies Record<string, [number, Argument]>;
+type Opcode = keyof typeof OPCODES;
+/** Each opcode's byte, by name (for writing). */
+const op = Object.fromEntries(Object.entries(OPCODES).map(([name, [code]]) => [name, code])) as Record<Opcode, number>;
+/** Each opcode's name and argument, by its byte (for reading). */
+const BY_CODE = new Map(Object.entries(OPCODES).map(([name, [code, arg]]) => [code, [name, arg] as [Opcode, Argument]]));
 
 const hex = (byte: number) => `0x${byte.toString(16).padStart(2, '0')}`;
 
 /** Walks the opcodes up to STOP (Python ignores what follows), checking each as above. */
 function checkOpcodes(r: Reader, buffers: number): void {
   const head = Array.from(r.bytes.subarray(0, 4), hex).join(' ');
-  r.expect(r.left >= 2 && r.bytes[0] === 0x80, 'a pickle (it starts with PROTO, 0x80)', `${r.left} bytes starting ${head}`);
+  r.expect(r.left >= 2 && r.bytes[0] === op.PROTO, 'a pickle (it starts with PROTO, 0x80)', `${r.left} bytes starting ${head}`);
   r.skip(1, 'PROTO');
   const protocol = r.u8('the protocol');
   r.expect(protocol >= 2 && protocol <= 5, 'a pickle of protocol 2 to 5', `protocol ${protocol}`);
@@ -85,9 +90,9 @@ function checkOpcodes(r: Reader, buffers: number): void {
     const at = r.offset;
     if (r.left === 0) throw r.error('STOP (the pickle is truncated)', 'the end of the file', at);
     const code = r.u8('an opcode');
-    const op = OPCODES.get(code);
-    if (!op) throw r.error('an opcode of a nanopq pickle', `opcode ${hex(code)}`, at);
-    const [name, arg] = op;
+    const opcode = BY_CODE.get(code);
+    if (!opcode) throw r.error('an opcode of a nanopq pickle', `opcode ${hex(code)}`, at);
+    const [name, arg] = opcode;
     if (name === 'STOP') return;
     if (name === 'NEXT_BUFFER' && ++nextBuffers > buffers) {
       throw r.error(buffers ? `at most ${buffers} out-of-band buffers (options.buffers)`
@@ -260,7 +265,7 @@ export function readNanopqPickle(src: string | Uint8Array, options: ReadPickleOp
   const ours = new WeakSet<Error>();
   // Our functions run inside one-byte opcodes (REDUCE, BUILD, NEWOBJ), so the
   // opcode is the byte before pickleparser's position; the resolver places GLOBAL's.
-  const refuse = (expected: string, found: string, at = position.position - 1) => {
+  const refuse = (expected: string, found: string, at: number | null = position.position - 1) => {
     const err = r.error(expected, found, at);
     ours.add(err);
     return err;
@@ -272,7 +277,7 @@ export function readNanopqPickle(src: string | Uint8Array, options: ReadPickleOp
         const value = globals.get(`${module}.${name}`);
         if (value === undefined) {
           // STACK_GLOBAL is one byte; GLOBAL is followed by its two lines (one byte per character)
-          const at = r.bytes[position.position - 1] === 0x93 ? position.position - 1 : position.position - module.length - name.length - 3;
+          const at = r.bytes[position.position - 1] === op.STACK_GLOBAL ? position.position - 1 : position.position - module.length - name.length - 3;
           throw refuse('a global of numpy or nanopq', `a reference to ${module}.${name}`, at);
         }
         return value as () => unknown;
@@ -291,11 +296,7 @@ export function readNanopqPickle(src: string | Uint8Array, options: ReadPickleOp
     throw r.error('a well-formed pickle', `one pickleparser cannot run (${(err as Error).message})`, position.position);
   }
   try {
-    return toModel(top, (expected, found) => {
-      const err = new TypeError(`Expected ${expected} in ${r.name}, got ${found}`);
-      ours.add(err);
-      return err;
-    });
+    return toModel(top, (expected, found) => refuse(expected, found, null));
   } catch (err) {
     // Objects the pickle built may be odd beyond what toModel checks (a null
     // prototype...): what is not an error of ours or of the model's checks.
@@ -465,13 +466,6 @@ function fromFortranOrder(data: Float32Array, shape: number[]): Float32Array {
 }
 
 // ------------------------------------------------------------- writing --
-
-const op = {
-  PROTO: 0x80, STOP: 0x2e, MARK: 0x28, NONE: 0x4e, NEWTRUE: 0x88, NEWFALSE: 0x89,
-  BININT1: 0x4b, BININT2: 0x4d, BININT: 0x4a, LONG1: 0x8a, BINUNICODE: 0x58, BINBYTES: 0x42, SHORT_BINBYTES: 0x43,
-  GLOBAL: 0x63, EMPTY_TUPLE: 0x29, TUPLE1: 0x85, TUPLE3: 0x87, TUPLE: 0x74,
-  EMPTY_DICT: 0x7d, SETITEMS: 0x75, NEWOBJ: 0x81, REDUCE: 0x52, BUILD: 0x62,
-};
 
 const ops = (...codes: number[]) => Buffer.from(codes);
 

@@ -3,7 +3,8 @@
 // header that claims more than the file holds is an error, never an
 // allocation of what it claims. Every error has one shape:
 //   Expected <what> in <file> at byte <offset>, got <what is there>
-// where <file> is the path, or the argument's name when bytes were passed.
+// where <file> is the path, or the argument's name when bytes were passed
+// (and no offset for what is at no one place, as the objects a pickle built).
 import * as fs from 'node:fs';
 import { describe } from '../arrays';
 
@@ -25,8 +26,8 @@ export class Reader {
 
   get left(): number { return this.buf.length - this.offset; }
 
-  error(expected: string, found: string, at = this.fieldStart): TypeError {
-    return new TypeError(`Expected ${expected} in ${this.name} at byte ${at}, got ${found}`);
+  error(expected: string, found: string, at: number | null = this.fieldStart): TypeError {
+    return new TypeError(`Expected ${expected} in ${this.name}${at === null ? '' : ` at byte ${at}`}, got ${found}`);
   }
 
   expect(ok: boolean, expected: string, found: string): void {

@@ -2,43 +2,60 @@
 // d (int32, little-endian), then d values: float32 (.fvecs), int32 (.ivecs)
 // or uint8 (.bvecs). Every row must have the same d.
 import * as fs from 'node:fs';
-import { describe, Matrix, MatrixLike, checkShape, toMatrix } from '../arrays';
-import { checkPath } from '../quantizer';
-import { readerFor, TypedArrayType } from './reader';
+import { checkMatrix, checkPath, Matrix, MatrixLike, toMatrix } from '../arrays';
+import { Reader, readerFor, TypedArrayType } from './reader';
 
 type VecsArray = Float32Array | Int32Array | Uint8Array;
 export interface VecsMatrix<T extends VecsArray> { data: T; shape: [number, number] }
 
 const MAX_DIM = 2 ** 31 - 1;
 
-function readVecs<T extends VecsArray>(src: unknown, Type: TypedArrayType<T>, format: string): VecsMatrix<T> {
-  const r = readerFor(src);
-  const { bytes } = r;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length === 0) return { data: new Type(0), shape: [0, 0] };
-  const size = Type.BYTES_PER_ELEMENT;
+/** Row 0's d, read by r at byte 0 of a file of the format ('.fvecs'...), and the bytes of each row: 4 + d values of Type. */
+export function vecsRow(r: Reader, Type: TypedArrayType<VecsArray>, format: string): { d: number; rowBytes: number } {
   const d = r.i32('the dimension of row 0');
   r.expect(d >= 1, `a dimension d >= 1 for row 0 of a ${format} file`, String(d));
-  const rowBytes = 4 + d * size;
-  const rows = Math.floor(bytes.length / rowBytes);
-  // Every row's d is checked before the data is allocated: a ragged file is found by its first odd row.
-  for (let i = 0, at = 0; i < rows; i++, at += rowBytes) {
-    const di = view.getInt32(at, true);
-    if (di !== d) throw r.error(`d = ${d} (as row 0 of a ${format} file) for row ${i}`, `d = ${di}`, at);
-  }
-  if (rows * rowBytes !== bytes.length) {
-    const at = rows * rowBytes;
-    throw r.error(`row ${rows} of ${rowBytes} bytes (d = ${d}) of a ${format} file`, `${bytes.length - at} bytes left`, at);
-  }
-  const data = new Type(rows * d);
-  const out = new Uint8Array(data.buffer);
-  for (let i = 0, at = 4; i < rows; i++, at += rowBytes) out.set(bytes.subarray(at, at + d * size), i * d * size);
-  return { data, shape: [rows, d] };
+  return { d, rowBytes: 4 + d * Type.BYTES_PER_ELEMENT };
 }
 
-function writeVecs(dst: string, matrix: { data: VecsArray; shape: number[] }): void {
-  const { data } = matrix;
-  const [rows, d] = matrix.shape;
+/** The number of rows in size bytes: an error pointing at the last row unless they are whole rows. */
+export function wholeRows(r: Reader, size: number, d: number, rowBytes: number, format: string): number {
+  const rows = Math.floor(size / rowBytes);
+  const at = rows * rowBytes;
+  if (at !== size) throw r.error(`row ${rows} of ${rowBytes} bytes (d = ${d}) of a ${format} file`, `${size - at} bytes left`, at);
+  return rows;
+}
+
+/**
+ * The values of the rows in r's bytes, rows first, first + 1... of the file
+ * (errors give the file's rows and offsets). Every row's d is checked before
+ * the data is allocated: a ragged file is found by its first odd row.
+ */
+export function vecsValues<T extends VecsArray>(r: Reader, Type: TypedArrayType<T>, d: number, format: string, first = 0): T {
+  const { bytes } = r;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const valueBytes = d * Type.BYTES_PER_ELEMENT;
+  const rowBytes = 4 + valueBytes;
+  const rows = Math.floor(bytes.length / rowBytes);
+  for (let i = 0; i < rows; i++) {
+    const di = view.getInt32(i * rowBytes, true);
+    if (di !== d) throw r.error(`d = ${d} (as row 0 of a ${format} file) for row ${first + i}`, `d = ${di}`, (first + i) * rowBytes);
+  }
+  wholeRows(r, bytes.length, d, rowBytes, format);
+  const data = new Type(rows * d);
+  const out = new Uint8Array(data.buffer);
+  for (let i = 0, at = 4; i < rows; i++, at += rowBytes) out.set(bytes.subarray(at, at + valueBytes), i * valueBytes);
+  return data;
+}
+
+function readVecs<T extends VecsArray>(src: unknown, Type: TypedArrayType<T>, format: string): VecsMatrix<T> {
+  const r = readerFor(src);
+  if (r.left === 0) return { data: new Type(0), shape: [0, 0] };
+  const { d } = vecsRow(r, Type, format);
+  const data = vecsValues(r, Type, d, format);
+  return { data, shape: [data.length / d, d] };
+}
+
+function writeVecs(dst: string, { data, rows, cols: d }: { data: VecsArray; rows: number; cols: number }): void {
   if (rows > 0 && (d < 1 || d > MAX_DIM)) {
     throw new RangeError(`Expected 1 <= d <= ${MAX_DIM} columns in matrix (each row stores d as int32), got shape [${rows}, ${d}]`);
   }
@@ -63,19 +80,6 @@ function writeVecs(dst: string, matrix: { data: VecsArray; shape: number[] }): v
   }
 }
 
-/** A typed (rows, cols) matrix of Type: data of that type, of length rows * cols. */
-function typedMatrix<T extends VecsArray>(matrix: unknown, Type: TypedArrayType<T>): VecsMatrix<T> {
-  const m = matrix as VecsMatrix<T> | null;
-  if (m === null || typeof m !== 'object' || !(m.data instanceof Type)) {
-    throw new TypeError(`Expected matrix to be a {data: ${Type.name}, shape: [rows, cols]}, got ${describe(m === null || typeof m !== 'object' ? m : m.data)}`);
-  }
-  const [rows, cols] = checkShape(m.shape, ['rows', 'cols'], 'matrix');
-  if (m.data.length !== rows * cols) {
-    throw new RangeError(`Expected matrix.data.length to be rows * cols = ${rows * cols} for shape [${rows}, ${cols}], got ${m.data.length}`);
-  }
-  return m;
-}
-
 /** An .fvecs file (float32 rows) as a (n, d) Matrix, which PQ and OPQ take as it is. */
 export function readFvecs(src: string | Uint8Array): Matrix {
   return readVecs(src, Float32Array, '.fvecs');
@@ -94,18 +98,17 @@ export function readBvecs(src: string | Uint8Array): VecsMatrix<Uint8Array> {
 /** Writes float32 rows as .fvecs; matrix is any MatrixLike. */
 export function writeFvecs(dst: string, matrix: MatrixLike): void {
   checkPath(dst, 'dst');
-  const { data, rows, cols } = toMatrix(matrix, 'matrix', undefined, false);
-  writeVecs(dst, { data, shape: [rows, cols] });
+  writeVecs(dst, toMatrix(matrix, 'matrix', undefined, false));
 }
 
 /** Writes a {data: Int32Array, shape: [n, d]} as .ivecs. */
 export function writeIvecs(dst: string, matrix: VecsMatrix<Int32Array>): void {
   checkPath(dst, 'dst');
-  writeVecs(dst, typedMatrix(matrix, Int32Array));
+  writeVecs(dst, checkMatrix(matrix, 'matrix', Int32Array));
 }
 
 /** Writes a {data: Uint8Array, shape: [n, d]} as .bvecs. */
 export function writeBvecs(dst: string, matrix: VecsMatrix<Uint8Array>): void {
   checkPath(dst, 'dst');
-  writeVecs(dst, typedMatrix(matrix, Uint8Array));
+  writeVecs(dst, checkMatrix(matrix, 'matrix', Uint8Array));
 }
