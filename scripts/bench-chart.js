@@ -1,25 +1,33 @@
 // The chart of `npm run bench -- --chart FILE.svg`: recall@10 of the first
 // 1,000 queries against bytes per vector (M = 4 ... 56, Ks = 256, so M bytes),
 // for our PQ and OPQ and for Faiss's IndexPQ trained by Python on the same
-// arrays. Drawn with Vega-Lite, rendered to SVG by Vega without a browser.
+// arrays (by scripts/bench_peer.py --chart, in the run of the table's peers).
+// The table's M = 8 models and codes are reused, not fitted again. Drawn with
+// Vega-Lite, rendered to SVG by Vega without a browser.
 const fs = require('node:fs');
 const { PQ, OPQ } = require('..');
 const { recallAt, rows } = require('./common');
 
 const MS = [4, 8, 16, 28, 56], Ks = 256, TRAIN = 20000, K = 10;
 
-/** Measures every point, writes the SVG to `file` and returns the points. */
-async function recallChart(log, { train: X, test: Xq, random }, truth, file, runPeer) {
+/**
+ * Measures every point, writes the SVG to `file` and returns the points.
+ * `theirs`: what bench_peer.py printed given --chart MS; `fitted`: the table's
+ * { M, pq, codes, opq, opqCodes } (trained as here), used at its M.
+ */
+async function recallChart(log, { train: X, test: Xq, random }, truth, file, theirs, fitted) {
   const queries = rows(Xq, 0, truth.length), Xt = rows(X, 0, TRAIN);
-  const recall = (model) => recallAt(K, model.search(queries, model.encode(X), K).ids, K, truth);
+  const recall = (model, codes = model.encode(X)) => recallAt(K, model.search(queries, codes, K).ids, K, truth);
   const points = [];
   for (const M of MS) {
-    points.push({ bytes: M, method: 'nanopq (Node) PQ', recall: recall(new PQ({ M, Ks }).fit(Xt, { iter: 20, seed: 123 })) });
-    points.push({ bytes: M, method: 'nanopq (Node) OPQ',
-      recall: recall(new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 })) });
+    const { pq, codes, opq, opqCodes } = M === fitted.M ? fitted : {
+      pq: new PQ({ M, Ks }).fit(Xt, { iter: 20, seed: 123 }),
+      opq: new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }),
+    };
+    points.push({ bytes: M, method: 'nanopq (Node) PQ', recall: recall(pq, codes) });
+    points.push({ bytes: M, method: 'nanopq (Node) OPQ', recall: recall(opq, opqCodes) });
     log(`chart: M = ${M}: PQ ${points.at(-2).recall.toFixed(3)}, OPQ ${points.at(-1).recall.toFixed(3)}`);
   }
-  const theirs = runPeer(['--chart', MS.join(',')]);
   for (const M of MS) {
     const ids = theirs[`faiss_top10_m${M}`];
     if (ids) points.push({ bytes: M, method: 'Faiss IndexPQ (Python)', recall: recallAt(K, ids, K, truth) });
@@ -45,4 +53,4 @@ async function recallChart(log, { train: X, test: Xq, random }, truth, file, run
   return points;
 }
 
-module.exports = { recallChart };
+module.exports = { recallChart, MS };

@@ -6,16 +6,16 @@
 // ours / peer of the row's unit, and the goal. The Python peers read our model
 // as a Faiss index, so both sides search the same codebook and codes.
 //   node scripts/bench-serving.js [--json]     (--json: one JSON object on stdout)
-const { spawnSync, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const nanopq = require('..');
 const { loadData, environment, table, rows, timed } = require('./common');
+const { runPeer } = require('./peer');
 
 const M = 8, Ks = 256, TRAIN = 20000, K = 10, REPS = 2000, ADIST_N = 1e6;
-const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
 
 /** Median of REPS calls of fn(i) after REPS / 10 warm-up calls, in microseconds. */
 function medianUs(fn) {
@@ -57,15 +57,22 @@ function cReference(tmp, table, codes, n) {
   return best;
 }
 
-/** The serving rows, into `t` (common.js's table), on `data` ({ train, test }). */
-async function benchServing(log, t, { train: X, test: Xq }) {
+/**
+ * The model the rows serve and its codes of X, with the blocking twins of row
+ * 5 timed once (its baselines): { pq, codes, fitS, encodeS }. scripts/bench.js's PQ.
+ */
+function fitPQ(X) {
+  const [pq, fitS] = timed(() => new nanopq.PQ({ M, Ks }).fit(rows(X, 0, TRAIN), { iter: 20, seed: 123 }));
+  const [codes, encodeS] = timed(() => pq.encode(X));
+  return { pq, codes, fitS, encodeS };
+}
+
+/** The serving rows, into `t` (common.js's table), on `data` ({ train, test }), serving `fitted` (fitPQ's; made when not given). */
+async function benchServing(log, t, { train: X, test: Xq }, fitted = fitPQ(X)) {
   const { row, guard } = t;
   const D = X.shape[1], nq = Xq.shape[0];
   const query = (i) => Xq.data.subarray((i % nq) * D, (i % nq + 1) * D);
-
-  // The blocking twins, timed once: the baselines of the event-loop row.
-  const [pq, fitS] = timed(() => new nanopq.PQ({ M, Ks }).fit(rows(X, 0, TRAIN), { iter: 20, seed: 123 }));
-  const [codes, encodeS] = timed(() => pq.encode(X));
+  const { pq, codes, fitS, encodeS } = fitted;
   const codes1k = { data: codes.data.subarray(0, 1000 * M), shape: [1000, M] };
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-bench-'));
@@ -79,12 +86,9 @@ async function benchServing(log, t, { train: X, test: Xq }) {
         nanopq.faiss.writeIndex(index, path.join(tmp, file));
       }
       fs.writeFileSync(path.join(tmp, 'xq.f32'), Xq.data);
-      const p = spawnSync(PYTHON, [path.join(__dirname, 'bench_peer_serving.py'), tmp, nq, D, REPS],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
-      if (p.status !== 0) throw new Error(`exit ${p.status}`);
-      peer = JSON.parse(p.stdout.trim().split('\n').pop());
+      peer = runPeer('bench_peer_serving.py', [tmp, nq, D, REPS]);
       log(`  (Python peers: Faiss with ${peer.threads} threads${process.env.NANOPQ_SRC ? ', nanopq' : '; set NANOPQ_SRC for Python nanopq'})`);
-    } catch (e) { log(`bench-serving: the Python peer failed (${PYTHON}; needs python3-faiss): ${e.message}`); }
+    } catch (e) { log(`bench-serving: ${e.message}`); }
 
     let searchS = null;
     await guard('1. search 10,000 x 60,000 top-10', () => {
@@ -140,7 +144,7 @@ async function benchServing(log, t, { train: X, test: Xq }) {
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 }
 
-module.exports = { benchServing };
+module.exports = { benchServing, fitPQ };
 
 if (require.main === module) {
   const json = process.argv.includes('--json');

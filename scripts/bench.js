@@ -11,18 +11,17 @@
 //   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
 //   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js)
 //   --help, -h           this list
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { PQ, OPQ, exactSearch } = require('..');
+const { OPQ, exactSearch } = require('..');
 const { loadData, environment, table, recallAt, rows, timed, relativeError } = require('./common');
-const { benchServing } = require('./bench-serving');
-const { recallChart } = require('./bench-chart');
+const { benchServing, fitPQ } = require('./bench-serving');
+const { recallChart, MS } = require('./bench-chart');
+const { runPeer } = require('./peer');
 
 const M = 8, Ks = 256, TRAIN = 20000, K = 100, NQ_RECALL = 1000;
-const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
 
 function parseOptions() {
   try {
@@ -44,15 +43,6 @@ if (options.help) {  // the options, as the header comment gives them
   process.exit(0);
 }
 const log = options.json ? (s) => console.error(s) : console.log;
-
-/** Runs bench_peer.py on the arrays in `dir`; its JSON object, or {} (said on the log) when it fails. */
-function peer(dir, X, Xq, args) {
-  const p = spawnSync(PYTHON, [path.join(__dirname, 'bench_peer.py'), dir, X.shape[0], Xq.shape[0], X.shape[1], ...args],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 << 20 });
-  if (p.status === 0) return JSON.parse(p.stdout.trim().split('\n').pop());
-  log(`bench: the Python peer failed (${PYTHON}; needs python3-faiss), exit ${p.status}`);
-  return {};
-}
 
 /**
  * recall@1/10/100 of each model's ids (rows of K) against the exact nearest
@@ -78,23 +68,28 @@ async function main() {
   const D = X.shape[1], Xt = rows(X, 0, TRAIN);
   log(`bench: ${data.random ? 'RANDOM data' : 'Fashion-MNIST'} ${X.shape[0]} x ${D}, ${Xq.shape[0]} queries, training ${TRAIN}; M = ${M}, Ks = ${Ks}`);
 
-  const [pq, pqFit] = timed(() => new PQ({ M, Ks }).fit(Xt, { iter: 20, seed: 123 }));
+  // The PQ (M, Ks, training and seed as here) and its codes, which the serving rows and the chart reuse.
+  const served = fitPQ(X);
+  const { pq, codes, fitS: pqFit } = served;
   const [opq, opqFit] = timed(() => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }));
-  const codes = pq.encode(X);
+  const opqCodes = opq.encode(X);
   const encode = Math.min(...[0, 1, 2].map(() => timed(() => pq.encode(X))[1]));
   const [, search] = timed(() => pq.search(Xq, codes, K));
   const queries = rows(Xq, 0, NQ_RECALL);
   const truth = Array.from(exactSearch(queries, X, 1).ids);
-  const ours = { PQ: pq.search(queries, codes, K).ids, OPQ: opq.search(queries, opq.encode(X), K).ids };
+  const ours = { PQ: pq.search(queries, codes, K).ids, OPQ: opq.search(queries, opqCodes, K).ids };
 
-  // The peers read the arrays of this run from files.
+  // The peers read the arrays of this run from files; with --chart they also run the chart's Faiss.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-bench-'));
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   fs.writeFileSync(path.join(dir, 'x.f32'), X.data);
   fs.writeFileSync(path.join(dir, 'xq.f32'), Xq.data);
-  const runPeer = (args) => peer(dir, X, Xq, args);
   log('bench: running the Python peers...');
-  const theirs = runPeer(options['skip-faiss-opq'] ? ['--skip-faiss-opq'] : []);
+  let theirs = {};
+  try {
+    theirs = runPeer('bench_peer.py', [dir, X.shape[0], Xq.shape[0], D, ...(options['skip-faiss-opq'] ? ['--skip-faiss-opq'] : []),
+      ...(options.chart ? ['--chart', MS.join(',')] : [])]);
+  } catch (e) { log(`bench: ${e.message}`); }
 
   const t = table(log);
   log('');
@@ -111,7 +106,7 @@ async function main() {
     `${gflops.toFixed(0)} GFLOPS` + (theirs.sgemm_gflops ? `, ${(gflops / theirs.sgemm_gflops).toFixed(2)} of numpy sgemm's ${theirs.sgemm_gflops.toFixed(0)} at that shape` : ''));
   t.row(`PQ encode ${X.shape[0]} (best of 3)`, 's', encode, 'nanopq PQ.encode', theirs.nanopq_pq_encode);
   t.row(`PQ search ${Xq.shape[0]} x top-${K}`, 's', search, 'faiss IndexPQ.search', theirs.faiss_pq_search);
-  const pqError = relativeError(X, pq.decode(codes)), opqError = relativeError(X, opq.decode(opq.encode(X)));
+  const pqError = relativeError(X, pq.decode(codes)), opqError = relativeError(X, opq.decode(opqCodes));
   t.row('PQ relative error', '', pqError, 'faiss IndexPQ', theirs.faiss_pq_error, '<= 1.01', theirs.faiss_pq_error ? pqError <= 1.01 * theirs.faiss_pq_error : null);
   t.row('PQ relative error', '', pqError, 'nanopq PQ', theirs.nanopq_pq_error);
   if (!options['skip-faiss-opq']) t.row('OPQ relative error', '', opqError, 'faiss OPQMatrix + IndexPQ', theirs.faiss_opq_error);
@@ -120,12 +115,12 @@ async function main() {
   if (!process.env.NANOPQ_SRC) log('(set NANOPQ_SRC to a checkout of matsui528/nanopq to compare with Python nanopq)');
 
   log('\nserving: one query at a time, batches, and the event loop');
-  await benchServing(log, t, data);
+  await benchServing(log, t, data, served);
 
   let chart;
   if (options.chart) {
     log(`\nchart: recall@10 against bytes per vector -> ${options.chart}`);
-    chart = await recallChart(log, data, truth, options.chart, runPeer);
+    chart = await recallChart(log, data, truth, options.chart, theirs, { M, pq, codes, opq, opqCodes });
   }
   if (options.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : 'fashion-mnist', rows: t.rows, chart }));
 }

@@ -15,23 +15,12 @@ const zlib = require('node:zlib');
 const { parseArgs } = require('node:util');
 // mulberry32, seeded: a variant is named by (seed, number).
 const { rng: random } = require('../test/helpers/data');
+const { idxFile } = require('../test/helpers/idx');
 
 const ROOT = path.join(__dirname, '..');
 const READERS = ['faiss', 'npq', 'pickle', 'npy', 'fvecs', 'idx'];
 const HANG_MS = 5000;
 const MEMORY_LIMIT = 2 * 2 ** 30;
-
-/** An IDX file as MNIST's are laid out: 00 00, type, ndims, big-endian dims, big-endian values. */
-function idxFile(type, dims, values) {
-  const sizes = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
-  const write = { 0x08: 'writeUInt8', 0x09: 'writeInt8', 0x0b: 'writeInt16BE', 0x0c: 'writeInt32BE', 0x0d: 'writeFloatBE', 0x0e: 'writeDoubleBE' };
-  const bytes = Buffer.alloc(4 + 4 * dims.length + values.length * sizes[type]);
-  bytes[2] = type;
-  bytes[3] = dims.length;
-  dims.forEach((d, i) => bytes.writeUInt32BE(d, 4 + 4 * i));
-  values.forEach((v, i) => bytes[write[type]](v, 4 + 4 * dims.length + i * sizes[type]));
-  return bytes;
-}
 
 /** Files written by one of the io writers, as bytes. */
 function written(write) {
@@ -60,9 +49,9 @@ function seeds(reader) {
       written((f) => io.writeBvecs(f, { data: sample(Uint8Array, 96), shape: [8, 12] }))];
   }
   if (reader === 'idx') {
-    const images = idxFile(0x08, [20, 4, 4], Array.from(sample(Uint8Array, 320)));
-    return [images, zlib.gzipSync(images), idxFile(0x0d, [16, 6], Array.from(x.data.subarray(0, 96))),
-      idxFile(0x0b, [10, 3], Array.from({ length: 30 }, (_, i) => i * 1000 - 15000)), zlib.gzipSync(idxFile(0x08, [50], Array.from(sample(Uint8Array, 50))))];
+    const images = idxFile('uint8', [20, 4, 4], Array.from(sample(Uint8Array, 320)));
+    return [images, zlib.gzipSync(images), idxFile('float32', [16, 6], Array.from(x.data.subarray(0, 96))),
+      idxFile('int16', [10, 3], Array.from({ length: 30 }, (_, i) => i * 1000 - 15000)), zlib.gzipSync(idxFile('uint8', [50], Array.from(sample(Uint8Array, 50))))];
   }
   const pq = new PQ({ M: 2, Ks: 16 }).fit(x, { iter: 3 });
   const opq = new OPQ({ M: 2, Ks: 16 }).fit(x, { rotationIter: 2, pqIter: 2 });

@@ -10,6 +10,7 @@
 # run `npm run build:native` afterwards for a development build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/system-libs.sh
 
 artifacts=$(mktemp -d)
 trap 'rm -rf "$artifacts"' EXIT
@@ -24,9 +25,6 @@ addon=$(ls prebuilds/linux-x64/*.node)
 needed=$(readelf -d "$addon" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
 echo "prebuild: $addon needs $needed"
 for lib in $needed; do
-  case "$lib" in
-    libc.so.*|libm.so.*|libstdc++.so.*|libgcc_s.so.*|libpthread.so.*|libdl.so.*|ld-linux-*.so.*) ;;
-    *) [ -f "prebuilds/linux-x64/$lib" ] || { echo "prebuild: $lib is neither glibc's nor shipped" >&2; exit 1; } ;;
-  esac
+  system_lib "$lib" || [ -f "prebuilds/linux-x64/$lib" ] || { echo "prebuild: $lib is neither glibc's nor shipped" >&2; exit 1; }
 done
 readelf -d "$addon" | grep -q 'Flags:.*NODELETE' || { echo "prebuild: the addon lost -z nodelete" >&2; exit 1; }

@@ -9,6 +9,7 @@ const { io, PQ } = require('..');
 const { FIXTURES } = require('./helpers/fixtures');
 const { runPython } = require('./helpers/python');
 const { thrown } = require('./helpers/thrown');
+const { idxFile, IDX_TYPES } = require('./helpers/idx');
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-io-'));
 const FASHION_MNIST = process.env.NANOPQ_FASHION_MNIST || '/usr/share/datasets/fashion-mnist';
@@ -347,7 +348,7 @@ np.hstack([d, x.view(np.uint8)]).tofile(sys.argv[1])
   test('writers check their arguments', () => {
     const file = path.join(tmp(), 'a.ivecs');
     expectError(() => io.writeIvecs(file, { data: new Float32Array(6), shape: [2, 3] }),
-      'Expected matrix to be a {data: Int32Array, shape: [rows, cols]}, got a Float32Array of length 6');
+      'Expected matrix.data to be an Int32Array, got a Float32Array of length 6');
     expectError(() => io.writeBvecs(file, { data: new Uint8Array(5), shape: [2, 3] }),
       'Expected matrix.data.length to be rows * cols = 6 for shape [2, 3], got 5', RangeError);
     expectError(() => io.writeBvecs(file, { data: new Uint8Array(0), shape: [2, 0] }),
@@ -360,21 +361,10 @@ np.hstack([d, x.view(np.uint8)]).tofile(sys.argv[1])
 });
 
 describe('IDX', () => {
-  const TYPE_CODES = { uint8: 0x08, int8: 0x09, int16: 0x0b, int32: 0x0c, float32: 0x0d, float64: 0x0e };
-  const WRITE = { uint8: 'writeUInt8', int8: 'writeInt8', int16: 'writeInt16BE', int32: 'writeInt32BE', float32: 'writeFloatBE', float64: 'writeDoubleBE' };
-  const SIZE = { uint8: 1, int8: 1, int16: 2, int32: 4, float32: 4, float64: 8 };
-  function idxFile(dtype, dims, data) {
-    const bytes = Buffer.alloc(4 + 4 * dims.length + data.length * SIZE[dtype]);
-    bytes[2] = TYPE_CODES[dtype];
-    bytes[3] = dims.length;
-    dims.forEach((d, i) => bytes.writeUInt32BE(d, 4 + 4 * i));
-    data.forEach((v, i) => bytes[WRITE[dtype]](v, 4 + 4 * dims.length + i * SIZE[dtype]));
-    return bytes;
-  }
   const sample = { uint8: [0, 1, 255, 128], int8: [-128, -1, 0, 127], int16: [-32768, -1, 300, 32767], int32: [-5, 16777216, 7, 0],
     float32: [0.5, -1.25, 3e-8, 1e30], float64: [0.1, -2.5, 1e-300, 7] };
 
-  test.each(Object.keys(TYPE_CODES))('%s, gzipped or not, as a float32 matrix', (dtype) => {
+  test.each(Object.keys(IDX_TYPES))('%s, gzipped or not, as a float32 matrix', (dtype) => {
     const bytes = idxFile(dtype, [2, 1, 2], sample[dtype]);
     for (const src of [bytes, zlib.gzipSync(bytes)]) {
       expect(io.readIdx(src)).toEqual({ data: Float32Array.from(sample[dtype]), shape: [2, 2], dims: [2, 1, 2], dtype });
