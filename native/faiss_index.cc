@@ -122,13 +122,15 @@ struct IndexJob {
                      rows = rows_per_block(floats_per_row(ix) + 2 * k);
         if (kind == Add) pq->codes.resize(first_code + checked_mul(n, code_size));
         try {
-            for_row_blocks(n, rows, [&](size_t first, size_t last) {
+            // The work of a row: its distance tables, and a search's scan of the codes.
+            const size_t row_work = d * pq->pq.ksub + (kind == Add ? 0 : size_t(ix.ntotal) * pq->pq.M);
+            for_row_blocks(n, row_work, [&](size_t first, size_t last) {
                 const auto nb = faiss::Index::idx_t(last - first);
                 if (kind == Add)
                     ix.sa_encode(nb, x + first * d, pq->codes.data() + first_code + first * code_size);
                 else
                     ix.search(nb, x + first * d, faiss::Index::idx_t(k), distances + first * k, labels + first * k);
-            }, n >= 32);
+            }, 1, rows);
         } catch (...) {
             if (kind == Add) pq->codes.resize(first_code);
             throw;

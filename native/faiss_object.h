@@ -131,10 +131,10 @@ private:
         using faiss::IndexFlatL2::IndexFlatL2;
         void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                     const faiss::SearchParameters* params) const override {
-            for_row_blocks(size_t(n), SIZE_MAX, [&](size_t first, size_t last) {
+            for_row_blocks(size_t(n), size_t(ntotal) * size_t(d), [&](size_t first, size_t last) {
                 faiss::IndexFlatL2::search(idx_t(last - first), x + first * size_t(d), k,
                                            distances + first * size_t(k), labels + first * size_t(k), params);
-            }, size_t(n) * size_t(ntotal) * size_t(d) >= 1000000, size_t(faiss::distance_compute_blas_threshold));
+            }, size_t(faiss::distance_compute_blas_threshold));
         }
     };
     faiss::ProductQuantizer& pq_;

@@ -174,9 +174,9 @@ void keep_blas_on_calling_thread() {
 }
 
 void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y, bool transpose_R) {
-    for_row_blocks(n, SIZE_MAX, [&](size_t first, size_t last) {
+    for_row_blocks(n, d * d, [&](size_t first, size_t last) {
         matmul(x + first * d, last - first, d, R, d, y + first * d, transpose_R);
-    }, n * d >= 65536);
+    });
 }
 
 }  // namespace nanopq

@@ -32,6 +32,13 @@ Model::Model(size_t M, size_t Ks, size_t Ds, Metric metric, std::vector<float> c
         throw RangeError("Expected a codebook of M * Ks * Ds > 0 values");
     if (!R.empty() && R.size() != D() * D()) throw RangeError("Expected R of D * D values");
     panels_ = make_panels(codebook());
+    if (!R.empty()) {
+        std::vector<float> columns(D() * D());  // R^T
+        for (size_t i = 0; i < D(); i++)
+            for (size_t j = 0; j < D(); j++) columns[j * D() + i] = R[i * D() + j];
+        rotation_ = std::make_unique<Panels>(columns.data(), D(), D(), false);
+        inverse_rotation_ = std::make_unique<Panels>(R.data(), D(), D(), false);
+    }
     // Faiss's ProductQuantizer computes exact differences for Ds < 16, as
     // nanopq (scipy's vq) does; for larger Ds it builds (n, M, Ks) tables by
     // BLAS, slower than our kernel.
@@ -45,7 +52,9 @@ Model::~Model() = default;
 
 size_t Model::bytes() const {
     size_t floats = codewords.size() + R.size();
-    for (const Panels& p : panels_) floats += p.mean.size() + p.values.size() + p.half_norms.size();
+    auto panel_floats = [](const Panels& p) { return p.mean.size() + p.values.size() + p.half_norms.size(); };
+    for (const Panels& p : panels_) floats += panel_floats(p);
+    if (rotation_) floats += panel_floats(*rotation_) + panel_floats(*inverse_rotation_);
     if (exact_encoder_) floats += exact_encoder_->centroids.size();
     return sizeof(Model) + floats * sizeof(float);
 }
@@ -124,7 +133,7 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
 
 void Model::rotate(const float* x, size_t n, bool inverse, float* y) const {
     if (R.empty()) throw TypeError("Expected an OPQ model to rotate");
-    matmul_rows(x, n, D(), R.data(), y, inverse);  // OpenBLAS runs on one thread: ours split the rows
+    multiply_by_panels(inverse ? *inverse_rotation_ : *rotation_, D(), x, n, y);
 }
 
 }  // namespace nanopq

@@ -51,6 +51,10 @@ private:
     void encode_unrotated(const float* x, Codes codes) const;
 
     std::vector<Panels> panels_;
+    // OPQ: R's columns, and its rows for the inverse, as panels that
+    // multiply_by_panels rotates by: a query's rotation is the same bits alone
+    // or in a batch, which BLAS's is not.
+    std::unique_ptr<Panels> rotation_, inverse_rotation_;
     // Faiss's encoder, for sub-vectors of fewer than 16 dimensions and a
     // power-of-two Ks: exact differences, as nanopq.
     std::unique_ptr<faiss::ProductQuantizer> exact_encoder_;

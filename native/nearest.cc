@@ -393,11 +393,11 @@ void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, Su
 
 }  // namespace
 
-Panels::Panels(const float* codewords, size_t Ks, size_t Ds)
+Panels::Panels(const float* codewords, size_t Ks, size_t Ds, bool centred)
     : Ds(Ds), width(kernel().width), count((Ks + width - 1) / width), mean(Ds, 0.0f),
       values(count * Ds * width, 0.0f), half_norms(count * width, INFINITY) {
     std::vector<double> sum(Ds, 0.0);
-    for (size_t k = 0; k < Ks; k++)
+    for (size_t k = 0; k < Ks && centred; k++)
         for (size_t j = 0; j < Ds; j++) sum[j] += codewords[k * Ds + j];
     for (size_t j = 0; j < Ds; j++) mean[j] = float(sum[j] / double(Ks));
     for (size_t k = 0; k < Ks; k++) {
@@ -542,6 +542,24 @@ void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, cons
                             k_stride);
         }
     }
+}
+
+void multiply_by_panels(const Panels& p, size_t Ks, const float* x, size_t n, float* y) {
+    constexpr size_t kRows = 4;  // rows per pass over the panels (tables_of)
+    const float zeros[kRows] = {};
+    for_row_blocks(n, p.Ds * Ks, [&](size_t first, size_t last) {
+        std::vector<float> spare(last - first > 1 && (last - first) % kRows ? Ks : 0);
+        for (size_t i0 = first; i0 < last; i0 += kRows) {
+            const size_t rows = std::min(kRows, last - i0);
+            const float* in[kRows];
+            float* out[kRows];
+            for (size_t r = 0; r < kRows; r++) {  // a short group repeats its last row into `spare`
+                in[r] = x + (i0 + std::min(r, rows - 1)) * p.Ds;
+                out[r] = r < rows ? y + (i0 + r) * Ks : spare.data();
+            }
+            kernel().tables(in, rows == 1 ? 1 : kRows, p, true, zeros, Ks, out, 1);
+        }
+    });
 }
 
 const char* nearest_kernel_name() { return kernel().name; }

@@ -11,16 +11,17 @@
 
 namespace nanopq {
 
-// One subspace's codewords for the kernels: centred on their mean, in panels
-// of `width` codewords (the width of the kernel in use), each stored
-// dimension by dimension (Ds rows of `width` floats) so that a panel is read
-// contiguously. Padding codewords have an infinite half norm and are never nearest.
+// One subspace's codewords for the kernels: centred on their mean (unless
+// not `centred`: a mean of zeros), in panels of `width` codewords (the width
+// of the kernel in use), each stored dimension by dimension (Ds rows of
+// `width` floats) so that a panel is read contiguously. Padding codewords
+// have an infinite half norm and are never nearest.
 struct Panels {
     size_t Ds, width, count;
     std::vector<float> mean, values, half_norms;
     float largest_norm = 0;  // max |c'|^2
 
-    Panels(const float* codewords, size_t Ks, size_t Ds);
+    Panels(const float* codewords, size_t Ks, size_t Ds, bool centred = true);
 };
 
 // The panels of every subspace of a codebook.
@@ -53,6 +54,13 @@ CodeSums assign_and_sum(const Codebook& codebook, SubVectors x, Codes codes, flo
 // same, to the bit, whatever nq.
 void distance_tables(const Codebook& codebook, const std::vector<Panels>& panels, const float* queries, size_t nq,
                      Metric metric, float* out, size_t q_stride, size_t k_stride);
+
+// y (n, Ks) = x (n, Ds) times the matrix whose Ks columns are the codewords
+// of p, made not centred: y[i][k] = x[i] . c_k. The table kernel sums each
+// entry in one order whatever the number of rows and wherever a row falls,
+// so that a row's product is the same alone or in a batch (OpenBLAS's is
+// not: its AVX2 kernels round a row by where it falls in a call).
+void multiply_by_panels(const Panels& p, size_t Ks, const float* x, size_t n, float* y);
 
 // The kernel in use: "avx512", "avx2" or "generic".
 const char* nearest_kernel_name();

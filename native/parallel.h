@@ -43,30 +43,35 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     if (error) std::rethrow_exception(error);
 }
 
-// How many blocks for_row_blocks cuts rows into: a number that 1, 2, 3, 4
+// The most blocks for_row_blocks cuts rows into: a number that 1, 2, 3, 4
 // and 6 threads share evenly.
 constexpr size_t kRowBlocks = 12;
+// The least work (multiply-adds) of a block: below it, the cost of a call
+// (Faiss allocates and touches buffers in each) outweighs a thread's share.
+constexpr size_t kBlockWork = size_t(1) << 23;
 
-// body(first, last) for blocks of consecutive rows that cover [0, n), on
-// num_threads() threads when `parallel`. The blocks depend on n and the
-// limits only, never on the number of threads, so a BLAS product per block
-// gives the same bits whatever that number: OpenBLAS rounds a row's products
-// differently by where the row falls in a call (its AVX2 kernels work on
-// panels of 12 rows, with another kernel for the rest) and by the call's
-// size (one under 100^3 multiply-adds takes a kernel of its own on AVX-512).
-// kRowBlocks blocks of sizes that differ by one at most, but none of fewer
-// than min_rows rows (Faiss's distances change method below a number of
-// rows), and more when a block would pass max_rows / kRowBlocks rows (which
-// bounds the memory the blocks being worked on use).
+// body(first, last) for blocks of consecutive rows that cover [0, n), of
+// sizes that differ by one at most, on num_threads() threads when there are
+// several. The blocks depend on the work only, never on the number of
+// threads, so a BLAS product per block gives the same bits whatever that
+// number: OpenBLAS rounds a row differently by where it falls in a call (its
+// AVX2 kernels work on panels of 12 rows, with other kernels for the rest)
+// and by the call's size (one under 100^3 multiply-adds takes a kernel of
+// its own on AVX-512). As many blocks as the work of the rows (row_work
+// each) allows, up to kRowBlocks, none of fewer than min_rows rows (Faiss's
+// distances change method below a number of rows); more when a block would
+// pass max_rows / kRowBlocks rows (which bounds the memory the blocks being
+// worked on use).
 template <typename Body>
-void for_row_blocks(size_t n, size_t max_rows, Body&& body, bool parallel = true, size_t min_rows = 1) {
+void for_row_blocks(size_t n, size_t row_work, Body&& body, size_t min_rows = 1, size_t max_rows = SIZE_MAX) {
     if (n == 0) return;
+    const size_t least = std::max({min_rows, kBlockWork / std::max<size_t>(row_work, 1), size_t(1)});
     const size_t rows_at_most = std::max<size_t>(1, max_rows / kRowBlocks);
-    const size_t blocks = std::max({size_t(1), std::min(kRowBlocks, n / std::max<size_t>(min_rows, 1)),
+    const size_t blocks = std::max({size_t(1), std::min(kRowBlocks, n / least),
                                     n / rows_at_most + (n % rows_at_most != 0)});
     parallel_for(int64_t(blocks), [&](int64_t block) {
         body(n * size_t(block) / blocks, n * size_t(block + 1) / blocks);
-    }, parallel);
+    });
 }
 
 }  // namespace nanopq

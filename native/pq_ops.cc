@@ -180,10 +180,12 @@ void exact_search(const float* queries, size_t nq, const float* database, size_t
     const std::vector<float> mean = column_mean(database, nb, d);
     const std::vector<float> db = centered(database, nb, d, mean), q = centered(queries, nq, d, mean);
     std::vector<int64_t> labels(nq * k);
-    for_row_blocks(nq, SIZE_MAX, [&](size_t first, size_t last) {
+    std::vector<float> db_norms(nb);  // once, not once a block as knn_L2sqr would
+    faiss::fvec_norms_L2sqr(db_norms.data(), db.data(), d, nb);
+    for_row_blocks(nq, nb * d, [&](size_t first, size_t last) {
         faiss::knn_L2sqr(q.data() + first * d, db.data(), d, last - first, nb, k, dists + first * k,
-                         labels.data() + first * k);
-    }, nq * nb * d >= 1000000, size_t(faiss::distance_compute_blas_threshold));
+                         labels.data() + first * k, db_norms.data());
+    }, size_t(faiss::distance_compute_blas_threshold));
     check_labels(labels.data(), labels.size());
     std::copy(labels.begin(), labels.end(), ids);
 }
@@ -222,14 +224,14 @@ void unpack_codes(const uint8_t* packed, int nbits, Codes codes) {
 
 void compute_codes(const faiss::ProductQuantizer& pq, const float* x, Codes codes) {
     const bool same_layout = (pq.nbits == 8 && codes.width == 1) || (pq.nbits == 16 && codes.width == 2);
-    for_row_blocks(codes.n, rows_per_block(pq.M * pq.ksub), [&](size_t first, size_t last) {
+    for_row_blocks(codes.n, pq.d * pq.ksub, [&](size_t first, size_t last) {
         const size_t n = last - first;
         if (same_layout)
             return pq.compute_codes(x + first * pq.d, static_cast<uint8_t*>(codes.data) + first * pq.code_size, n);
         std::vector<uint8_t> packed(n * pq.code_size);
         pq.compute_codes(x + first * pq.d, packed.data(), n);
         unpack_codes(packed.data(), int(pq.nbits), codes.rows(first, n));
-    }, codes.n >= 32);
+    }, 1, rows_per_block(pq.M * pq.ksub));
 }
 
 size_t first_out_of_range(const float* x, size_t n, float limit) {

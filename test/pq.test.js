@@ -44,26 +44,35 @@ describe('PQ.fit', () => {
   });
 
   test('...whatever the number of threads, OpenMP\'s and OpenBLAS\'s, with either family of OpenBLAS kernels', () => {
-    // Covers each product split into blocks of rows: OPQ's x @ R, exactSearch,
-    // and a faiss.IndexPQ's k-means, add and search. OpenBLAS's AVX2 kernels
-    // round a row by where it falls in a call, so the blocks must not follow
-    // the number of threads; OPENBLAS_CORETYPE=Haswell gives them on any CPU
-    // with AVX2, AVX-512 included.
+    // Covers each product split into blocks of rows (the sizes here are large
+    // enough to be split): OPQ's x @ R and R, exactSearch, and a
+    // faiss.IndexPQ's k-means, add and search; and OPQ's rotation of a row
+    // alone or in a batch (dtable against search). OpenBLAS's AVX2 kernels
+    // round a row by where it falls in a call, so neither may follow the
+    // number of threads or the batch; OPENBLAS_CORETYPE=Haswell gives those
+    // kernels on any CPU with AVX2, AVX-512 included.
     const script = `
       const { PQ, OPQ, exactSearch, faiss } = require(${JSON.stringify(path.join(__dirname, '..'))});
       const { randomMatrix } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'data'))});
-      const x = randomMatrix(3000, 32, 9), q = { data: x.data.subarray(0, 100 * 32), shape: [100, 32] };
+      const x = randomMatrix(3000, 128, 9), q = { data: x.data.subarray(0, 1000 * 128), shape: [1000, 128] };
       const pq = new PQ({ M: 4, Ks: 10 }).fit(x, { minit: '++' }), opq = new OPQ({ M: 4, Ks: 16 }).fit(x);
       const pq256 = new PQ({ M: 4, Ks: 256 }).fit(x, { iter: 5 });
       const parametric = new OPQ({ M: 4, Ks: 16 }).fit(x, { parametricInit: true, rotationIter: 3 });
       const exact = exactSearch(q, x, 5);
-      const index = new faiss.IndexPQ(32, 4, 8);
+      const index = new faiss.IndexPQ(128, 4, 8);
       index.train(x);
       index.add(x);
       const found = index.search(q, 5);
-      console.log(JSON.stringify([pq.codewords.data, opq.codewords.data, opq.R.data, pq256.codewords.data,
-        parametric.R.data, exact.dists, exact.ids, faiss.writeIndex(index), found.distances, found.labels]
-        .map((a) => Array.from(a, Number))));`;
+      const alone = new Float32Array(50 * 128);
+      for (let i = 0; i < 50; i++) alone.set(opq.rotate(q.data.subarray(i * 128, (i + 1) * 128)), i * 128);
+      const named = {
+        pq: pq.codewords.data, opq: opq.codewords.data, R: opq.R.data, pq256: pq256.codewords.data,
+        parametricR: parametric.R.data, exactDists: exact.dists, exactIds: exact.ids, index: faiss.writeIndex(index),
+        foundDists: found.distances, foundLabels: found.labels,
+        rotatedInBatch: opq.rotate(q).data.subarray(0, 50 * 128), rotatedAlone: alone,
+      };
+      const hash = (a) => require('node:crypto').createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+      console.log(JSON.stringify(Object.fromEntries(Object.entries(named).map(([k, a]) => [k, hash(a)]))));`;
     const fitWith = (omp, openblas, coretype) => {
       const env = { ...process.env, OMP_NUM_THREADS: omp, OPENBLAS_NUM_THREADS: openblas };
       if (coretype) env.OPENBLAS_CORETYPE = coretype;
@@ -76,6 +85,7 @@ describe('PQ.fit', () => {
       // One thread and M = 4 add k-means' sums up in the assignment's pass
       // (assign_and_sum); three threads in a pass of their own.
       const one = fitWith('1', '1', coretype);
+      expect(one.rotatedAlone).toBe(one.rotatedInBatch);
       expect(fitWith('3', '1', coretype)).toEqual(one);
       expect(fitWith('1', '3', coretype)).toEqual(one);
       expect(fitWith('2', '2', coretype)).toEqual(one);

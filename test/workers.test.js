@@ -65,10 +65,10 @@ test('child processes spawned while Faiss trains and searches on other threads',
       const { workerData } = require('node:worker_threads');
       const until = Date.now() + workerData;
       while (Date.now() < until) spawnSync('true');\`;
-    const x = { data: Float32Array.from({ length: 20000 * 64 }, Math.random), shape: [20000, 64] };
+    const x = { data: Float32Array.from({ length: 10000 * 32 }, Math.random), shape: [10000, 32] };
     (async () => {
       for (let round = 0; round < 3; round++) {
-        const index = new faiss.IndexPQ(64, 8, 8);
+        const index = new faiss.IndexPQ(32, 4, 8);
         const forkers = [0, 1].map(() => new Promise((resolve, reject) =>
           new Worker(forker, { eval: true, workerData: 1500 }).on('exit', resolve).on('error', reject)));
         let done = false;
