@@ -62,7 +62,7 @@ function recallRows(t, truth, ours, theirs) {
 
 async function main() {
   const env = environment();
-  log(`bench: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; Node ${env.node}`);
+  log(`bench: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; OpenBLAS kernels ${env.blas}; Node ${env.node}`);
   const data = loadData(log);
   const { train: X, test: Xq } = data;
   const D = X.shape[1], Xt = rows(X, 0, TRAIN);
