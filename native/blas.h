@@ -11,7 +11,7 @@ int sgebrd_(const int* m, const int* n, float* a, const int* lda, float* d, floa
 int sbdsdc_(const char* uplo, const char* compq, const int* n, float* d, float* e, float* u, const int* ldu,
             float* vt, const int* ldvt, float* q, int* iq, float* work, int* iwork, int* info);
 int sormbr_(const char* vect, const char* side, const char* trans, const int* m, const int* n, const int* k,
-            const float* a, const int* lda, const float* tau, float* c, const int* ldc, float* work,
+            float* a, const int* lda, const float* tau, float* c, const int* ldc, float* work,
             const int* lwork, int* info);
 int dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
            double* work, const int* lwork, int* info);

@@ -116,7 +116,7 @@ struct IndexJob {
             return ix.train(faiss::Index::idx_t(n), x);
         }
         // Rows go to Faiss in blocks split between threads (its BLAS products
-        // run on one), in as many as memory allows (Faiss allocates per row).
+        // run on one), smaller where memory requires (Faiss allocates per row).
         // add() encodes them so, then appends the codes, as Faiss's add does.
         const size_t code_size = pq->pq.code_size, first_code = pq->codes.size(),
                      rows = rows_per_block(floats_per_row(ix) + 2 * k);

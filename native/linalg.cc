@@ -100,17 +100,23 @@ void procrustes(const float* A, size_t d, float* R) {
     // sgesdd's scaling of a matrix whose largest entry is outside
     // [sqrt(min) / eps, eps / sqrt(min)]; the rotation does not depend on it.
     float largest = 0;
-    for (float v : a) largest = std::max(largest, std::fabs(v));
-    if (!std::isfinite(largest)) throw std::runtime_error("procrustes: the matrix holds NaN or infinity");
+    for (float v : a) {
+        if (!std::isfinite(v)) throw std::runtime_error("procrustes: the matrix holds NaN or infinity");
+        largest = std::max(largest, std::fabs(v));
+    }
     const float small = std::sqrt(std::numeric_limits<float>::min()) / std::numeric_limits<float>::epsilon();
     if (largest > 0 && (largest < small || largest > 1 / small)) {
         const float factor = (largest < small ? small : 1 / small) / largest;
         for (float& v : a) v *= factor;
     }
-    // The reflectors of each side, applied to the bidiagonal's singular vectors.
+    // The reflectors of each side, applied to the bidiagonal's singular
+    // vectors. Each side gets its own copy of the reflectors: LAPACK's sormbr
+    // writes to them and restores them (up to 3.12.0, for the diagonal), and
+    // the two run at once.
+    std::vector<float> p_side;
     auto reflect = [&](bool left, float* work, int lwork, int& info) {
-        sormbr_(left ? "Q" : "P", left ? "L" : "R", left ? "N" : "T", &n, &n, &n, a.data(), &n,
-                left ? tauq.data() : taup.data(), left ? u.data() : vt.data(), &n, work, &lwork, &info);
+        sormbr_(left ? "Q" : "P", left ? "L" : "R", left ? "N" : "T", &n, &n, &n, left ? a.data() : p_side.data(),
+                &n, left ? tauq.data() : taup.data(), left ? u.data() : vt.data(), &n, work, &lwork, &info);
     };
     int info = 0, query = -1;
     float sizes[3] = {0, 0, 0};
@@ -119,16 +125,22 @@ void procrustes(const float* A, size_t d, float* R) {
     reflect(false, &sizes[2], query, info);
     const size_t space = std::max({3 * d * d + 4 * d, size_t(sizes[0]), size_t(sizes[1]), size_t(sizes[2])});
     const int lwork = blas_int(space);
-    std::vector<float> work(space), other(space);
+    // The other side's, no less than the most sormqr/sormlq use (64 d + 65 * 64,
+    // for blocks of at most 64): the same blocks, so the same bits.
+    const size_t other_space = std::min(space, 64 * d + 65 * 64);
+    const int other_lwork = blas_int(other_space);
+    std::vector<float> work(space), other(other_space);
     std::vector<int> iwork(8 * d);
     sgebrd_(&n, &n, a.data(), &n, s.data(), e.data(), tauq.data(), taup.data(), work.data(), &lwork, &info);
     check_info(info, "sgebrd");
     sbdsdc_("U", "I", &n, s.data(), e.data(), u.data(), &n, vt.data(), &n, nullptr, nullptr, work.data(),
             iwork.data(), &info);
     check_info(info, "sbdsdc");
+    p_side = a;
     parallel_for(2, [&](int64_t side) {
         int status = 0;
-        reflect(side == 0, side == 0 ? work.data() : other.data(), lwork, status);
+        if (side == 0) reflect(true, work.data(), lwork, status);
+        else reflect(false, other.data(), other_lwork, status);
         check_info(status, "sormbr");
     }, d >= 64);
     // Column-major, LAPACK's U' VT' = V U^T, which read back row-major is its

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "linalg.h"
 #include "parallel.h"
 #include "scan.h"
 
@@ -99,7 +98,7 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
     if (k > codes.n) throw RangeError("Expected k <= the number of codes");
     if (codes.n > UINT32_MAX) throw RangeError("Expected at most 2**32 - 1 codes");
     codes.check_range(Ks);  // once, not per query
-    // Queries are rotated (OPQ) a block at a time by one product. Then each
+    // Queries are rotated (OPQ) a block at a time. Then each
     // thread takes a group of as many queries as a vector has lanes: their
     // tables, interleaved, and one scan of the codes for all of them (one
     // query alone: its table and a scalar scan).

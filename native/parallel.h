@@ -61,7 +61,7 @@ constexpr size_t kBlockWork = size_t(1) << 23;
 // each) allows, up to kRowBlocks, none of fewer than min_rows rows (Faiss's
 // distances change method below a number of rows); more when a block would
 // pass max_rows / kRowBlocks rows (which bounds the memory the blocks being
-// worked on use).
+// worked on use, for up to kRowBlocks threads; min_rows then may not hold).
 template <typename Body>
 void for_row_blocks(size_t n, size_t row_work, Body&& body, size_t min_rows = 1, size_t max_rows = SIZE_MAX) {
     if (n == 0) return;

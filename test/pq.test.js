@@ -80,7 +80,7 @@ describe('PQ.fit', () => {
       if (r.status !== 0) throw new Error(r.stderr);
       return JSON.parse(r.stdout);
     };
-    const avx2 = /\bavx2\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    const avx2 = fs.existsSync('/proc/cpuinfo') && /\bavx2\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     for (const coretype of avx2 ? [undefined, 'Haswell'] : [undefined]) {
       // One thread and M = 4 add k-means' sums up in the assignment's pass
       // (assign_and_sum); three threads in a pass of their own.
