@@ -38,7 +38,8 @@ void matmul(const float* A, size_t rows, size_t inner, const float* B, size_t co
     const int m = blas_int(cols), n = blas_int(rows), k = blas_int(inner);
     const float one = 1, zero = 0;
     const int ldb = transpose_b ? k : m, lda = transpose_a ? n : k;
-    sgemm_(transpose_b ? "T" : "N", transpose_a ? "T" : "N", &m, &n, &k, &one, B, &ldb, A, &lda, &zero, C, &m);
+    sgemm_(transpose_b ? "T" : "N", transpose_a ? "T" : "N", &m, &n, &k, &one, B, &ldb, A, &lda, &zero, C, &m, kOne,
+           kOne);
 }
 
 std::vector<float> column_mean(const float* x, size_t n, size_t d) {
@@ -64,7 +65,7 @@ void covariance(const float* x, size_t n, size_t d, std::vector<float>& mean, st
     std::vector<float> gram(d * d);
     const int di = blas_int(d), ni = blas_int(n);
     const float one = 1, zero = 0;
-    sgemm_("N", "T", &di, &di, &ni, &one, xc.data(), &di, xc.data(), &di, &zero, gram.data(), &di);
+    sgemm_("N", "T", &di, &di, &ni, &one, xc.data(), &di, xc.data(), &di, &zero, gram.data(), &di, kOne, kOne);
     cov.resize(d * d);
     const double denominator = double(std::max<size_t>(n, 2) - 1);
     for (size_t i = 0; i < d * d; i++) cov[i] = gram[i] / denominator;
@@ -78,11 +79,11 @@ void symmetric_eigen(const std::vector<double>& a, size_t d, std::vector<double>
     const int n = blas_int(d);
     int lwork = -1, info = 0;
     double size = 0;
-    dsyev_("V", "U", &n, work_matrix.data(), &n, values.data(), &size, &lwork, &info);
+    dsyev_("V", "U", &n, work_matrix.data(), &n, values.data(), &size, &lwork, &info, kOne, kOne);
     check_info(info, "dsyev");
     lwork = int(size);
     std::vector<double> work(std::max(lwork, 1));
-    dsyev_("V", "U", &n, work_matrix.data(), &n, values.data(), work.data(), &lwork, &info);
+    dsyev_("V", "U", &n, work_matrix.data(), &n, values.data(), work.data(), &lwork, &info, kOne, kOne);
     check_info(info, "dsyev");
     vectors.resize(d * d);
     for (size_t i = 0; i < d; i++)
@@ -109,20 +110,18 @@ void procrustes(const float* A, size_t d, float* R) {
         const float factor = (largest < small ? small : 1 / small) / largest;
         for (float& v : a) v *= factor;
     }
-    // The reflectors of each side, applied to the bidiagonal's singular
-    // vectors. Each side gets its own copy of the reflectors: LAPACK's sormbr
-    // writes to them and restores them (up to 3.12.0, for the diagonal), and
-    // the two run at once.
-    std::vector<float> p_side;
-    auto reflect = [&](bool left, float* work, int lwork, int& info) {
-        sormbr_(left ? "Q" : "P", left ? "L" : "R", left ? "N" : "T", &n, &n, &n, left ? a.data() : p_side.data(),
-                &n, left ? tauq.data() : taup.data(), left ? u.data() : vt.data(), &n, work, &lwork, &info);
+    // The reflectors (in `reflectors`, as sgebrd leaves them) of each side,
+    // applied to the bidiagonal's singular vectors.
+    auto reflect = [&](bool left, float* reflectors, float* work, int lwork, int& info) {
+        sormbr_(left ? "Q" : "P", left ? "L" : "R", left ? "N" : "T", &n, &n, &n, reflectors, &n,
+                left ? tauq.data() : taup.data(), left ? u.data() : vt.data(), &n, work, &lwork, &info, kOne, kOne,
+                kOne);
     };
     int info = 0, query = -1;
     float sizes[3] = {0, 0, 0};
     sgebrd_(&n, &n, a.data(), &n, s.data(), e.data(), tauq.data(), taup.data(), &sizes[0], &query, &info);
-    reflect(true, &sizes[1], query, info);
-    reflect(false, &sizes[2], query, info);
+    reflect(true, a.data(), &sizes[1], query, info);
+    reflect(false, a.data(), &sizes[2], query, info);
     const size_t space = std::max({3 * d * d + 4 * d, size_t(sizes[0]), size_t(sizes[1]), size_t(sizes[2])});
     const int lwork = blas_int(space);
     // The other side's, no less than the most sormqr/sormlq use (64 d + 65 * 64,
@@ -134,13 +133,15 @@ void procrustes(const float* A, size_t d, float* R) {
     sgebrd_(&n, &n, a.data(), &n, s.data(), e.data(), tauq.data(), taup.data(), work.data(), &lwork, &info);
     check_info(info, "sgebrd");
     sbdsdc_("U", "I", &n, s.data(), e.data(), u.data(), &n, vt.data(), &n, nullptr, nullptr, work.data(),
-            iwork.data(), &info);
+            iwork.data(), &info, kOne, kOne);
     check_info(info, "sbdsdc");
-    p_side = a;
+    // The two sides at once, each with its own copy of the reflectors: LAPACK's
+    // sormbr writes to them and restores them (up to 3.12.0, on the diagonal).
+    std::vector<float> copy(a);
     parallel_for(2, [&](int64_t side) {
         int status = 0;
-        if (side == 0) reflect(true, work.data(), lwork, status);
-        else reflect(false, other.data(), other_lwork, status);
+        if (side == 0) reflect(true, a.data(), work.data(), lwork, status);
+        else reflect(false, copy.data(), other.data(), other_lwork, status);
         check_info(status, "sormbr");
     }, d >= 64);
     // Column-major, LAPACK's U' VT' = V U^T, which read back row-major is its
