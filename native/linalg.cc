@@ -186,9 +186,9 @@ void keep_blas_on_calling_thread() {
     (void)done;
 }
 
-void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y, bool transpose_R) {
+void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y) {
     for_row_blocks(n, d * d, [&](size_t first, size_t last) {
-        matmul(x + first * d, last - first, d, R, d, y + first * d, transpose_R);
+        matmul(x + first * d, last - first, d, R, d, y + first * d);
     });
 }
 

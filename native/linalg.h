@@ -44,8 +44,8 @@ float orthonormality_error(const float* R, size_t d);
 // that change the last bits. Called once per load; only the first call acts.
 void keep_blas_on_calling_thread();
 
-// y (n, d) = x @ R (x @ R^T with transpose_R), a product per block of
-// for_row_blocks: the same result whatever the number of threads.
-void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y, bool transpose_R = false);
+// y (n, d) = x @ R, a product per block of for_row_blocks: the same result
+// whatever the number of threads.
+void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y);
 
 }  // namespace nanopq

@@ -35,8 +35,8 @@ Model::Model(size_t M, size_t Ks, size_t Ds, Metric metric, std::vector<float> c
         std::vector<float> columns(D() * D());  // R^T
         for (size_t i = 0; i < D(); i++)
             for (size_t j = 0; j < D(); j++) columns[j * D() + i] = R[i * D() + j];
-        rotation_ = std::make_unique<Panels>(columns.data(), D(), D(), false);
-        inverse_rotation_ = std::make_unique<Panels>(R.data(), D(), D(), false);
+        rotation_.emplace_back(columns.data(), D(), D(), false);
+        inverse_rotation_.emplace_back(R.data(), D(), D(), false);
     }
     // Faiss's ProductQuantizer computes exact differences for Ds < 16, as
     // nanopq (scipy's vq) does; for larger Ds it builds (n, M, Ks) tables by
@@ -51,9 +51,8 @@ Model::~Model() = default;
 
 size_t Model::bytes() const {
     size_t floats = codewords.size() + R.size();
-    auto panel_floats = [](const Panels& p) { return p.mean.size() + p.values.size() + p.half_norms.size(); };
-    for (const Panels& p : panels_) floats += panel_floats(p);
-    if (rotation_) floats += panel_floats(*rotation_) + panel_floats(*inverse_rotation_);
+    for (const auto* panels : {&panels_, &rotation_, &inverse_rotation_})
+        for (const Panels& p : *panels) floats += p.mean.size() + p.values.size() + p.half_norms.size();
     if (exact_encoder_) floats += exact_encoder_->centroids.size();
     return sizeof(Model) + floats * sizeof(float);
 }
@@ -132,7 +131,11 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
 
 void Model::rotate(const float* x, size_t n, bool inverse, float* y) const {
     if (R.empty()) throw TypeError("Expected an OPQ model to rotate");
-    multiply_by_panels(inverse ? *inverse_rotation_ : *rotation_, D(), x, n, y);
+    const Codebook columns{nullptr, 1, D(), D()};  // the shape of rotation_'s codebook
+    for_row_blocks(n, D() * D(), [&](size_t first, size_t last) {
+        distance_tables(columns, inverse ? inverse_rotation_ : rotation_, x + first * D(), last - first, Metric::Dot,
+                        y + first * D(), D(), 1);
+    });
 }
 
 }  // namespace nanopq

@@ -51,10 +51,11 @@ private:
     void encode_unrotated(const float* x, Codes codes) const;
 
     std::vector<Panels> panels_;
-    // OPQ: R's columns, and its rows for the inverse, as panels that
-    // multiply_by_panels rotates by: a query's rotation is the same bits alone
-    // or in a batch, which BLAS's is not.
-    std::unique_ptr<Panels> rotation_, inverse_rotation_;
+    // OPQ: R's columns (its rows, for the inverse) as the D codewords of one
+    // subspace, not centred, whose inner-product tables are x @ R: the table
+    // kernel gives a row's rotation the same bits alone or in a batch, which
+    // BLAS does not (OpenBLAS's AVX2 kernels round a row by where it falls in a call).
+    std::vector<Panels> rotation_, inverse_rotation_;
     // Faiss's encoder, for sub-vectors of fewer than 16 dimensions and a
     // power-of-two Ks: exact differences, as nanopq.
     std::unique_ptr<faiss::ProductQuantizer> exact_encoder_;

@@ -544,24 +544,6 @@ void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, cons
     }
 }
 
-void multiply_by_panels(const Panels& p, size_t Ks, const float* x, size_t n, float* y) {
-    constexpr size_t kRows = 4;  // rows per pass over the panels (tables_of)
-    const float zeros[kRows] = {};
-    for_row_blocks(n, p.Ds * Ks, [&](size_t first, size_t last) {
-        std::vector<float> spare(last - first > 1 && (last - first) % kRows ? Ks : 0);
-        for (size_t i0 = first; i0 < last; i0 += kRows) {
-            const size_t rows = std::min(kRows, last - i0);
-            const float* in[kRows];
-            float* out[kRows];
-            for (size_t r = 0; r < kRows; r++) {  // a short group repeats its last row into `spare`
-                in[r] = x + (i0 + std::min(r, rows - 1)) * p.Ds;
-                out[r] = r < rows ? y + (i0 + r) * Ks : spare.data();
-            }
-            kernel().tables(in, rows == 1 ? 1 : kRows, p, true, zeros, Ks, out, 1);
-        }
-    });
-}
-
 const char* nearest_kernel_name() { return kernel().name; }
 
 }  // namespace nanopq

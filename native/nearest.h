@@ -51,16 +51,9 @@ CodeSums assign_and_sum(const Codebook& codebook, SubVectors x, Codes codes, flo
 // distance of each sub-vector to each codeword of its subspace (by
 // differences, as nanopq), or for Dot their inner product. Entry (q, m, k)
 // goes to out[q * q_stride + (m * Ks + k) * k_stride]. A query's table is the
-// same, to the bit, whatever nq.
+// same, to the bit, whatever nq. Reads the codebook's shape and the panels.
 void distance_tables(const Codebook& codebook, const std::vector<Panels>& panels, const float* queries, size_t nq,
                      Metric metric, float* out, size_t q_stride, size_t k_stride);
-
-// y (n, Ks) = x (n, Ds) times the matrix whose Ks columns are the codewords
-// of p, made not centred: y[i][k] = x[i] . c_k. The table kernel sums each
-// entry in one order whatever the number of rows and wherever a row falls,
-// so that a row's product is the same alone or in a batch (OpenBLAS's is
-// not: its AVX2 kernels round a row by where it falls in a call).
-void multiply_by_panels(const Panels& p, size_t Ks, const float* x, size_t n, float* y);
 
 // The kernel in use: "avx512", "avx2" or "generic".
 const char* nearest_kernel_name();
