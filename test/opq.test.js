@@ -1,4 +1,7 @@
 // The intent of Python nanopq's tests/test_opq.py, and the opq_* fixtures.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { OPQ, PQ, DistanceTable } = require('..');
 const { randomMatrix, numpyRandom, row, relativeError, argmin } = require('./helpers/data');
 const { manifest, npy } = require('./helpers/fixtures');
@@ -165,8 +168,8 @@ test('serialization round trip, and a PQ buffer is not an OPQ', () => {
 });
 
 test('load() errors name the file', () => {
-  const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'nanopq-'));
-  const file = (name, bytes) => { const f = require('node:path').join(dir, name); require('node:fs').writeFileSync(f, bytes); return f; };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-'));
+  const file = (name, bytes) => { const f = path.join(dir, name); fs.writeFileSync(f, bytes); return f; };
   const pqFile = file('pq.npq', new PQ({ M, Ks }).fit(X).toBuffer());
   const opqFile = file('opq.npq', new OPQ({ M }).toBuffer());
   const junk = file('junk.npq', Buffer.from('not a model'));
