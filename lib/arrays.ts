@@ -163,9 +163,13 @@ export const MAX_ABS_VALUE = 1e15;  // as float32, native/pq_ops.h's kMaxAbsValu
  */
 export const MAX_ABS_CODEWORD = 1e17;
 
-/** The RangeError for value i of name (rows of cols values): not finite, or beyond limit in magnitude. */
-export function valueError(data: Float32Array, name: string, cols: number, i: number, limit = MAX_ABS_VALUE): RangeError {
-  const where = cols > 0 ? `${name}[${Math.floor(i / cols)}][${i % cols}]` : `${name}[${i}]`;
+/**
+ * The RangeError for value i of data (rows of cols values; data[0] is value
+ * `offset` of the argument name): not finite, or beyond limit in magnitude.
+ */
+export function valueError(data: Float32Array, name: string, cols: number, i: number, limit = MAX_ABS_VALUE, offset = 0): RangeError {
+  const at = offset + i;
+  const where = cols > 0 ? `${name}[${Math.floor(at / cols)}][${at % cols}]` : `${name}[${at}]`;
   if (!Number.isFinite(data[i])) return new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
   return new RangeError(`Expected values of magnitude <= ${limit} in ${name}, got ${data[i]} at ${where}`);
 }
@@ -174,6 +178,33 @@ export function valueError(data: Float32Array, name: string, cols: number, i: nu
 export function checkValues(data: Float32Array, name: string, cols: number, limit = MAX_ABS_VALUE): void {
   const i = native.firstOutOfRange(data, limit);
   if (i >= 0) throw valueError(data, name, cols, i, limit);
+}
+
+/**
+ * Whether view's memory is a SharedArrayBuffer's, which another thread may
+ * write while a native call reads it (by its tag: realms have their own class).
+ */
+export function isShared(view: ArrayBufferView): boolean {
+  return Object.prototype.toString.call(view.buffer) === '[object SharedArrayBuffer]';
+}
+
+/**
+ * data, or a copy of it when its memory is shared: a native call checks
+ * values (codes in range, magnitudes) and then reads them again, which is
+ * only safe in memory no other thread writes.
+ */
+export function unshared<T extends Float32Array | CodeArray>(data: T): T {
+  return isShared(data) ? (data.slice() as T) : data;
+}
+
+/** Throws a TypeError unless out shares no memory with any of inputs (name: array): a native call writes out while it reads them. */
+export function checkNoOverlap(out: ArrayBufferView, outName: string, inputs: Record<string, ArrayBufferView>): void {
+  for (const [name, input] of Object.entries(inputs)) {
+    if (input.buffer === out.buffer && input.byteOffset < out.byteOffset + out.byteLength &&
+        out.byteOffset < input.byteOffset + input.byteLength) {
+      throw new TypeError(`Expected ${outName} to share no memory with ${name}`);
+    }
+  }
 }
 
 /** A {data, shape: [rows, cols]} whose data is a Type of rows * cols elements, used in place. */
@@ -189,15 +220,20 @@ export function checkMatrix<T extends ArrayLike<unknown>>(x: unknown, name: stri
   return { data, rows, cols };
 }
 
+/** A checked matrix; `owned` when data is a copy made here, which no one else can reach. */
+export interface CheckedMatrix { data: Float32Array; rows: number; cols: number; owned: boolean }
+
 /**
  * A row-major matrix (rows, cols) with finite values; Matrix data is used in
- * place. With checkValuesNow false, the values are left for an async job to
- * check off the event loop (it rejects with their index: see valueError).
+ * place, unless shared (see unshared). With checkValuesNow false, the values
+ * are left for an async job to check off the event loop (it rejects with
+ * their index: see valueError).
  */
-export function toMatrix(x: unknown, name: string, cols?: number, checkValuesNow = true): { data: Float32Array; rows: number; cols: number } {
+export function toMatrix(x: unknown, name: string, cols?: number, checkValuesNow = true): CheckedMatrix {
   let data: Float32Array;
   let rows: number;
   let width: number;
+  let owned = true;
   if (Array.isArray(x)) {
     rows = x.length;
     width = rows > 0 && (Array.isArray(x[0]) || x[0] instanceof Float32Array) ? x[0].length : (cols ?? 0);
@@ -219,6 +255,9 @@ export function toMatrix(x: unknown, name: string, cols?: number, checkValuesNow
     }
   } else if (x !== null && typeof x === 'object' && 'data' in x && 'shape' in x) {
     ({ data, rows, cols: width } = checkMatrix(x, name, Float32Array));
+    const given = data;
+    data = unshared(data);
+    owned = data !== given;
   } else {
     throw new TypeError(`Expected ${name} to be a {data: Float32Array, shape: [rows, cols]}, number[][] or Float32Array[], got ${describe(x)}`);
   }
@@ -226,14 +265,14 @@ export function toMatrix(x: unknown, name: string, cols?: number, checkValuesNow
     throw new RangeError(`Expected ${name} to have ${cols} columns (D), got shape [${rows}, ${width}]`);
   }
   if (checkValuesNow) checkValues(data, name, width);
-  return { data, rows, cols: width };
+  return { data, rows, cols: width, owned };
 }
 
-/** A finite vector of length D; a Float32Array is used in place. */
+/** A finite vector of length D; a Float32Array is used in place, unless shared. */
 export function toVector(x: unknown, name: string, D: number): Float32Array {
   let data: Float32Array;
   if (x instanceof Float32Array) {
-    data = x;
+    data = unshared(x);
   } else if (Array.isArray(x) && Array.from(x).every((v) => typeof v === 'number')) {
     data = Float32Array.from(x);
   } else {
@@ -246,8 +285,11 @@ export function toVector(x: unknown, name: string, D: number): Float32Array {
   return data;
 }
 
-/** An (N, M) code matrix; typed codes are used in place (their range is checked natively). */
-export function toCodes(codes: unknown, name: string, M: number, Ks: number): { data: CodeArray; rows: number } {
+/**
+ * An (N, M) code matrix; typed codes are used in place (their range is checked
+ * natively), unless shared; `owned` when data is a copy made here.
+ */
+export function toCodes(codes: unknown, name: string, M: number, Ks: number): { data: CodeArray; rows: number; owned: boolean } {
   if (Array.isArray(codes)) {
     const data = newCodeArray(codeDtypeFor(Ks), codes.length * M);
     for (let i = 0; i < codes.length; i++) {  // an index loop, so holes are seen
@@ -263,7 +305,7 @@ export function toCodes(codes: unknown, name: string, M: number, Ks: number): { 
         data[i * M + m] = c;
       }
     }
-    return { data, rows: codes.length };
+    return { data, rows: codes.length, owned: true };
   }
   if (codes !== null && typeof codes === 'object' && 'data' in codes && 'shape' in codes) {
     const c = codes as CodeMatrix;
@@ -275,7 +317,8 @@ export function toCodes(codes: unknown, name: string, M: number, Ks: number): { 
     if (c.data.length !== rows * cols) {
       throw new RangeError(`Expected ${name}.data.length to be N * M = ${rows * cols} for shape [${rows}, ${cols}], got ${c.data.length}`);
     }
-    return { data: c.data, rows };
+    const data = unshared(c.data);
+    return { data, rows, owned: data !== c.data };
   }
   throw new TypeError(`Expected ${name} to be a {data: Uint8Array | Uint16Array | Uint32Array, shape: [N, M]} or number[][], got ${describe(codes)}`);
 }

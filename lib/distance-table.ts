@@ -1,4 +1,4 @@
-import { checkInteger, checkMetric, checkShape, CodesLike, defineInspect, describe, Metric, newFloats, toCodes } from './arrays';
+import { checkInteger, checkMetric, checkNoOverlap, checkShape, CodesLike, defineInspect, describe, Metric, newFloats, toCodes } from './arrays';
 import { native } from './native';
 
 /**
@@ -51,7 +51,8 @@ export class DistanceTable {
   /**
    * Asymmetric distance from the query to each code, in the codes' order:
    * (N,). `out`, a Float32Array of length N, receives them instead of a new
-   * array (a server scanning the same codes for every request reuses one).
+   * array (a server scanning the same codes for every request reuses one);
+   * it must share no memory with the codes or the table (a TypeError says so).
    */
   adist(codes: CodesLike, out?: Float32Array): Float32Array {
     const [M, Ks] = this.dtable.shape;
@@ -59,6 +60,7 @@ export class DistanceTable {
     if (out !== undefined && (!(out instanceof Float32Array) || out.length !== rows)) {
       throw new TypeError(`Expected out to be a Float32Array of length N = ${rows}, got ${describe(out)}`);
     }
+    if (out) checkNoOverlap(out, 'out', { codes: data, dtable: this.dtable.data });
     const dists = out ?? newFloats(rows);
     native.adist(this.dtable.data, M, Ks, data, rows, dists);
     return dists;

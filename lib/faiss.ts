@@ -8,7 +8,7 @@ import {
 } from './arrays';
 import { checkIndexFile } from './faiss-format';
 import { readerFor } from './io/reader';
-import { settled } from './async';
+import { AsyncOptions, ownedNow, settled, zeroCopyOption } from './async';
 import { native, FaissHandle } from './native';
 import { defineInspect } from './arrays';
 
@@ -197,18 +197,25 @@ abstract class IndexBase {
    * on this index, its pq, or an IndexPreTransform over it is refused with an
    * Error; searchAsync calls may run together.
    */
-  async trainAsync(x: MatrixLike): Promise<void> {
+  // The async twins copy x (see lib/async.ts) at once, not in pieces, so that
+  // the native job, and with it the index's lock, starts with the call:
+  // later calls are refused from then on, and dispose() lets it finish.
+  async trainAsync(x: MatrixLike, options?: AsyncOptions): Promise<void> {
     const site = new Error();
+    const zeroCopy = zeroCopyOption(options, 'trainAsync');
     const m = toMatrix(x, 'x', this.d, false);
-    await settled(native.indexTrainAsync(indexHandle(this), m.data, m.rows), site, { data: m.data, name: 'x', cols: m.cols });
+    const data = ownedNow(m.data, m.owned, zeroCopy);
+    await settled(native.indexTrainAsync(indexHandle(this), data, m.rows), site, { data, name: 'x', cols: m.cols });
   }
 
   /** add, off the event loop. */
-  async addAsync(x: MatrixLike): Promise<void> {
+  async addAsync(x: MatrixLike, options?: AsyncOptions): Promise<void> {
     const site = new Error();
+    const zeroCopy = zeroCopyOption(options, 'addAsync');
     const m = toMatrix(x, 'x', this.d, false);
     if (!this.isTrained) throw new TypeError('Expected a trained index for add(); call train() first');
-    await settled(native.indexAddAsync(indexHandle(this), m.data, m.rows), site, { data: m.data, name: 'x', cols: m.cols });
+    const data = ownedNow(m.data, m.owned, zeroCopy);
+    await settled(native.indexAddAsync(indexHandle(this), data, m.rows), site, { data, name: 'x', cols: m.cols });
   }
 
   /**
@@ -236,11 +243,13 @@ abstract class IndexBase {
   }
 
   /** search, off the event loop. */
-  async searchAsync(x: MatrixLike, k: number): Promise<FaissSearchResult> {
+  async searchAsync(x: MatrixLike, k: number, options?: AsyncOptions): Promise<FaissSearchResult> {
     const site = new Error();
+    const zeroCopy = zeroCopyOption(options, 'searchAsync');
     const { m, result } = searchArgs(this, x, k, false);
-    await settled(native.indexSearchAsync(indexHandle(this), m.data, m.rows, k, result.distances, result.labels), site,
-      { data: m.data, name: 'x', cols: m.cols });
+    const data = ownedNow(m.data, m.owned, zeroCopy);
+    await settled(native.indexSearchAsync(indexHandle(this), data, m.rows, k, result.distances, result.labels), site,
+      { data, name: 'x', cols: m.cols });
     return result;
   }
 }

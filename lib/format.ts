@@ -11,7 +11,7 @@
 //   24      8     Ks, uint64
 //   32      ...   codewords, float32 (M, Ks, Ds); then for OPQ R, float32 (D, D), D = M * Ds
 // All little-endian.
-import { Metric } from './arrays';
+import { Metric, unshared } from './arrays';
 import { Reader } from './io/reader';
 
 export const MAGIC = 'NANOPQ\0\0';
@@ -60,7 +60,7 @@ export function readModel(buf: unknown, source = 'buf'): ModelFields {
     throw new TypeError(`Expected ${NPQ_FILE} for ${source}, got a ${buf === null ? 'null' : typeof buf} value`);
   }
   // As owned: the codewords and R are views of buf when aligned (else copies), which the native model copies.
-  const r = new Reader(buf, source, true);
+  const r = new Reader(unshared(buf), source, true);  // shared bytes copied: checked, then read again
   const invalid = (found: string, at?: number) => r.error(NPQ_FILE, found, at);
   if (r.left < HEADER || r.text(MAGIC.length, 'the magic') !== MAGIC) {
     throw invalid(`${buf.length} bytes that do not start with the magic "NANOPQ"`, 0);

@@ -1,6 +1,7 @@
 export { PQ } from './pq';
 export type { PQOptions, FitOptions, Minit, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './pq';
 export { AbortError } from './errors';
+export type { AsyncOptions } from './async';
 export { setNumThreads, getNumThreads } from './threads';
 export { OPQ } from './opq';
 export type { OPQFitOptions } from './opq';

@@ -8,10 +8,10 @@ import {
   Matrix, MatrixLike, Metric, newCodeArray, newFloats, toCodes, toMatrix, toVector, VectorLike,
 } from './arrays';
 import { DistanceTable, tableOf } from './distance-table';
-import { asyncError, settled, Values } from './async';
+import { AsyncOptions, asyncError, eachRowPiece, ownedCopy, settled, zeroCopyOption } from './async';
 import { AbortError } from './errors';
 import { ModelFields, writeModel } from './format';
-import { atSite, native, NativeModel, OnStep, TrainingOptions } from './native';
+import { atSite, localError, native, NativeModel, OnStep, TrainingOptions } from './native';
 import type { SearchResult } from './search';
 
 export type Minit = 'points' | 'random' | '++';
@@ -66,7 +66,7 @@ export interface Progress {
 }
 
 /** What fitAsync takes besides the fit options. */
-export interface AsyncFitOptions {
+export interface AsyncFitOptions extends AsyncOptions {
   /**
    * An AbortSignal: aborting stops training between iterations; fitAsync then
    * rejects with an AbortError and the model is left as it was.
@@ -82,6 +82,32 @@ export interface AsyncFitOptions {
 }
 
 const MAX_SEED = 2 ** 31 - 1;
+
+// Async calls running per native model. An async call makes several native
+// calls (a piece of its input at a time), so a model replaced by fitAsync or
+// disposed of meanwhile is freed only when the last call on it ends.
+const callsOn = new Map<NativeModel, number>();
+const retired = new Set<NativeModel>();
+
+function retire(model: NativeModel): void {
+  if (callsOn.has(model)) retired.add(model);
+  else model.dispose();
+}
+
+async function using<T>(model: NativeModel, work: () => Promise<T>): Promise<T> {
+  callsOn.set(model, (callsOn.get(model) ?? 0) + 1);
+  try {
+    return await work();
+  } finally {
+    const left = callsOn.get(model)! - 1;
+    if (left > 0) {
+      callsOn.set(model, left);
+    } else {
+      callsOn.delete(model);
+      if (retired.delete(model)) model.dispose();
+    }
+  }
+}
 
 export abstract class Quantizer {
   readonly M: number;
@@ -154,7 +180,7 @@ export abstract class Quantizer {
 
   /** The model trained elsewhere or read from a file (its arrays already checked). */
   protected setModel(model: NativeModel): void {
-    this.#model?.dispose();
+    if (this.#model) retire(this.#model);
     this.#model = model;
   }
 
@@ -207,7 +233,10 @@ export abstract class Quantizer {
   /** Trains on vecs (N, D), N > Ks, D % M === 0. Returns this. */
   fit(vecs: MatrixLike, options: object = {}): this {
     const { x, training } = this.#training(vecs, options, 'fit', true);
-    this.setModel(native.train(x.data, x.rows, training, this.#onStep()));
+    // Verbose output runs user code (console.log may be anyone's) between
+    // steps that read the vectors again: those must be ours.
+    const data = this.verbose && !x.owned ? x.data.slice() : x.data;
+    this.setModel(native.train(data, x.rows, training, this.#onStep()));
     return this;
   }
 
@@ -219,7 +248,8 @@ export abstract class Quantizer {
     const site = new Error();
     // The fit options are checked by #training; signal and onProgress here.
     const all = checkOptions(options, Object.keys(options ?? {}), `${this.kind}.fitAsync`);
-    const { signal, onProgress, ...fitOptions } = all as AsyncFitOptions;
+    const { signal, onProgress, zeroCopy, ...fitOptions } = all as AsyncFitOptions;
+    zeroCopyOption({ zeroCopy }, `${this.kind}.fitAsync`);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`Expected an AbortSignal for signal, got ${describe(signal)}`);
     }
@@ -241,8 +271,10 @@ export abstract class Quantizer {
     });
     signal?.addEventListener('abort', abort, { once: true });
     this.#pending++;
+    let data = x.data;
     try {
-      const model = await native.trainAsync(x.data, x.rows, training, this.#onStep(report), stop);
+      data = await ownedCopy(x.data, x.owned, zeroCopy ?? false, 'vecs');
+      const model = await native.trainAsync(data, x.rows, training, this.#onStep(report), stop);
       if (this.#disposed) {
         model.dispose();
         throw new Error(`Expected a ${this.kind} that is not disposed of for fitAsync()`);
@@ -252,18 +284,20 @@ export abstract class Quantizer {
     } catch (err) {
       if (progressError) throw progressError.error;
       if ((err as Error).name === 'AbortError') throw atSite(new AbortError(undefined, { cause: signal?.reason }), site);
-      throw asyncError(err, site, { data: x.data, name: 'vecs', cols: x.cols });
+      throw asyncError(err, site, { data, name: 'vecs', cols: x.cols });
     } finally {
       this.#pending--;
       signal?.removeEventListener('abort', abort);
     }
   }
 
-  /** Awaits an async native call, counted as running on this model. */
-  async #track(call: () => Promise<void>, site: Error, values: Values): Promise<void> {
+  /** Runs the native calls of an async call on model, counted as running on this quantizer and on the model. */
+  async #track(model: NativeModel, site: Error, calls: () => Promise<void>): Promise<void> {
     this.#pending++;
     try {
-      await settled(call(), site, values);
+      await using(model, calls);
+    } catch (err) {
+      throw localError(err, site);  // the caller's stack, for the errors of the copies too
     } finally {
       this.#pending--;
     }
@@ -278,14 +312,18 @@ export abstract class Quantizer {
     return { data: codes, shape: [x.rows, this.M] };
   }
 
-  /** encode, off the event loop. */
-  async encodeAsync(vecs: MatrixLike): Promise<CodeMatrix> {
+  /** encode, off the event loop (see AsyncOptions for what it copies). */
+  async encodeAsync(vecs: MatrixLike, options?: AsyncOptions): Promise<CodeMatrix> {
     const site = new Error();
     const model = this.fitted('encodeAsync');
+    const zeroCopy = zeroCopyOption(options, `${this.kind}.encodeAsync`);
     const x = toMatrix(vecs, 'vecs', this.dimension(model), false);
-    const codes = newCodeArray(this.codeDtype, x.rows * this.M);
-    await this.#track(() => model.encodeAsync(x.data, x.rows, codes), site, { data: x.data, name: 'vecs', cols: x.cols });
-    return { data: codes, shape: [x.rows, this.M] };
+    const { M } = this;
+    const codes = newCodeArray(this.codeDtype, x.rows * M);
+    await this.#track(model, site, () => eachRowPiece(x, 'vecs', zeroCopy, (rows, first, count) =>
+      settled(model.encodeAsync(rows, count, codes.subarray(first * M, (first + count) * M)), site,
+        { data: rows, name: 'vecs', cols: x.cols, offset: first * x.cols })));
+    return { data: codes, shape: [x.rows, M] };
   }
 
   /** Approximate vectors from codes (N, M): (N, D). */
@@ -314,8 +352,7 @@ export abstract class Quantizer {
     const result: SearchResult = {
       ids: new Uint32Array(q.rows * found), dists: new Float32Array(q.rows * found), shape: [q.rows, found],
     };
-    const args = [q.data, q.rows, c.data, c.rows, found, result.ids, result.dists] as const;
-    return { model, q, args, result };
+    return { model, q, c, found, result };
   }
 
   /**
@@ -325,22 +362,28 @@ export abstract class Quantizer {
    * Fewer than k when there are fewer codes.
    */
   search(queries: MatrixLike, codes: CodesLike, k: number): SearchResult {
-    const { model, args, result } = this.#searchArgs('search', queries, codes, k, true);
-    model.search(...args);
+    const { model, q, c, found, result } = this.#searchArgs('search', queries, codes, k, true);
+    model.search(q.data, q.rows, c.data, c.rows, found, result.ids, result.dists);
     return result;
   }
 
-  /** search, off the event loop. */
-  async searchAsync(queries: MatrixLike, codes: CodesLike, k: number): Promise<SearchResult> {
+  /** search, off the event loop (see AsyncOptions for what it copies). */
+  async searchAsync(queries: MatrixLike, codes: CodesLike, k: number, options?: AsyncOptions): Promise<SearchResult> {
     const site = new Error();
-    const { model, q, args, result } = this.#searchArgs('searchAsync', queries, codes, k, false);
-    await this.#track(() => model.searchAsync(...args), site, { data: q.data, name: 'queries', cols: q.cols });
+    const zeroCopy = zeroCopyOption(options, `${this.kind}.searchAsync`);
+    const { model, q, c, found, result } = this.#searchArgs('searchAsync', queries, codes, k, false);
+    await this.#track(model, site, async () => {
+      const ownCodes = await ownedCopy(c.data, c.owned, zeroCopy, 'codes');
+      await eachRowPiece(q, 'queries', zeroCopy, (rows, first, count) =>
+        settled(model.searchAsync(rows, count, ownCodes, c.rows, found, result.ids.subarray(first * found, (first + count) * found),
+          result.dists.subarray(first * found, (first + count) * found)), site, { data: rows, name: 'queries', cols: q.cols, offset: first * q.cols }));
+    });
     return result;
   }
 
   /** Frees the native model now; later calls throw. Async calls already running finish first. */
   dispose(): void {
-    this.#model?.dispose();
+    if (this.#model) retire(this.#model);
     this.#model = null;
     this.#disposed = true;
   }

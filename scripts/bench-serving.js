@@ -141,6 +141,26 @@ async function benchServing(log, t, { train: X, test: Xq }, fitted = fitPQ(X)) {
         row(`5. loop lag, ${name}`, 'ms', ms, `blocking ${sync} stalls`, syncS == null ? null : syncS * 1e3, '<= 20 ms', ms <= 20);
       });
     }
+    // Row 6: what an async call's private copies of its inputs cost (lib/async.ts):
+    // the call against the same call reading in place (zeroCopy), runs interleaved.
+    const copied = [['encodeAsync 60,000', (o) => pq.encodeAsync(X, o)],
+      ['searchAsync 10,000', (o) => pq.searchAsync(Xq, codes, K, o)],
+      ['fitAsync 20,000', (o) => new nanopq.PQ({ M, Ks }).fitAsync(rows(X, 0, TRAIN), { iter: 20, seed: 123, ...o })]];
+    for (const [name, fn] of copied) {
+      await guard(`6. copies, ${name}`, async () => {
+        const copy = [], inPlace = [];
+        for (let r = 0; r < 5; r++) {
+          for (const [times, options] of [[copy, {}], [inPlace, { zeroCopy: true }]]) {
+            const t0 = performance.now();
+            await fn(options);
+            times.push(performance.now() - t0);
+          }
+        }
+        const median = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+        const ms = median(copy), peerMs = median(inPlace);
+        row(`6. copies, ${name}`, 'ms', ms, 'the same, zeroCopy', peerMs, '<= 1.1x', ms <= 1.1 * peerMs, 'medians of 5 interleaved');
+      });
+    }
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the addon with AddressSanitizer and UndefinedBehaviorSanitizer into
-# build-sanitize/ and runs the whole jest suite against it: any invalid read
-# or write, or undefined behaviour, stops the run with a report.
+# build-sanitize/ and runs the whole jest suite against it, then 30 s of
+# inputs changing under calls (scripts/stress.js): any invalid read or write,
+# or undefined behaviour, stops the run with a report.
 #   ./scripts/sanitize.sh [jest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,3 +18,4 @@ export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:quarantine_
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export NANOPQ_ADDON="$PWD/build-sanitize/Release/nanopq.node"
 npx jest --runInBand "$@"
+node scripts/stress.js 30

@@ -6,7 +6,7 @@
 // where <file> is the path, or the argument's name when bytes were passed
 // (and no offset for what is at no one place, as the objects a pickle built).
 import * as fs from 'node:fs';
-import { describe } from '../arrays';
+import { describe, unshared } from '../arrays';
 
 export type TypedArrayType<T> = { new (length: number): T; new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
@@ -98,6 +98,7 @@ export function readerFor(src: unknown, argName = 'src'): Reader {
     const bytes = fs.readFileSync(src);
     return new Reader(bytes, src, bytes.byteLength === bytes.buffer.byteLength);
   }
-  if (src instanceof Uint8Array) return new Reader(src, argName);
+  // Bytes another thread may write are copied: they are checked, then read again.
+  if (src instanceof Uint8Array) return new Reader(unshared(src), argName);
   throw new TypeError(`Expected a path or a Uint8Array for ${argName}, got ${describe(src)}`);
 }
