@@ -4,7 +4,9 @@
 // cli-progress draws the progress bar (on stderr, on a TTY or with
 // --progress). stdout holds only the result, which --json makes one JSON
 // document; notes and errors go to stderr as "nanopq: ...", exit code 1 (130
-// when Ctrl-C stopped the work, which then writes nothing).
+// when Ctrl-C stopped the work, which then writes nothing; 143 on SIGTERM).
+// An output is never one of the inputs, and replaces an existing file only
+// once complete (checkOutputs, writeOutput).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -110,24 +112,77 @@ function progressBar(what: string, total: number, wanted: boolean | undefined) {
   return { update: (value: number, payload?: object) => bar.update(value, payload), stop: () => bar.stop() };
 }
 
-/**
- * An AbortSignal that Ctrl-C (SIGINT) aborts while work runs; a second
- * Ctrl-C exits at once. The listener is removed when the work is done.
- */
+/** The work that Ctrl-C stops, while interruptible runs it (see main's signal listeners). */
+let running: AbortController | null = null;
+
+/** Runs work with an AbortSignal that Ctrl-C (SIGINT) aborts; then throws Interrupted. */
 async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  running = controller;
   try {
-    return await work(controller.signal);
+    const result = await work(controller.signal);
+    if (!controller.signal.aborted) return result;
   } catch (err) {
-    if (controller.signal.aborted) throw new Interrupted();
-    throw err;
+    if (!controller.signal.aborted) throw err;
   } finally {
-    process.off('SIGINT', onSigint);
+    running = null;
+  }
+  throw new Interrupted();  // even when the work ended as Ctrl-C came: nothing is written
+}
+
+// ------------------------------------------------------------- outputs --
+
+/** A file's real path and (exactly, as bigints) device and inode; null if it does not exist, when it can be no input. */
+function identity(file: string): { real: string; dev: bigint; ino: bigint } | null {
+  try {
+    const { dev, ino } = fs.statSync(file, { bigint: true });
+    return { real: fs.realpathSync(file), dev, ino };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Throws, naming both arguments, if an output is one of the inputs: writing
+ * it would destroy what is read (codes replaced by ids, an index by .npy
+ * bytes). The same file by its real path (./, a symlink) or by its device
+ * and inode (a hard link; a case-insensitive file system). Called before any
+ * work by every command that writes; null/undefined entries are absent.
+ */
+function checkOutputs(outputs: Record<string, string | null | undefined>, inputs: Record<string, string | null | undefined>): void {
+  for (const [outName, out] of Object.entries(outputs)) {
+    const o = out == null ? null : identity(out);
+    if (!o) continue;
+    for (const [inName, input] of Object.entries(inputs)) {
+      const i = input == null ? null : identity(input);
+      if (i && (i.real === o.real || (i.ino !== 0n && i.dev === o.dev && i.ino === o.ino))) {
+        throw new Error(`Expected ${outName} to differ from ${inName}: ${out === input ? `both are '${out}'` : `'${out}' and '${input}' are the same file`}`);
+      }
+    }
+  }
+}
+
+/** The temporary files being written: main's 'exit' listener removes those left on any way out. */
+const temporaries = new Set<string>();
+
+/**
+ * Writes file by write(temp): into a temporary file beside it, renamed over
+ * it once complete, so an existing file is replaced whole or not at all. The
+ * temporary file is removed here after an error or a first Ctrl-C, at exit
+ * after a second Ctrl-C or SIGTERM. Every output of every command is written
+ * here.
+ */
+async function writeOutput(file: string, write: (temp: string) => void | Promise<void>): Promise<void> {
+  // Through a symlink, the file it names: renaming over the link would replace the link.
+  const target = identity(file)?.real ?? file;
+  const temp = `${target}.partial-${process.pid}`;
+  temporaries.add(temp);
+  try {
+    await write(temp);
+    fs.renameSync(temp, target);
+  } finally {
+    fs.rmSync(temp, { force: true });  // after the rename, nothing is there
+    temporaries.delete(temp);
   }
 }
 
@@ -152,14 +207,16 @@ function info(file: string, opts: { from?: string; json?: boolean }): void {
 
 // ------------------------------------------------------------- convert --
 
-function convert(input: string, output: string, opts: { from?: string; to?: string; codes?: string; json?: boolean }): void {
+async function convert(input: string, output: string, opts: { from?: string; to?: string; codes?: string; json?: boolean }): Promise<void> {
   const from = formatOf(input, opts.from, '--from');
   const to = formatOf(output, opts.to, '--to');
+  const codesOut = from === 'faiss' && to !== 'faiss';  // --codes is written, else read
+  checkOutputs({ OUT: output, '--codes': codesOut ? opts.codes : null }, { IN: input, '--codes': codesOut ? null : opts.codes });
   const source = readModel(input, opts.from, 'IN', true);
   let codes: CodeMatrix | null = null;  // what goes into the output index
   let codesFile: string | null = null;   // codes written beside the output model
   if (opts.codes !== undefined) {
-    if (from === 'faiss' && to !== 'faiss') {
+    if (codesOut) {
       codesFile = opts.codes;
     } else if (from !== 'faiss' && to === 'faiss') {
       codes = codesArg(opts.codes, '--codes', source.model.M);
@@ -173,8 +230,8 @@ function convert(input: string, output: string, opts: { from?: string; to?: stri
     }
   }
   // The codes first: a bad --codes path then leaves no model written alone.
-  if (codesFile) io.writeNpy(codesFile, source.codes!.data, source.codes!.shape);
-  writeModelFile(source.model, output, to, codes);
+  if (codesFile) await writeOutput(codesFile, (temp) => io.writeNpy(temp, source.codes!.data, source.codes!.shape));
+  await writeOutput(output, (temp) => writeModelFile(source.model, temp, to, codes));
   const stored = to === 'faiss' && codes ? codes.shape[0] : 0;
   if (opts.json) {
     return printJson({ input, output, from, to, kind: describeModel(input, source).kind, storedCodes: stored, codesWritten: codesFile });
@@ -193,6 +250,7 @@ interface TrainOptions {
 async function train(vectorsFile: string, opts: TrainOptions): Promise<void> {
   // Everything that can be checked is checked before training, which may take long.
   const format = formatOf(opts.output, opts.to, '--to');
+  checkOutputs({ '-o': opts.output }, { VECTORS: vectorsFile });
   checkWritable(opts.Ks, format);
   const x = vectorsArg(vectorsFile, 'VECTORS', readVectors);
   const [n, D] = x.shape;
@@ -215,7 +273,7 @@ async function train(vectorsFile: string, opts: TrainOptions): Promise<void> {
     bar.stop();
   }
   const seconds = (performance.now() - started) / 1000;
-  writeModelFile(model, opts.output, format);
+  await writeOutput(opts.output, (temp) => writeModelFile(model, temp, format));
   const d = describeModel(opts.output, { model, format, codes: null, storedCodes: 0 });
   if (opts.json) return printJson({ ...d, vectors: n, seconds });
   print(`trained ${d.kind} (M ${d.M}, Ks ${d.Ks}, D ${d.D}, ${d.metric}) on ${n} vectors in ${seconds.toFixed(1)} s: wrote ${opts.output}`);
@@ -229,34 +287,32 @@ const blockRowsFor = (D: number) => Math.max(1, Math.min(65536, Math.floor(2 ** 
 async function encode(modelFile: string, vectorsFile: string,
   opts: { output: string; from?: string; blockRows?: number; json?: boolean; progress?: boolean }): Promise<void> {
   if (path.extname(opts.output).toLowerCase() !== '.npy') throw new Error(`Expected a .npy file for -o, got '${opts.output}'`);
+  checkOutputs({ '-o': opts.output }, { MODEL: modelFile, VECTORS: vectorsFile });
   const { model } = readModel(modelFile, opts.from);
   const D = dimension(model, modelFile);
   const source = vectorsArg(vectorsFile, 'VECTORS', openVectors, D);
   const [n] = source.shape;
-  // Written aside and renamed when complete, so an error or Ctrl-C leaves no partial codes file.
-  const partial = `${opts.output}.partial-${process.pid}`;
-  let writer: CodesWriter | null = null;
   const bar = progressBar('encoding', n, opts.progress);
   const started = performance.now();
   try {
-    writer = new CodesWriter(partial, model.codeDtype, n, model.M);
-    const rows = opts.blockRows ?? blockRowsFor(D);
-    await interruptible(async (signal) => {
-      for (let start = 0; start < n; start += rows) {
-        if (signal.aborted) throw new Interrupted();
-        const count = Math.min(rows, n - start);
-        writer!.write(await model.encodeAsync({ data: source.read(start, count), shape: [count, D] }));
-        bar.update(start + count, { unit: 'vectors' });
+    await writeOutput(opts.output, async (temp) => {
+      const writer = new CodesWriter(temp, model.codeDtype, n, model.M);
+      try {
+        const rows = opts.blockRows ?? blockRowsFor(D);
+        await interruptible(async (signal) => {
+          for (let start = 0; start < n && !signal.aborted; start += rows) {
+            const count = Math.min(rows, n - start);
+            writer.write(await model.encodeAsync({ data: source.read(start, count), shape: [count, D] }));
+            bar.update(start + count, { unit: 'vectors' });
+          }
+        });
+      } finally {
+        writer.close();
       }
     });
-    writer.close();
-    writer = null;
-    fs.renameSync(partial, opts.output);
   } finally {
     bar.stop();
     source.close();
-    writer?.close();
-    fs.rmSync(partial, { force: true });  // after the rename, nothing is there
   }
   const seconds = (performance.now() - started) / 1000;
   const result = { output: opts.output, shape: [n, model.M], dtype: model.codeDtype, seconds };
@@ -271,6 +327,7 @@ async function search(modelFile: string, codesFile: string, queriesFile: string,
   if (opts.output !== undefined && path.extname(opts.output).toLowerCase() !== '.npy') {
     throw new Error(`Expected a .npy file for -o, got '${opts.output}'`);
   }
+  checkOutputs({ '-o': opts.output }, { MODEL: modelFile, CODES: codesFile, QUERIES: queriesFile });
   const { model } = readModel(modelFile, opts.from);
   const D = dimension(model, modelFile);
   const codes = codesArg(codesFile, 'CODES', model.M);
@@ -279,7 +336,7 @@ async function search(modelFile: string, codesFile: string, queriesFile: string,
   const { ids, dists, shape } = await model.searchAsync(queries, codes, opts.k);
   const ms = performance.now() - started;
   if (shape[1] < opts.k) note(`${codesFile} holds ${codes.shape[0]} codes: ${shape[1]} neighbours per query, not ${opts.k}`);
-  if (opts.output !== undefined) io.writeNpy(opts.output, ids, shape);
+  if (opts.output !== undefined) await writeOutput(opts.output, (temp) => io.writeNpy(temp, ids, shape));
   const [nq, k] = shape;
   const row = <T extends Uint32Array | Float32Array>(a: T, i: number) => Array.from(a.subarray(i * k, (i + 1) * k));
   if (opts.json) {
@@ -373,6 +430,16 @@ function program(): Command {
 }
 
 async function main(): Promise<void> {
+  // Ctrl-C stops the work under way (interruptible), which then writes nothing;
+  // a second Ctrl-C (or one when no such work runs) exits at once, as SIGTERM
+  // does. On those exits, as on every other, the 'exit' listener removes the
+  // temporary files: a signal's default action would skip it.
+  process.on('SIGINT', () => {
+    if (!running || running.signal.aborted) process.exit(130);
+    running.abort();
+  });
+  process.on('SIGTERM', () => process.exit(143));
+  process.on('exit', () => temporaries.forEach((temp) => fs.rmSync(temp, { force: true })));
   // A closed pipe (nanopq search --json | head) ends the output, not in a crash.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);

@@ -391,6 +391,128 @@ describe('search', () => {
   });
 });
 
+describe('outputs: never an input, replaced whole, no temporary file left', () => {
+  const model = new PQ({ M, Ks: 16 }).fit(X, { iter: 2 });
+  const codes = model.encode(X);
+  // Slow to encode (Ks 4096, D 64: seconds on any CPU) and in blocks of 10,000 rows, so a signal lands mid-work.
+  const slowRows = 40000;
+  const partials = () => fs.readdirSync(dir).filter((f) => f.includes('.partial-'));
+  beforeAll(() => {
+    model.save(tmp('out.npq'));
+    faiss.writeIndex(require('..').nanopqToFaiss(model), tmp('out.faiss'));
+    io.writeNpy(tmp('out-codes.npy'), codes.data, codes.shape);
+    const slow = PQ.fromCodewords({ data: randomMatrix(8 * 4096, 8, 206).data, shape: [8, 4096, 8] });
+    slow.save(tmp('slow.npq'));
+    const x = randomMatrix(slowRows, 64, 207);
+    io.writeNpy(tmp('slow.npy'), x.data, x.shape);
+  });
+  afterEach(() => expect(partials()).toEqual([]));
+
+  /** Expects the file's bytes to be still those read before. */
+  const unchanged = (file, before) => same(fs.readFileSync(tmp(file)), before);
+
+  test('search -o CODES is refused: the codes stay', () => {
+    fs.copyFileSync(tmp('out-codes.npy'), tmp('codes.npy'));
+    const before = fs.readFileSync(tmp('codes.npy'));
+    expect(fails('search', 'out.npq', 'codes.npy', 'q.npy', '-o', 'codes.npy')).toBe("nanopq: Expected -o to differ from CODES: both are 'codes.npy'\n");
+    unchanged('codes.npy', before);
+  });
+
+  test('convert o.faiss o.npq --codes o.faiss is refused: the index stays, no model is written', () => {
+    fs.copyFileSync(tmp('out.faiss'), tmp('o.faiss'));
+    const before = fs.readFileSync(tmp('o.faiss'));
+    expect(fails('convert', 'o.faiss', 'o.npq', '--codes', 'o.faiss')).toBe("nanopq: Expected --codes to differ from IN: both are 'o.faiss'\n");
+    unchanged('o.faiss', before);
+    expect(fs.existsSync(tmp('o.npq'))).toBe(false);
+  });
+
+  test('the same file by another name (./, a symlink, a hard link) or in another format (--to) is refused, by every command', () => {
+    fs.symlinkSync('out-codes.npy', tmp('sym-codes.npy'));
+    fs.linkSync(tmp('out-codes.npy'), tmp('hard-codes.npy'));
+    const before = { codes: fs.readFileSync(tmp('out-codes.npy')), x: fs.readFileSync(tmp('x.npy')), model: fs.readFileSync(tmp('out.npq')) };
+    expect(fails('search', 'out.npq', 'out-codes.npy', 'q.npy', '-o', './out-codes.npy'))
+      .toBe("nanopq: Expected -o to differ from CODES: './out-codes.npy' and 'out-codes.npy' are the same file\n");
+    expect(fails('search', 'out.npq', 'out-codes.npy', 'q.npy', '-o', 'sym-codes.npy'))
+      .toBe("nanopq: Expected -o to differ from CODES: 'sym-codes.npy' and 'out-codes.npy' are the same file\n");
+    expect(fails('search', 'out.npq', 'hard-codes.npy', 'q.npy', '-o', 'out-codes.npy'))
+      .toBe("nanopq: Expected -o to differ from CODES: 'out-codes.npy' and 'hard-codes.npy' are the same file\n");
+    expect(fails('search', 'out.npq', 'out-codes.npy', 'q.npy', '-o', 'q.npy')).toBe("nanopq: Expected -o to differ from QUERIES: both are 'q.npy'\n");
+    expect(fails('encode', 'out.npq', 'x.npy', '-o', 'x.npy')).toBe("nanopq: Expected -o to differ from VECTORS: both are 'x.npy'\n");
+    expect(fails('train', 'x.npy', '--M', '4', '--to', 'npq', '-o', 'x.npy')).toBe("nanopq: Expected -o to differ from VECTORS: both are 'x.npy'\n");
+    expect(fails('convert', 'out.npq', 'out.npq')).toBe("nanopq: Expected OUT to differ from IN: both are 'out.npq'\n");
+    unchanged('out-codes.npy', before.codes);
+    unchanged('x.npy', before.x);
+    unchanged('out.npq', before.model);
+  });
+
+  test('an existing output is replaced by a new, complete file, never written into: a hard link to the old one keeps its bytes', () => {
+    const outputs = [
+      ['trained.npq', () => ok('train', 'x.npy', '--M', '4', '--Ks', '16', '--iter', '1', '-o', 'trained.npq')],
+      ['codes-again.npy', () => ok('encode', 'out.npq', 'x.npy', '-o', 'codes-again.npy')],
+      ['ids-again.npy', () => ok('search', 'out.npq', 'out-codes.npy', 'q.npy', '-o', 'ids-again.npy')],
+      ['converted.faiss', () => ok('convert', 'out.npq', 'converted.faiss')],
+      ['beside.npy', () => ok('convert', 'out.faiss', 'beside.npq', '--codes', 'beside.npy')],
+    ];
+    for (const [file, run] of outputs) {
+      fs.writeFileSync(tmp(file), 'old');
+      fs.linkSync(tmp(file), tmp(`old-${file}`));
+      run();
+      expect([file, fs.readFileSync(tmp(`old-${file}`), 'utf8')]).toEqual([file, 'old']);
+      expect(fs.readFileSync(tmp(file)).length).toBeGreaterThan(3);
+    }
+    // An output that is a symlink stays one: the file it names is replaced.
+    fs.writeFileSync(tmp('ids-target.npy'), 'old');
+    fs.symlinkSync('ids-target.npy', tmp('ids-link.npy'));
+    ok('search', 'out.npq', 'out-codes.npy', 'q.npy', '-o', 'ids-link.npy');
+    expect(fs.readlinkSync(tmp('ids-link.npy'))).toBe('ids-target.npy');
+    expect(io.readNpy(tmp('ids-target.npy')).shape).toEqual([7, 10]);
+  });
+
+  /**
+   * Runs `nanopq ...args` in the background; once its progress bar is on
+   * stderr, waits 300 ms and sends each of signals, 100 ms apart. Resolves { code, signal,
+   * stdout, stderr, partials }: the temporary files there were when the
+   * first signal was sent (the work is under way).
+   */
+  function signalled(args, signals) {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir });
+    let stdout = '';
+    let stderr = '';
+    let before;
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => {
+      if (stderr === '') {
+        signals.forEach((s, i) => setTimeout(() => {
+          before ??= partials();
+          child.kill(s);
+        }, 300 + 100 * i));
+      }
+      stderr += d;
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    return new Promise((resolve) => child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, partials: before });
+    }));
+  }
+
+  test.each([
+    { name: 'Ctrl-C', signals: ['SIGINT'], status: 130 },
+    { name: 'a second Ctrl-C (exits at once)', signals: ['SIGINT', 'SIGINT'], status: 130 },
+    { name: 'SIGTERM', signals: ['SIGTERM'], status: 143 },
+  ])('$name during encode: exit code $status, no temporary file left, the existing codes file as it was', async ({ name, signals, status }) => {
+    fs.writeFileSync(tmp('signalled.npy'), 'the codes of before');
+    const result = await signalled(['encode', 'slow.npq', 'slow.npy', '-o', 'signalled.npy', '--block-rows', '10000', '--progress'], signals);
+    expect(result.partials).toEqual([expect.stringMatching(/^signalled\.npy\.partial-\d+$/)]);  // the signal landed mid-work
+    expect([result.code, result.signal, result.stdout]).toEqual([status, null, '']);
+    // A first Ctrl-C stops the work and says so; a second one exits before it has stopped, as SIGTERM does.
+    const last = result.stderr.trim().split('\n').pop();
+    if (name === 'Ctrl-C') expect(last).toBe('nanopq: interrupted; nothing written');
+    else expect(last).toMatch(/^encoding \[/);
+    expect(fs.readFileSync(tmp('signalled.npy'), 'utf8')).toBe('the codes of before');
+  });
+});
+
 describe('across languages', () => {
   test('a Python nanopq pickle with its codes, converted to .faiss, searched by Python Faiss: nanopq\'s distances', () => {
     const c = manifest().find((f) => f.kind === 'nanopq-pickle' && f.cls === 'PQ');
