@@ -150,6 +150,17 @@ function identity(file: string): { real: string; dev: bigint; ino: bigint } | nu
  * work by every command that writes; null/undefined entries are absent.
  */
 function checkOutputs(outputs: Record<string, string | null | undefined>, inputs: Record<string, string | null | undefined>): void {
+  // Two outputs may not exist yet: compared by resolved path too (one would replace the other).
+  const written = Object.entries(outputs).filter((e): e is [string, string] => e[1] != null);
+  for (let a = 0; a < written.length; a++) {
+    for (let b = a + 1; b < written.length; b++) {
+      const [[aName, aFile], [bName, bFile]] = [written[a], written[b]];
+      const [i, o] = [identity(aFile), identity(bFile)];
+      if (path.resolve(aFile) === path.resolve(bFile) || (i && o && i.dev === o.dev && i.ino === o.ino)) {
+        throw new Error(`Expected ${bName} to differ from ${aName}: both name '${bFile}'`);
+      }
+    }
+  }
   for (const [outName, out] of Object.entries(outputs)) {
     const o = out == null ? null : identity(out);
     if (!o) continue;

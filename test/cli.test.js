@@ -426,6 +426,12 @@ describe('outputs: never an input, replaced whole, no temporary file left', () =
     expect(fs.existsSync(tmp('o.npq'))).toBe(false);
   });
 
+  test('convert o.faiss m.npq --codes m.npq is refused: the codes would be replaced by the model', () => {
+    fs.copyFileSync(tmp('out.faiss'), tmp('o.faiss'));
+    expect(fails('convert', 'o.faiss', 'm.npq', '--codes', './m.npq')).toBe("nanopq: Expected --codes to differ from OUT: both name './m.npq'\n");
+    expect(fs.existsSync(tmp('m.npq'))).toBe(false);
+  });
+
   test('the same file by another name (./, a symlink, a hard link) or in another format (--to) is refused, by every command', () => {
     fs.symlinkSync('out-codes.npy', tmp('sym-codes.npy'));
     fs.linkSync(tmp('out-codes.npy'), tmp('hard-codes.npy'));
