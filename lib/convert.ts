@@ -3,6 +3,7 @@ import { CodeMatrix, describe } from './arrays';
 import * as faiss from './faiss';
 import { OPQ } from './opq';
 import { PQ } from './pq';
+import { checkNotDisposed } from './quantizer';
 
 /** The transpose of a square (D, D) row-major matrix: Faiss's A is nanopq's R^T. */
 function transpose(m: Float32Array, D: number): Float32Array {
@@ -38,8 +39,9 @@ export function nanopqToFaiss(model: PQ): faiss.IndexPQ;
 export function nanopqToFaiss(model: OPQ): faiss.IndexPreTransform;
 export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform;
 export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform {
+  if (!(model instanceof PQ || model instanceof OPQ)) throw new TypeError(`Expected a PQ or OPQ for model, got ${describe(model)}`);
+  checkNotDisposed(model, 'nanopqToFaiss()');
   if (model instanceof PQ) return indexPQFrom(model);
-  if (!(model instanceof OPQ)) throw new TypeError(`Expected a PQ or OPQ for model, got ${describe(model)}`);
   const R = model.R;
   if (!R) throw new TypeError('Expected a fitted model for nanopqToFaiss(); call fit() first');
   const index = indexPQFrom(model.pq);

@@ -3,7 +3,7 @@
 // shares ownership, so `index.pq` stays valid as long as it is referenced.
 import * as fs from 'node:fs';
 import {
-  checkInteger, checkMetric, checkValues, CodeMatrix, MAX_ABS_CODEWORD, codeDtypeFor, CodesLike, describe, Matrix, MatrixLike, Metric,
+  checkInteger, checkMetric, checkValues, CodeMatrix, MAX_ABS_CODEWORD, MAX_ABS_VALUE, codeDtypeFor, CodesLike, describe, Matrix, MatrixLike, Metric,
   newCodeArray, toCodes, toMatrix,
 } from './arrays';
 import { checkIndexFile } from './faiss-format';
@@ -115,7 +115,11 @@ export class OPQMatrix {
   /** Whether y = A x + b with a bias b (Faiss's OPQ has none; a file's LinearTransform may). */
   get haveBias(): boolean { return transformInfo(this).haveBias; }
 
-  /** A copy of A, (dOut, dIn) row-major; assigning copies it in and marks the transform trained. */
+  /**
+   * A copy of A, (dOut, dIn) row-major; assigning copies it in and marks the
+   * transform trained. Its values are bounded as vectors are (MAX_ABS_VALUE):
+   * an OPQ's A is orthonormal, and train() starts from A (see OPQMatrix.train).
+   */
   get A(): Float32Array {
     const { dIn, dOut, isTrained } = transformInfo(this);
     if (!isTrained) throw new TypeError('Expected a trained OPQMatrix for A; call train() or assign A first');
@@ -128,10 +132,14 @@ export class OPQMatrix {
     const { dIn, dOut } = transformInfo(this);
     if (!(values instanceof Float32Array)) throw new TypeError(`Expected a Float32Array for A, got ${describe(values)}`);
     if (values.length !== dIn * dOut) throw new RangeError(`Expected dOut * dIn = ${dIn * dOut} values for A, got ${values.length}`);
-    checkValues(values, 'A', dIn, Number.MAX_VALUE);
+    checkValues(values, 'A', dIn, MAX_ABS_VALUE);
     native.transformSetA(transformHandle(this), values);
   }
 
+  /**
+   * Faiss's OPQ training, from the A assigned or trained before if any (else
+   * a random rotation): a RangeError if x A^T has values beyond MAX_ABS_VALUE.
+   */
   train(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.dIn);
     native.transformTrain(transformHandle(this), m.data, m.rows);
@@ -156,15 +164,25 @@ export class OPQMatrix {
   }
 }
 
-/** Faiss search results: row i of (n, k) holds query i's k nearest, best first; label -1 where there are fewer. */
-export interface FaissSearchResult { distances: Float32Array; labels: BigInt64Array }
+/**
+ * Faiss search results: row i of `shape` (n, min(k, ntotal)) holds query i's
+ * nearest, best first.
+ */
+export interface FaissSearchResult { distances: Float32Array; labels: BigInt64Array; shape: [number, number] }
 
-/** The checked arguments of search and searchAsync, and the arrays of their result. */
+/**
+ * The checked arguments of search and searchAsync, and the arrays of their
+ * result: k is clamped to ntotal, as Faiss would fill n x k results (label -1
+ * beyond ntotal) whatever k is. An empty index has empty rows, without a call
+ * to Faiss (whose search refuses k = 0), so its x is checked now.
+ */
 function searchArgs(index: IndexBase, x: MatrixLike, k: number, checkValuesNow: boolean) {
-  const m = toMatrix(x, 'x', index.d, checkValuesNow);
-  checkInteger(k, 'k', 1, 2 ** 31 - 1);
-  if (!index.isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
-  return { m, result: { distances: new Float32Array(m.rows * k), labels: new BigInt64Array(m.rows * k) } };
+  const { d, ntotal, isTrained } = native.indexInfo(indexHandle(index));
+  const found = Math.min(checkInteger(k, 'k', 1, 2 ** 31 - 1), ntotal);
+  const m = toMatrix(x, 'x', d, checkValuesNow || found === 0);
+  if (!isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
+  const n = m.rows * found;
+  return { m, found, result: { distances: new Float32Array(n), labels: new BigInt64Array(n), shape: [m.rows, found] } as FaissSearchResult };
 }
 
 /** What IndexPQ and IndexPreTransform share: train, add, search, ntotal. */
@@ -186,9 +204,10 @@ abstract class IndexBase {
     native.indexAdd(indexHandle(this), m.data, m.rows);
   }
 
+  /** The min(k, ntotal) nearest of each row of x (n, d): n x min(k, ntotal) x 12 bytes of results. */
   search(x: MatrixLike, k: number): FaissSearchResult {
-    const { m, result } = searchArgs(this, x, k, true);
-    native.indexSearch(indexHandle(this), m.data, m.rows, k, result.distances, result.labels);
+    const { m, found, result } = searchArgs(this, x, k, true);
+    if (found > 0) native.indexSearch(indexHandle(this), m.data, m.rows, found, result.distances, result.labels);
     return result;
   }
 
@@ -246,9 +265,10 @@ abstract class IndexBase {
   async searchAsync(x: MatrixLike, k: number, options?: AsyncOptions): Promise<FaissSearchResult> {
     const site = new Error();
     const zeroCopy = zeroCopyOption(options, 'searchAsync');
-    const { m, result } = searchArgs(this, x, k, false);
+    const { m, found, result } = searchArgs(this, x, k, false);
+    if (found === 0) return result;
     const data = ownedNow(m.data, m.owned, zeroCopy);
-    await settled(native.indexSearchAsync(indexHandle(this), data, m.rows, k, result.distances, result.labels), site,
+    await settled(native.indexSearchAsync(indexHandle(this), data, m.rows, found, result.distances, result.labels), site,
       { data, name: 'x', cols: m.cols });
     return result;
   }

@@ -81,6 +81,7 @@ export class OPQ extends Quantizer {
 
   /** The PQ of the rotated vectors (a copy of this OPQ's codebook). */
   get pq(): PQ {
+    this.modelFor('pq');
     if (!this.#pq) {
       const codewords = this.codewords;
       this.#pq = codewords ? PQ.fromCodewords(codewords, { metric: this.metric })
@@ -104,13 +105,19 @@ export class OPQ extends Quantizer {
     this.#pq = null;
   }
 
+  /** As the PQ's; `pq`, if asked for, lives on while referenced (it holds a copy of the codebook). */
+  override dispose(): void {
+    super.dispose();
+    this.#pq = null;
+  }
+
   /** A copy of the rotation (D, D): x_rotated = x @ R; null before fit. */
   get R(): Matrix | null {
-    const Ds = this.Ds;
-    if (Ds === null) return null;
-    const D = this.M * Ds;
+    const model = this.modelFor('R');
+    if (!model) return null;
+    const D = this.M * model.Ds;
     const data = new Float32Array(D * D);
-    this.fitted('R').copyR(data);
+    model.copyR(data);
     return { data, shape: [D, D] };
   }
 
@@ -160,8 +167,7 @@ export class OPQ extends Quantizer {
     return { data: out, shape: [x.rows, D] };
   }
 
-  protected override inspectFields(): Record<string, unknown> {
-    const Ds = this.Ds;
+  protected override inspectFields(Ds: number | null): Record<string, unknown> {
     return { R: Ds === null ? null : inspectShape([this.M * Ds, this.M * Ds]) };  // R's shape, not its values
   }
 

@@ -109,6 +109,17 @@ async function using<T>(model: NativeModel, work: () => Promise<T>): Promise<T> 
   }
 }
 
+/** Quantizer's modelFor, for checkNotDisposed. */
+let modelOf: (model: Quantizer, what: string) => NativeModel | null;
+
+/**
+ * Throws the Error of a disposed model, naming what (`'io.writeNanopqPickle()'`)
+ * was called: for functions outside the classes that read a model.
+ */
+export function checkNotDisposed(model: Quantizer, what: string): void {
+  modelOf(model, what);
+}
+
 export abstract class Quantizer {
   readonly M: number;
   readonly Ks: number;
@@ -136,34 +147,42 @@ export abstract class Quantizer {
   }
 
   static {
-    defineInspect(Quantizer, (q) => ({
-      M: q.M, Ks: q.Ks, Ds: q.Ds, metric: q.metric, fitted: q.#model !== null, ...q.inspectFields(),
-      ...(q.#disposed ? { disposed: true } : {}),
-    }));
+    modelOf = (model, what) => model.modelFor(what);
+    // From the fields, not the getters, which throw once disposed of.
+    defineInspect(Quantizer, (q) => {
+      const Ds = q.#model && q.#model.Ds;
+      return {
+        M: q.M, Ks: q.Ks, Ds, metric: q.metric, fitted: q.#model !== null, ...q.inspectFields(Ds),
+        ...(q.#disposed ? { disposed: true } : {}),
+      };
+    });
   }
 
   /** What console.log shows besides M, Ks, Ds, metric and fitted. */
-  protected inspectFields(): Record<string, unknown> {
+  protected inspectFields(_Ds: number | null): Record<string, unknown> {
     return {};
   }
 
   get verbose(): boolean {
+    this.modelFor('verbose');
     return this.#verbose;
   }
 
   set verbose(value: boolean) {
+    this.modelFor('verbose');
     if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for verbose, got ${describe(value)}`);
     this.#verbose = value;
   }
 
   /** D / M, or null before fit. */
   get Ds(): number | null {
-    return this.#model && this.#model.Ds;
+    const model = this.modelFor('Ds');
+    return model && model.Ds;
   }
 
   /** A copy of the codebook, shape (M, Ks, Ds): codewords[m][ks] is codeword ks of subspace m; null before fit. */
   get codewords(): Codewords | null {
-    const model = this.#model;
+    const model = this.modelFor('codewords');
     if (!model) return null;
     const data = new Float32Array(this.M * this.Ks * model.Ds);
     model.copyCodewords(data);
@@ -184,13 +203,25 @@ export abstract class Quantizer {
     this.#model = model;
   }
 
+  /**
+   * The native model, or null before fit. Every method and getter but dispose
+   * starts here: once disposed of, the model is gone (M, Ks, metric and
+   * codeDtype, plain settings, stay readable), and this Error names what
+   * (`'encode()'`, `'codewords'`) was called, rather than save() writing
+   * an unfitted model or a getter reading null.
+   */
+  protected modelFor(what: string): NativeModel | null {
+    if (this.#disposed) throw new Error(`Expected ${this.kind === 'OPQ' ? 'an' : 'a'} ${this.kind} that is not disposed of for ${what}`);
+    return this.#model;
+  }
+
   protected fitted(method: string): NativeModel {
-    if (this.#disposed) throw new Error(`Expected a ${this.kind} that is not disposed of for ${method}()`);
-    if (!this.#model) {
+    const model = this.modelFor(`${method}()`);
+    if (!model) {
       const make = this.kind === 'PQ' ? 'PQ.fromCodewords()' : 'OPQ.fromParts()';
       throw new TypeError(`Expected a fitted ${this.kind} for ${method}(); call fit() or ${make} first`);
     }
-    return this.#model;
+    return model;
   }
 
   /** D = M * Ds of a fitted model. */
@@ -199,7 +230,7 @@ export abstract class Quantizer {
   }
 
   #training(vecs: MatrixLike, options: unknown, method: 'fit' | 'fitAsync', checkValuesNow: boolean) {
-    if (this.#disposed) throw new Error(`Expected a ${this.kind} that is not disposed of for ${method}()`);
+    this.modelFor(`${method}()`);
     if (this.#pending > 0) {
       throw new Error(`Expected no async call running on this ${this.kind} for ${method}(); wait for it to settle first`);
     }
@@ -277,7 +308,7 @@ export abstract class Quantizer {
       const model = await native.trainAsync(data, x.rows, training, this.#onStep(report), stop);
       if (this.#disposed) {
         model.dispose();
-        throw new Error(`Expected a ${this.kind} that is not disposed of for fitAsync()`);
+        this.modelFor('fitAsync()');  // throws
       }
       this.setModel(model);
       return this;
@@ -394,9 +425,10 @@ export abstract class Quantizer {
     return { kind: this.kind, metric: this.metric, M: this.M, Ks: this.Ks, Ds: this.Ds, codewords: cw && cw.data };
   }
 
-  /** Same class, M, Ks, metric, Ds and codewords (and R for OPQ). */
+  /** Same class, M, Ks, metric, Ds and codewords (and R for OPQ); a disposed other has none. */
   equals(other: unknown): boolean {
-    if (!(other instanceof Quantizer) || other.kind !== this.kind) return false;
+    this.modelFor('equals()');
+    if (!(other instanceof Quantizer) || other.kind !== this.kind || other.#disposed) return false;
     const a = this.modelFields(), b = other.modelFields();
     const same = (x?: Float32Array | null, y?: Float32Array | null) =>
       !x || !y ? !x === !y : x.length === y.length && x.every((v, i) => v === y[i]);
@@ -406,11 +438,13 @@ export abstract class Quantizer {
 
   /** The model in this library's .npq format (docs/format.md): a Node Buffer, typed as the Uint8Array it is. */
   toBuffer(): Uint8Array {
+    this.modelFor('toBuffer()');
     return writeModel(this.modelFields());
   }
 
   save(path: string): void {
-    fs.writeFileSync(checkPath(path), this.toBuffer());
+    this.modelFor('save()');
+    fs.writeFileSync(checkPath(path), writeModel(this.modelFields()));
   }
 }
 

@@ -83,14 +83,6 @@ Napi::Value UnpackCodes(const Napi::CallbackInfo& info) {
     return undefined(info);
 }
 
-// After n rows of codes were appended to `pq`, the IndexPQ of `index`: its
-// count, and those of the IndexPreTransforms that hold it, follow.
-void count_added(faiss::Index& index, faiss::IndexPQ& pq, size_t n, faiss::IndexPreTransform* parent) {
-    pq.ntotal += faiss::Index::idx_t(n);
-    if (auto* pre = as_pre_transform(index)) pre->ntotal = pq.ntotal;
-    if (parent) parent->ntotal = pq.ntotal;
-}
-
 // Training, adding or searching an index: what the sync bindings do on the
 // JavaScript thread and the async ones on a worker (with the values of x
 // checked there, off the event loop). Faiss gets rows in blocks, as it
@@ -98,8 +90,7 @@ void count_added(faiss::Index& index, faiss::IndexPQ& pq, size_t n, faiss::Index
 struct IndexJob {
     enum Kind { Train, Add, Search } kind;
     std::shared_ptr<faiss::Index> index;
-    std::shared_ptr<faiss::IndexPreTransform> parent;  // see FaissObject::parent
-    faiss::IndexPQ* pq;                                 // index's, or the one inside it
+    faiss::IndexPQ* pq;  // index's, or the one inside it
     const float* x;
     size_t n, k = 0;
     float* distances = nullptr;
@@ -111,7 +102,12 @@ struct IndexJob {
         const size_t d = size_t(ix.d);
         if (check_x) check_values(x, n * d, kMaxAbsValue);
         if (kind == Train) {
-            if (auto* pre = as_pre_transform(ix)) check_transformed(*pre);
+            // Faiss trains a transform still to train (an OPQMatrix) from a
+            // random rotation, so only a chain trained throughout may blow x up.
+            auto* pre = as_pre_transform(ix);
+            if (pre && std::all_of(pre->chain.begin(), pre->chain.end(), [](auto* t) { return t->is_trained; }))
+                check_transformed(pre->chain, x, n,
+                                  "Expected vectors that the index's transforms keep within magnitude 1e15 for train()");
             const ThreadedAssignment threaded(pq->pq);
             return ix.train(faiss::Index::idx_t(n), x);
         }
@@ -135,42 +131,26 @@ struct IndexJob {
             if (kind == Add) pq->codes.resize(first_code);
             throw;
         }
-        if (kind == Add) count_added(ix, *pq, n, parent.get());
+        // An IndexPreTransform's count follows its index's (see index_arg).
+        if (kind == Add) pq->ntotal += faiss::Index::idx_t(n);
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
-
-    // Faiss's k-means aborts the process on distances that overflow, so the
-    // vectors that trained transforms (a file's LinearTransform may hold any
-    // matrix) hand to it are checked first, as our own inputs are.
-    void check_transformed(const faiss::IndexPreTransform& pre) const {
-        for (auto* t : pre.chain)
-            if (!t->is_trained) return;  // an OPQMatrix still to train: orthonormal
-        const size_t rows = rows_per_block(floats_per_row(*index));
-        for (size_t i0 = 0; i0 < n; i0 += rows) {
-            const size_t nb = std::min(rows, n - i0);
-            const float* y = pre.apply_chain(faiss::Index::idx_t(nb), x + i0 * size_t(pre.d));
-            const std::unique_ptr<const float[]> owned(y == x + i0 * size_t(pre.d) ? nullptr : y);
-            if (first_out_of_range(y, nb * size_t(pre.index->d), kMaxAbsValue) < nb * size_t(pre.index->d))
-                throw RangeError("Expected vectors that the index's transforms keep within magnitude 1e15 for train()");
-        }
-    }
 };
 
 // The job of indexTrain(index, x, n), indexAdd(index, x, n) or
 // indexSearch(index, x, n, k, distances_out, labels_out: BigInt64Array).
 IndexJob index_job(const Napi::CallbackInfo& info, IndexJob::Kind kind) {
-    FaissObject& o = object_arg(info, 0);
-    if (!o.index) throw TypeError("Expected an IndexPQ or IndexPreTransform for argument 0");
-    check_access(o, kind == IndexJob::Search ? Access::Read : Access::Write);
-    faiss::Index& index = *o.index;
+    faiss::Index& index = index_arg(info, 0, kind == IndexJob::Search ? Access::Read : Access::Write);
     if (kind != IndexJob::Train && !index.is_trained)
         throw TypeError(std::string("Expected a trained index for ") + (kind == IndexJob::Add ? "add" : "search") +
                         "(); call train() first");
-    IndexJob job{kind, o.index, o.parent, &inner_index_pq(index), nullptr, size_arg(info, 2)};
+    IndexJob job{kind, object_arg(info, 0).index, &inner_index_pq(index), nullptr, size_arg(info, 2)};
     job.x = array_arg<float>(info, 1, checked_mul(job.n, size_t(index.d))).data;
     if (kind == IndexJob::Search) {
+        // lib/faiss.ts clamps k to ntotal: Faiss would fill n x k results whatever ntotal is.
         job.k = size_arg(info, 3);
-        if (job.k < 1) throw RangeError("Expected k >= 1");
+        if (job.k < 1 || job.k > size_t(index.ntotal))
+            throw RangeError("Expected 1 <= k <= ntotal = " + std::to_string(index.ntotal));
         job.distances = array_arg<float>(info, 4, checked_mul(job.n, job.k)).data;
         job.labels = array_arg<int64_t>(info, 5, checked_mul(job.n, job.k)).data;
     }
@@ -236,7 +216,7 @@ Napi::Value IndexAddCodes(const Napi::CallbackInfo& info) {
     std::vector<uint8_t> packed(checked_mul(n, pq.pq.code_size));
     pack_codes(codes, int(pq.pq.nbits), packed.data());
     pq.codes.insert(pq.codes.end(), packed.begin(), packed.end());
-    count_added(index, pq, n, o.parent.get());
+    pq.ntotal += faiss::Index::idx_t(n);  // an IndexPreTransform's count follows (see index_arg)
     account(info.Env(), o);
     return undefined(info);
 }
@@ -263,9 +243,8 @@ Napi::Value PreTransformParts(const Napi::CallbackInfo& info) {
     }
     auto out = Napi::Object::New(info.Env());
     out.Set("chain", chain);
-    FaissObject inner{nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr, o.locks};
-    inner.parent = std::shared_ptr<faiss::IndexPreTransform>(o.index, pre);
-    out.Set("index", wrap(info.Env(), std::move(inner), false));
+    out.Set("index", wrap(info.Env(), {nullptr, nullptr, std::shared_ptr<faiss::Index>(o.index, pre->index), nullptr,
+                                       o.locks}, false));
     return out;
 }
 

@@ -44,8 +44,6 @@ struct FaissObject : Owned {
     std::shared_ptr<faiss::LinearTransform> transform;  // an OPQMatrix, or a LinearTransform read from a file
     std::shared_ptr<faiss::Index> index;                 // an IndexPQ or an IndexPreTransform
     std::shared_ptr<faiss::ProductQuantizer> quiet_pq;   // what an OPQMatrix trains with (see quiet())
-    // The IndexPreTransform whose `index` this is: adding to it changes the parent's ntotal too.
-    std::shared_ptr<faiss::IndexPreTransform> parent;
     // Its own and those of every object it shares Faiss's with: an index's pq,
     // the parts of an IndexPreTransform, the objects it was made of.
     Locks locks;
@@ -207,14 +205,29 @@ inline faiss::LinearTransform& transform_arg(const Napi::CallbackInfo& info, siz
     return *o.transform;
 }
 
+// Every call on an index reaches it here. An IndexPreTransform's count is its
+// index's: what is added through that index (`pt.index`, or the IndexPQ it was
+// made of) changes only the index's, so the count follows here, once no async
+// call runs on it (its locks are the index's too, so none adds to the index).
+// Only when they differ: an async search may be reading it.
 inline faiss::Index& index_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
     FaissObject& o = object_arg(info, i);
     check_access(o, access);
     if (!o.index) throw TypeError("Expected an IndexPQ or IndexPreTransform for " + arg_name(i));
+    if (auto* pre = as_pre_transform(*o.index))
+        if (pre->ntotal != pre->index->ntotal) pre->ntotal = pre->index->ntotal;
     return *o.index;
 }
 
 inline void quiet(faiss::ProductQuantizer& pq) { silence_clustering_warning(pq.cp); }
+
+// Faiss's k-means asserts, aborting the process, on distances that overflow:
+// where it trains on vectors a trained transform gives (x through each of
+// `chain`, as Faiss applies them; a file's transform or an assigned A may be
+// any matrix), they are checked first as our own inputs are, and one beyond
+// kMaxAbsValue is a RangeError with `message`.
+void check_transformed(const std::vector<faiss::VectorTransform*>& chain, const float* x, size_t n,
+                       const char* message);
 
 inline int nbits_arg(const Napi::CallbackInfo& info, size_t i) {
     size_t nbits = size_arg(info, i);

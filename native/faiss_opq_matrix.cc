@@ -1,6 +1,8 @@
 // faiss::OPQMatrix, and the linear transforms an index file may hold, for
 // JavaScript (lib/faiss.ts OPQMatrix).
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "faiss_object.h"
 
@@ -59,7 +61,10 @@ Napi::Value TransformTrain(const Napi::CallbackInfo& info) {
     if (!dynamic_cast<faiss::OPQMatrix*>(&t))
         throw TypeError("Expected an OPQMatrix to train; a linear transform read from a file is trained already");
     size_t n = size_arg(info, 2);
-    t.train(n, array_arg<float>(info, 1, checked_mul(n, t.d_in)).data);
+    const float* x = array_arg<float>(info, 1, checked_mul(n, t.d_in)).data;
+    // Faiss starts from the A it holds (else from a random rotation), and its k-means sees x A^T first.
+    if (!t.A.empty()) check_transformed({&t}, x, n, "Expected vectors that A keeps within magnitude 1e15 for train()");
+    t.train(n, x);
     account(info.Env(), object_arg(info, 0));
     return undefined(info);
 }
@@ -85,6 +90,27 @@ Napi::Value TransformReverse(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+void check_transformed(const std::vector<faiss::VectorTransform*>& chain, const float* x, size_t n,
+                       const char* message) {
+    if (chain.empty()) return;
+    size_t widest = 0;
+    for (auto* t : chain) widest = std::max(widest, size_t(t->d_out));
+    const size_t d_in = size_t(chain.front()->d_in), d_out = size_t(chain.back()->d_out);
+    const size_t rows = rows_per_block(2 * widest);
+    std::vector<float> out, in;  // each transform's output becomes the next one's input
+    for (size_t i0 = 0; i0 < n; i0 += rows) {
+        const size_t nb = std::min(rows, n - i0);
+        const float* y = x + i0 * d_in;
+        for (auto* t : chain) {
+            out.resize(nb * size_t(t->d_out));
+            t->apply_noalloc(faiss::Index::idx_t(nb), y, out.data());
+            std::swap(out, in);
+            y = in.data();
+        }
+        if (first_out_of_range(y, nb * d_out, kMaxAbsValue) < nb * d_out) throw RangeError(message);
+    }
+}
 
 void RegisterOPQMatrix(Napi::Env env, Napi::Object exports) {
     export_function<OpqNew>(env, exports, "opqNew");

@@ -197,6 +197,8 @@ describe('faiss objects', () => {
     expect([opq.dIn, opq.dOut, opq.isTrained]).toEqual([16, 16, true]);
     const y = opq.apply(X);
     expect(maxAbsDiff(opq.reverseTransform(y).data, X.data)).toBeLessThan(1e-4);
+    opq.train({ data: X.data.subarray(0, 300 * 16), shape: [300, 16] });  // again, from the A it holds
+    expect(opq.isOrthonormal).toBe(true);
   });
 
   test('IndexPreTransform trains its chain and its index; the parts are shared, not copied', () => {
@@ -209,6 +211,28 @@ describe('faiss objects', () => {
     expect(labels).toHaveLength(15);
     const pq = index.index.pq;
     expect(pq.nbits).toBe(6);
+  });
+
+  // Faiss fills a result row up to k, with label -1 beyond ntotal: k is
+  // clamped to ntotal instead, and the result's shape says what was found.
+  test.each([['IndexPQ', () => new faiss.IndexPQ(8, 2, 4)],
+    ['IndexPreTransform', () => new faiss.IndexPreTransform(new faiss.OPQMatrix(8, 2), new faiss.IndexPQ(8, 2, 4))]])('%s.search: results (n, min(k, ntotal)), empty rows when empty', async (_, make) => {
+    const X = randomMatrix(300, 8, 63);
+    const Xq = randomMatrix(4, 8, 64);
+    const index = make();
+    index.train(X);
+    for (const r of [index.search(Xq, 10), await index.searchAsync(Xq, 10)]) {
+      expect([r.shape, r.labels.length, r.distances.length]).toEqual([[4, 0], 0, 0]);
+    }
+    index.add({ data: X.data.subarray(0, 7 * 8), shape: [7, 8] });
+    const all = index.search(Xq, 7);
+    for (const r of [index.search(Xq, 1000), await index.searchAsync(Xq, 2 ** 31 - 1)]) {
+      expect([r.shape, r.labels.length, r.distances.length]).toEqual([[4, 7], 28, 28]);
+      expect(r).toEqual(all);
+    }
+    for (let q = 0; q < 4; q++) expect(Array.from(all.labels.subarray(q * 7, q * 7 + 7)).sort()).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n]);
+    expect(index.search(Xq, 3).shape).toEqual([4, 3]);
+    expect(() => index.search(Xq, 0)).toThrow(new RangeError('Expected 1 <= k <= 2147483647, got 0'));
   });
 
   test('errors', () => {
@@ -385,14 +409,29 @@ describe('addCodes: codes stored as they are, without encoding vectors again', (
     expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
   });
 
-  test.each(['add', 'addAsync', 'addCodes'])('%s on the index inside an IndexPreTransform counts in its ntotal, and the file reads back', async (how) => {
+  // Through the IndexPreTransform, through the IndexPQ it was made of (inner),
+  // or through its `index`: the IndexPreTransform counts them all, so its
+  // file (which readIndex takes only when its ntotal is its index's) reads back.
+  const ways = ['add', 'addAsync', 'addCodes'].flatMap((how) => [['pt', how], ['inner', how], ['pt.index', how]]);
+  test.each(ways)('%s.%s: ntotal counts it; writeIndex -> readIndex gives the same index', async (through, how) => {
     const opq = new OPQ({ M: 4, Ks: 16 }).fit(Xt, { rotationIter: 2, pqIter: 3 });
-    const pre = nanopqToFaiss(opq);
-    const rotated = opq.rotate(Xt);
-    if (how === 'addCodes') pre.index.addCodes(opq.encode(Xt));
-    else await pre.index[how](rotated);
-    expect([pre.index.ntotal, pre.ntotal]).toEqual([2000, 2000]);
-    expect(faiss.readIndex(faiss.writeIndex(pre)).ntotal).toBe(2000);
+    const transform = new faiss.OPQMatrix(16, 4);
+    transform.A = nanopqToFaiss(opq).chain[0].A;
+    const inner = new faiss.IndexPQ(16, 4, 4);
+    inner.pq.centroids = opq.codewords.data;
+    inner.isTrained = true;
+    const pt = new faiss.IndexPreTransform(transform, inner);
+    const target = { pt, inner, 'pt.index': pt.index }[through];
+    const vectors = through === 'pt' ? Xt : opq.rotate(Xt);  // the IndexPQ takes rotated vectors
+    if (how === 'addCodes') target.addCodes(opq.encode(Xt));
+    else await target[how](vectors);
+    expect([pt.ntotal, pt.index.ntotal, inner.ntotal]).toEqual([2000, 2000, 2000]);
+    const back = faiss.readIndex(faiss.writeIndex(pt));
+    expect([back.ntotal, back.index.ntotal]).toEqual([2000, 2000]);
+    const [got, want] = [back.search(Xq, 5), pt.search(Xq, 5)];
+    expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+    expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+    expect(got.labels.every((id) => id >= 0n && id < 2000n)).toBe(true);
   });
 
   test('number[][] codes, and nothing added', () => {

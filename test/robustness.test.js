@@ -8,26 +8,54 @@ const { randomMatrix } = require('./helpers/data');
 
 const ROOT = path.join(__dirname, '..');
 
-/** Runs a script in a child process, so that an abort shows as a failed test instead of a lost worker. */
-function run(script, nodeOptions = []) {
-  const r = spawnSync(process.execPath, [...nodeOptions, '-e', `const { PQ, faiss, nanopqToFaiss } = require(${JSON.stringify(ROOT)});\n${script}`],
-    { encoding: 'utf8', timeout: 60000 });
+/**
+ * Runs a script in a child process, so that an abort shows as a failed test
+ * instead of a lost worker; with memoryKiB, in that much address space (a
+ * huge allocation then fails at once instead of exhausting the machine),
+ * except under AddressSanitizer (scripts/sanitize.sh), which reserves terabytes.
+ */
+function run(script, nodeOptions = [], memoryKiB = 0) {
+  const args = [...nodeOptions, '-e', `const { PQ, faiss, nanopqToFaiss } = require(${JSON.stringify(ROOT)});\n${script}`];
+  const r = memoryKiB > 0 && !/libasan/.test(process.env.LD_PRELOAD ?? '')
+    ? spawnSync('/bin/sh', ['-c', `ulimit -v ${memoryKiB} && exec "$0" "$@"`, process.execPath, ...args], { encoding: 'utf8', timeout: 60000 })
+    : spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60000 });
   return { status: r.status, signal: r.signal, out: r.stdout.trim(), err: r.stderr };
 }
 
 describe('a transform that blows vectors up is refused before Faiss\'s k-means (it aborted)', () => {
+  // A within bounds (1e15 on the diagonal), x within bounds (1e5): x A^T is 1e20.
   const build = `
-    const x = { data: Float32Array.from({ length: 600 * 8 }, (_, i) => Math.sin(i)), shape: [600, 8] };
+    const x = { data: Float32Array.from({ length: 600 * 8 }, (_, i) => 1e5 * Math.sin(i)), shape: [600, 8] };
     const t = new faiss.OPQMatrix(8, 2);
     const A = new Float32Array(64);
-    for (let i = 0; i < 8; i++) A[i * 8 + i] = 1e20;
+    for (let i = 0; i < 8; i++) A[i * 8 + i] = 1e15;
     t.A = A;
-    const index = faiss.readIndex(faiss.writeIndex(new faiss.IndexPreTransform(t, new faiss.IndexPQ(8, 2, 4))));`;
-  test.each([['train', 'try { index.train(x); } catch (e) { console.log(e.name + ": " + e.message); }'],
-    ['trainAsync', 'index.trainAsync(x).catch((e) => console.log(e.name + ": " + e.message));']])('%s', (_, call) => {
+    const report = (e) => console.log(e.name + ": " + e.message);`;
+  const inIndex = 'const index = faiss.readIndex(faiss.writeIndex(new faiss.IndexPreTransform(t, new faiss.IndexPQ(8, 2, 4))));';
+  test.each([['IndexPreTransform.train', `${inIndex} try { index.train(x); } catch (e) { report(e); }`],
+    ['IndexPreTransform.trainAsync', `${inIndex} index.trainAsync(x).catch(report);`]])('%s', (_, call) => {
     const r = run(`${build}\n${call}`);
     expect([r.status, r.signal]).toEqual([0, null]);
     expect(r.out).toBe("RangeError: Expected vectors that the index's transforms keep within magnitude 1e15 for train()");
+  });
+
+  // OPQMatrix.train starts from the A assigned: Faiss's k-means sees x A^T.
+  test('OPQMatrix.train from an assigned A', () => {
+    const r = run(`${build}\ntry { t.train(x); } catch (e) { report(e); }`);
+    expect([r.status, r.signal]).toEqual([0, null]);
+    expect(r.out).toBe('RangeError: Expected vectors that A keeps within magnitude 1e15 for train()');
+  });
+
+  test('A is bounded as train\'s input is (A = 1e20 I aborted train)', () => {
+    const r = run(`
+      const x = { data: Float32Array.from({ length: 600 * 8 }, (_, i) => Math.sin(i)), shape: [600, 8] };
+      const t = new faiss.OPQMatrix(8, 2);
+      const A = new Float32Array(64);
+      for (let i = 0; i < 8; i++) A[i * 8 + i] = 1e20;
+      try { t.A = A; t.train(x); } catch (e) { console.log(e.name + ": " + e.message); }
+      console.log(t.isTrained);`);
+    expect([r.status, r.signal]).toEqual([0, null]);
+    expect(r.out).toBe('RangeError: Expected values of magnitude <= 1000000000000000 in A, got 100000002004087730000 at A[0][0]\nfalse');
   });
 });
 
@@ -70,6 +98,32 @@ describe('resource bounds: errors instead of hangs and huge allocations', () => 
   test('exactSearch over zero-width vectors', () => {
     expect(() => exactSearch({ data: new Float32Array(0), shape: [2 ** 28, 0] }, { data: new Float32Array(0), shape: [2 ** 28, 0] }, 1))
       .toThrow(new RangeError('Expected database to have at least one column, got shape [268435456, 0]'));
+  });
+  // 2 x (2**31 - 1) results are 48 GiB: the OOM killer ended the process.
+  test('a Faiss search with k = 2**31 - 1 allocates n x min(k, ntotal) results, sync and async', () => {
+    const r = run(`
+      const x = { data: Float32Array.from({ length: 300 * 8 }, (_, i) => Math.sin(i)), shape: [300, 8] };
+      const q = { data: x.data.subarray(0, 16), shape: [2, 8] };
+      const index = new faiss.IndexPQ(8, 2, 4);
+      const pt = new faiss.IndexPreTransform(new faiss.OPQMatrix(8, 2), new faiss.IndexPQ(8, 2, 4));
+      (async () => {
+        for (const ix of [index, pt]) {
+          ix.train(x);
+          ix.add(x);
+          for (const r of [ix.search(q, 2 ** 31 - 1), await ix.searchAsync(q, 2 ** 31 - 1)]) {
+            console.log(JSON.stringify(r.shape), r.labels.length, r.distances.length);
+          }
+        }
+      })().catch((e) => console.log(e.name + ': ' + e.message));`, [], 3 * 2 ** 20);
+    expect([r.status, r.signal]).toEqual([0, null]);
+    expect(r.out.split('\n')).toEqual(Array(4).fill('[2,300] 600 600'));
+  });
+  test('the native search refuses k > ntotal (its own guard)', () => {
+    const addon = require(path.join(ROOT, 'dist', 'native.js')).native;
+    const index = addon.indexPQNew(8, 2, 4, 'l2');
+    addon.indexSetTrained(index, true);
+    expect(() => addon.indexSearch(index, new Float32Array(8), 1, 1, new Float32Array(1), new BigInt64Array(1)))
+      .toThrow(new RangeError('Expected 1 <= k <= ntotal = 0'));
   });
   test('an OPQMatrix too large to train (it allocated 1 GiB up front)', () => {
     expect(() => new faiss.OPQMatrix(2 ** 20, 2 ** 20)).toThrow(new RangeError('Expected 1 <= d <= 16384, got 1048576'));

@@ -1,8 +1,11 @@
 // Serving: batched search, the async twins, threads, dispose. Results are
 // checked against the synchronous, per-query calls; no timings here.
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
-const { PQ, OPQ, AbortError, faiss, setNumThreads, getNumThreads, nanopqToFaiss } = require('..');
+const util = require('node:util');
+const { PQ, OPQ, AbortError, faiss, io, setNumThreads, getNumThreads, nanopqToFaiss } = require('..');
 const { randomMatrix } = require('./helpers/data');
 
 const ROOT = path.join(__dirname, '..');
@@ -292,6 +295,41 @@ describe('async twins', () => {
   });
 });
 
+// dispose() frees the model: save, toBuffer and the pickle writer wrote an
+// empty (unfitted) model of 32 bytes after it, and the getters read null.
+describe('after dispose(), every method and getter throws', () => {
+  test.each(['PQ', 'OPQ'])('%s', async (kind) => {
+    const model = kind === 'PQ' ? new PQ({ M: 4, Ks: 16 }).fit(Xt, { iter: 2 })
+      : new OPQ({ M: 4, Ks: 16 }).fit(Xt, { pqIter: 2, rotationIter: 1 });
+    const codes = model.encode(Xq);
+    const other = PQ.fromBuffer(new PQ({ M: 4, Ks: 16 }).fit(Xt, { iter: 2 }).toBuffer());
+    model.dispose();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-disposed-')), 'model');
+    const expected = (what) => new Error(`Expected ${kind === 'PQ' ? 'a' : 'an'} ${kind} that is not disposed of for ${what}`);
+    const calls = [
+      ['Ds', () => model.Ds], ['codewords', () => model.codewords], ['verbose', () => model.verbose],
+      ['verbose', () => { model.verbose = true; }],
+      ['fit()', () => model.fit(Xt)], ['encode()', () => model.encode(Xq)], ['decode()', () => model.decode(codes)],
+      ['dtable()', () => model.dtable(row(Xq, 0))], ['search()', () => model.search(Xq, codes, 3)],
+      ['equals()', () => model.equals(other)], ['toBuffer()', () => model.toBuffer()], ['save()', () => model.save(file)],
+      ['io.writeNanopqPickle()', () => io.writeNanopqPickle(model, file)], ['nanopqToFaiss()', () => nanopqToFaiss(model)],
+      ...(kind === 'OPQ' ? [['R', () => model.R], ['pq', () => model.pq], ['rotate()', () => model.rotate(Xq)]] : []),
+    ];
+    const outcome = (call) => { try { return call(); } catch (err) { return err; } };
+    for (const [what, call] of calls) expect([what, outcome(call)]).toEqual([what, expected(what)]);
+    for (const [what, call] of [['fitAsync()', () => model.fitAsync(Xt)], ['encodeAsync()', () => model.encodeAsync(Xq)],
+      ['searchAsync()', () => model.searchAsync(Xq, codes, 3)]]) {
+      expect([what, await rejection(call())]).toEqual([what, expected(what)]);
+    }
+    expect(other.equals(model)).toBe(false);  // another model's equals: not the same model
+    expect(fs.existsSync(file)).toBe(false);
+    // Its settings are plain frozen fields, not the model: still readable.
+    expect([model.M, model.Ks, model.metric, model.codeDtype]).toEqual([4, 16, 'l2', 'uint8']);
+    expect(util.inspect(model, { breakLength: Infinity })).toBe(`${kind} { M: 4, Ks: 16, Ds: null, metric: 'l2', fitted: false${kind === 'OPQ' ? ', R: null' : ''}, disposed: true }`);
+    model.dispose();  // twice is fine
+  });
+});
+
 describe('faiss async twins', () => {
   test('dispose frees an index: later calls throw, calls already running finish, its pq lives on', async () => {
     const index = nanopqToFaiss(new PQ({ M: 4, Ks: 16 }).fit(Xt, { iter: 2 }));
@@ -333,6 +371,7 @@ describe('faiss async twins', () => {
     expect(() => faiss.writeIndex(inner)).toThrow(busy);
     await expect(pre.addAsync(Xt)).rejects.toThrow(busy);
     await training;
+    pre.add(Xt);  // (an empty index's search returns at once, without Faiss)
     const searching = inner.searchAsync(Xq, 2);  // reads may run together...
     const alsoSearching = pre.searchAsync(Xq, 2);
     expect(() => inner.add(Xt)).toThrow(`${busy} or reading it`);  // ...but nothing may change meanwhile

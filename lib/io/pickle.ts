@@ -18,6 +18,7 @@ import { BufferReader, Parser } from 'pickleparser';
 import { checkOptions, checkPath, CodeDtype, codeDtypeFor, describe, Metric } from '../arrays';
 import { OPQ } from '../opq';
 import { PQ } from '../pq';
+import { checkNotDisposed } from '../quantizer';
 import { Reader, readerFor } from './reader';
 
 export interface ReadPickleOptions {
@@ -547,6 +548,7 @@ function pqInstance(model: PQ | OPQ, name: string): Buffer[] {
  */
 export function writeNanopqPickle(model: PQ | OPQ, dst: string): void {
   if (!(model instanceof PQ || model instanceof OPQ)) throw new TypeError(`Expected a PQ or OPQ for model, got ${describe(model)}`);
+  checkNotDisposed(model, 'io.writeNanopqPickle()');
   checkPath(dst, 'dst');
   let body: Buffer[];
   if (model instanceof PQ) {
