@@ -15,10 +15,10 @@
 // and numpy 2 both load, and the __dict__ that nanopq 0.2 sets.
 import * as fs from 'node:fs';
 import { BufferReader, Parser } from 'pickleparser';
-import { checkOptions, checkPath, CodeDtype, codeDtypeFor, describe, Metric } from '../arrays';
-import { OPQ } from '../opq';
-import { PQ } from '../pq';
-import { checkNotDisposed } from '../quantizer';
+import { checkOptions, checkPath, CodeDtype, codeDtypeFor, describe, Metric } from '../core/validate';
+import { OPQ } from '../models/opq';
+import { PQ } from '../models/pq';
+import { checkNotDisposed } from '../models/quantizer';
 import { Reader, readerFor } from './reader';
 
 export interface ReadPickleOptions {

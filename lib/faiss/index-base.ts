@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import {
   checkInteger, checkMetric, checkValues, CodeMatrix, MAX_ABS_CODEWORD, MAX_ABS_VALUE, codeDtypeFor, CodesLike, describe, Matrix, MatrixLike, Metric,
   newCodeArray, toCodes, toMatrix,
-} from './arrays';
-import { checkIndexFile } from './faiss-format';
-import { readerFor } from './io/reader';
-import { AsyncOptions, ownedNow, settled, zeroCopyOption } from './async';
-import { native, FaissHandle } from './native';
-import { defineInspect } from './arrays';
+} from '../core/validate';
+import { checkIndexFile } from '../io/faiss-index';
+import { readerFor } from '../io/reader';
+import { AsyncOptions, ownedNow, settled, zeroCopyOption } from '../core/async';
+import { native, FaissHandle } from '../core/addon';
+import { defineInspect } from '../core/validate';
 
 const handles = new WeakMap<object, FaissHandle>();
 

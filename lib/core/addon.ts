@@ -127,7 +127,7 @@ export interface NativeAddon {
   readonly simd: string;
 }
 
-const root = path.join(__dirname, '..');
+const root = path.join(__dirname, '..', '..');
 
 /**
  * The addon: NANOPQ_ADDON when set, else what node-gyp-build finds (a build in

@@ -1,5 +1,5 @@
-import { checkInteger, checkMetric, checkNoOverlap, checkShape, CodesLike, defineInspect, describe, Metric, newFloats, toCodes } from './arrays';
-import { native } from './native';
+import { checkInteger, checkMetric, checkNoOverlap, checkShape, CodesLike, defineInspect, describe, Metric, newFloats, toCodes } from '../core/validate';
+import { native } from '../core/addon';
 
 /**
  * Distances from one query to every codeword of every subspace, as nanopq's

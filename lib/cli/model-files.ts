@@ -4,13 +4,13 @@
 // which the other two formats cannot.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CodeMatrix } from './arrays';
-import { faissModel, faissToNanopq, nanopqToFaiss, nbitsOf } from './convert';
-import * as faiss from './faiss';
-import { readModel } from './format';
-import * as io from './io';
-import { OPQ, opqFromFields } from './opq';
-import { PQ, pqFromFields } from './pq';
+import { CodeMatrix } from '../core/validate';
+import { faissModel, faissToNanopq, nanopqToFaiss, nbitsOf } from '../convert';
+import * as faiss from '../faiss/index-base';
+import { readModel } from '../io/npq';
+import * as io from '../io';
+import { OPQ, opqFromFields } from '../models/opq';
+import { PQ, pqFromFields } from '../models/pq';
 
 export type ModelFormat = 'pkl' | 'faiss' | 'npq';
 

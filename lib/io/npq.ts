@@ -11,8 +11,8 @@
 //   24      8     Ks, uint64
 //   32      ...   codewords, float32 (M, Ks, Ds); then for OPQ R, float32 (D, D), D = M * Ds
 // All little-endian.
-import { Metric, unshared } from './arrays';
-import { Reader } from './io/reader';
+import { Metric, unshared } from '../core/validate';
+import { Reader } from './reader';
 
 export const MAGIC = 'NANOPQ\0\0';
 export const VERSION = 1;

@@ -6,12 +6,12 @@ import * as fs from 'node:fs';
 import {
   checkInteger, checkMetric, checkOptions, checkPath, CodeDtype, codeDtypeFor, defineInspect, CodeMatrix, Codewords, CodesLike, describe,
   Matrix, MatrixLike, Metric, newCodeArray, newFloats, toCodes, toMatrix, toVector, VectorLike,
-} from './arrays';
+} from '../core/validate';
 import { DistanceTable, tableOf } from './distance-table';
-import { AsyncOptions, asyncError, eachRowPiece, ownedCopy, settled, zeroCopyOption } from './async';
-import { AbortError } from './errors';
-import { ModelFields, writeModel } from './format';
-import { atSite, localError, native, NativeModel, OnStep, TrainingOptions } from './native';
+import { AsyncOptions, asyncError, eachRowPiece, ownedCopy, settled, zeroCopyOption } from '../core/async';
+import { AbortError } from '../core/errors';
+import { ModelFields, writeModel } from '../io/npq';
+import { atSite, localError, native, NativeModel, OnStep, TrainingOptions } from '../core/addon';
 import type { SearchResult } from './search';
 
 export type Minit = 'points' | 'random' | '++';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { checkInteger, checkOptions, checkPath, checkShape, checkValues, CodewordsInput, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
-import { readModel, ModelFields } from './format';
-import { native, TrainingOptions } from './native';
+import { checkInteger, checkOptions, checkPath, checkShape, checkValues, CodewordsInput, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from '../core/validate';
+import { readModel, ModelFields } from '../io/npq';
+import { native, TrainingOptions } from '../core/addon';
 import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
 export type { Minit, PQOptions, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './quantizer';

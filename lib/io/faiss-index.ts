@@ -3,9 +3,9 @@
 // of bounds), so every length and dimension is checked here: an index of the
 // kinds this library wraps, IndexPQ and IndexPreTransform(linear transforms,
 // IndexPQ), written as faiss.write_index (1.7.x) writes them.
-import { MAX_ABS_CODEWORD } from './arrays';
-import { native } from './native';
-import { Reader } from './io/reader';
+import { MAX_ABS_CODEWORD } from '../core/validate';
+import { native } from '../core/addon';
+import { Reader } from './reader';
 
 /** Some index types a file may hold instead, by the four bytes Faiss writes first. */
 const knownTypes: Record<string, string> = {

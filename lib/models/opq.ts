@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import {
   checkInteger, checkOptions, checkPath, CodewordsInput, describe, inspectShape, Matrix, MatrixInput, MatrixLike, Metric, toMatrix, toVector,
   VectorLike,
-} from './arrays';
-import { readModel, ModelFields } from './format';
-import { native, NativeModel, TrainingOptions } from './native';
+} from '../core/validate';
+import { readModel, ModelFields } from '../io/npq';
+import { native, NativeModel, TrainingOptions } from '../core/addon';
 import { checkCodewords, PQ } from './pq';
 import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 

@@ -1,6 +1,6 @@
 // The array types of the public API, and the one place where user input is
 // checked and brought to the shape the native layer reads.
-import { native, CodeArray } from './native';
+import { native, CodeArray } from './addon';
 
 export type Metric = 'l2' | 'dot';
 export type CodeDtype = 'uint8' | 'uint16' | 'uint32';

@@ -1,5 +1,5 @@
-import { checkInteger, MatrixLike, toMatrix } from './arrays';
-import { native } from './native';
+import { checkInteger, MatrixLike, toMatrix } from '../core/validate';
+import { native } from '../core/addon';
 
 /** k nearest neighbours: row i of ids/dists (shape (nq, k)) holds query i's best k, best first. */
 export interface SearchResult { ids: Uint32Array; dists: Float32Array; shape: [number, number] }

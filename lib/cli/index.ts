@@ -12,13 +12,13 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CodeMatrix, Matrix, Metric } from './arrays';
-import * as io from './io';
+import { CodeMatrix, Matrix, Metric } from '../core/validate';
+import * as io from '../io';
 import {
   checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, readModelFile, writeModelFile,
 } from './model-files';
-import { OPQ } from './opq';
-import { PQ } from './pq';
+import { OPQ } from '../models/opq';
+import { PQ } from '../models/pq';
 import { CodesWriter, openVectors, readCodes, readVectors, VectorSource, vectorFormatOf } from './vector-files';
 
 /** Ctrl-C stopped the work; nothing was written. */
@@ -368,7 +368,7 @@ async function search(modelFile: string, codesFile: string, queriesFile: string,
 // ------------------------------------------------------------- program --
 
 function version(): string {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
+  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
 }
 
 function program(): Command {
