@@ -1,6 +1,7 @@
 // nanopq <-> Faiss, as Python nanopq's nanopq_to_faiss / faiss_to_nanopq.
-import { CodeMatrix, describe } from './core/validate';
-import * as faiss from './faiss/index-base';
+import { CodeMatrix } from './core/arrays';
+import { describe } from './core/validate';
+import * as faiss from './faiss';
 import { OPQ } from './models/opq';
 import { PQ } from './models/pq';
 import { checkNotDisposed } from './models/quantizer';

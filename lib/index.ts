@@ -1,17 +1,8 @@
-export { PQ } from './models/pq';
-export type { PQOptions, FitOptions, Minit, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './models/pq';
-export { AbortError } from './core/errors';
-export type { AsyncOptions } from './core/async';
-export { setNumThreads, getNumThreads } from './core/threads';
-export { OPQ } from './models/opq';
-export type { OPQFitOptions } from './models/opq';
-export { DistanceTable } from './models/distance-table';
-export type {
-  Matrix, CodeMatrix, Codewords, MatrixInput, CodeMatrixInput, CodewordsInput, MatrixLike, VectorLike, CodesLike, Metric,
-  CodeDtype,
-} from './core/validate';
-export { exactSearch } from './models/search';
-export * as faiss from './faiss/index-base';
-export * as io from './io';
+// The package: models/ (PQ, OPQ, DistanceTable, exactSearch), faiss/ (the
+// Faiss objects), the conversions between them, and the io namespace, over
+// core/ (array types, errors, threads). cli/ is the `nanopq` command, over the same.
+export * from './core';
+export * from './models';
+export * as faiss from './faiss';
+export * as io from './io-namespace';
 export { nanopqToFaiss, faissToNanopq } from './convert';
-export type { SearchResult } from './models/search';

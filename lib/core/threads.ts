@@ -1,5 +1,5 @@
+import { native } from './native';
 import { checkInteger } from './validate';
-import { native } from './addon';
 
 /**
  * How many threads large calls use (fit, encode and search of many rows,
