@@ -1,9 +1,10 @@
 // nanopq <-> Faiss, as Python nanopq's nanopq_to_faiss / faiss_to_nanopq.
-import { CodeMatrix, describe } from './arrays';
+import { CodeMatrix } from './core/arrays';
+import { describe } from './core/validate';
 import * as faiss from './faiss';
-import { OPQ } from './opq';
-import { PQ } from './pq';
-import { checkNotDisposed } from './quantizer';
+import { OPQ } from './models/opq';
+import { PQ } from './models/pq';
+import { checkNotDisposed } from './models/quantizer';
 
 /** The transpose of a square (D, D) row-major matrix: Faiss's A is nanopq's R^T. */
 function transpose(m: Float32Array, D: number): Float32Array {

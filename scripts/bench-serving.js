@@ -141,7 +141,7 @@ async function benchServing(log, t, { train: X, test: Xq }, fitted = fitPQ(X)) {
         row(`5. loop lag, ${name}`, 'ms', ms, `blocking ${sync} stalls`, syncS == null ? null : syncS * 1e3, '<= 20 ms', ms <= 20);
       });
     }
-    // Row 6: what an async call's private copies of its inputs cost (lib/async.ts):
+    // Row 6: what an async call's private copies of its inputs cost (lib/core/async.ts):
     // the call against the same call reading in place (zeroCopy), runs interleaved.
     const copied = [['encodeAsync 60,000', (o) => pq.encodeAsync(X, o)],
       ['searchAsync 10,000', (o) => pq.searchAsync(Xq, codes, K, o)],

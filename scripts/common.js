@@ -32,7 +32,7 @@ function loadData(log) {
 function environment() {
   const nanopq = require('..');
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown';
-  const { simd } = require('../dist/native').native;
+  const { simd } = require('../dist/core/native').native;
   // OPENBLAS_CORETYPE=Haswell gives OpenBLAS's AVX2 kernels on an AVX-512 CPU (with NANOPQ_SIMD=avx2, ours).
   const blas = process.env.OPENBLAS_CORETYPE || 'as the CPU';
   return { cpu, simd, blas, threads: nanopq.getNumThreads(), node: process.version };

@@ -1,4 +1,4 @@
-// The `nanopq` command (dist/cli.js, package bin), run as a user runs it: a
+// The `nanopq` command (dist/cli/index.js, package bin), run as a user runs it: a
 // child process on files in a temporary folder, its stdout, stderr and exit
 // code checked. Results are compared with the library's own calls.
 const { spawn, spawnSync } = require('node:child_process');
@@ -12,7 +12,7 @@ const { FIXTURES, manifest, npy } = require('./helpers/fixtures');
 const { runPython } = require('./helpers/python');
 const { thrown } = require('./helpers/thrown');
 
-const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+const CLI = path.join(__dirname, '..', 'dist', 'cli', 'index.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const tmp = (name) => path.join(dir, name);

@@ -31,7 +31,7 @@ const makeData = `
 function encodeWith(simd) {
   const script = `${makeData}
     const { PQ } = require(${JSON.stringify(ROOT)});
-    const { native } = require(${JSON.stringify(path.join(ROOT, 'dist', 'native'))});
+    const { native } = require(${JSON.stringify(path.join(ROOT, 'dist', 'core', 'native'))});
     const codes = PQ.fromCodewords({ data: c.data, shape: [${M}, ${Ks}, ${Ds}] }).encode(x);
     console.log(JSON.stringify({ simd: native.simd, codes: Array.from(codes.data) }));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NANOPQ_SIMD: simd } });

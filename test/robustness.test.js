@@ -119,7 +119,7 @@ describe('resource bounds: errors instead of hangs and huge allocations', () => 
     expect(r.out.split('\n')).toEqual(Array(4).fill('[2,300] 600 600'));
   });
   test('the native search refuses k > ntotal (its own guard)', () => {
-    const addon = require(path.join(ROOT, 'dist', 'native.js')).native;
+    const addon = require(path.join(ROOT, 'dist', 'core', 'native.js')).native;
     const index = addon.indexPQNew(8, 2, 4, 'l2');
     addon.indexSetTrained(index, true);
     expect(() => addon.indexSearch(index, new Float32Array(8), 1, 1, new Float32Array(1), new BigInt64Array(1)))
@@ -153,7 +153,7 @@ describe('native memory is freed without the event loop turning (Node runs N-API
 
   test('a dropped model is freed after a garbage collection, with no further call', () => {
     const r = run(`${setup}
-      const addon = require(${JSON.stringify(path.join(ROOT, 'dist', 'native.js'))}).native;
+      const addon = require(${JSON.stringify(path.join(ROOT, 'dist', 'core', 'native.js'))}).native;
       global.gc();
       addon.sweep();
       const before = addon.handleCount();

@@ -248,7 +248,7 @@ describe('async twins', () => {
   test('many async calls at once, on one model and on several, give the sync results while collections run', () => {
     const script = `
       const { PQ, OPQ, faiss } = require(${JSON.stringify(ROOT)});
-      const addon = require(${JSON.stringify(path.join(ROOT, 'dist', 'native.js'))}).native;
+      const addon = require(${JSON.stringify(path.join(ROOT, 'dist', 'core', 'native.js'))}).native;
       let seed = 1;
       const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
       const make = (n, d) => ({ data: Float32Array.from({ length: n * d }, random), shape: [n, d] });

@@ -3,7 +3,7 @@
 // elements, big-endian and row-major. Usually gzipped, as distributed.
 import { constants as bufferConstants } from 'node:buffer';
 import * as zlib from 'node:zlib';
-import { Matrix } from '../arrays';
+import { Matrix } from '../core/arrays';
 import { Reader, readerFor } from './reader';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';

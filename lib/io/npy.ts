@@ -4,7 +4,7 @@
 // header's fields by regular expression, ignores fortran_order and never
 // checks the data's length against the shape.
 import * as fs from 'node:fs';
-import { checkPath, describe } from '../arrays';
+import { checkPath, describe } from '../core/validate';
 import { Reader, readerFor, TypedArrayType } from './reader';
 
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64';

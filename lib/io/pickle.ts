@@ -1,4 +1,6 @@
-// Pickles of Python nanopq 0.2's PQ and OPQ (pickle.dump, protocols 2 to 5).
+// Pickles of Python nanopq 0.2's PQ and OPQ (pickle.dump, protocols 2 to 5),
+// read into and written from a model's plain fields (models/pickle.ts makes
+// the model).
 //
 // Reading: the npm package pickleparser runs the pickle, with globals resolved
 // by us: only the numpy and nanopq names such a pickle holds, each to a
@@ -15,10 +17,9 @@
 // and numpy 2 both load, and the __dict__ that nanopq 0.2 sets.
 import * as fs from 'node:fs';
 import { BufferReader, Parser } from 'pickleparser';
-import { checkOptions, checkPath, CodeDtype, codeDtypeFor, describe, Metric } from '../arrays';
-import { OPQ } from '../opq';
-import { PQ } from '../pq';
-import { checkNotDisposed } from '../quantizer';
+import { CodeDtype, codeDtypeFor, Metric } from '../core/arrays';
+import { checkOptions, checkPath, describe } from '../core/validate';
+import type { ModelFields } from './model-fields';
 import { Reader, readerFor } from './reader';
 
 export interface ReadPickleOptions {
@@ -250,15 +251,13 @@ function kindOf(value: unknown): string {
 // ------------------------------------------------------------- reading --
 
 /**
- * A PQ or OPQ from a pickle of Python nanopq 0.2's nanopq.PQ or nanopq.OPQ
- * (pickle.dump, protocols 2 to 5, numpy 1 or 2), fitted or not: the same M,
- * Ks, metric, verbose, Ds, codewords and R. src is a file's path or its bytes.
- *
- * @example
- * const pq = io.readNanopqPickle('pq.pkl');   // written by pickle.dump(pq, f)
- * const codes = pq.encode(X);
+ * build(fields) of a pickle of Python nanopq 0.2's nanopq.PQ or nanopq.OPQ
+ * (pickle.dump, protocols 2 to 5, numpy 1 or 2), fitted or not: M, Ks,
+ * metric, verbose, Ds, codewords and R. src is a file's path or its bytes.
+ * What build throws (the model's own checks of the values) is refused as
+ * values of the file.
  */
-export function readNanopqPickle(src: string | Uint8Array, options: ReadPickleOptions = {}): PQ | OPQ {
+export function readPickledModel<T>(src: string | Uint8Array, options: ReadPickleOptions, build: (fields: ModelFields) => T): T {
   const buffers = checkReadOptions(options);
   const r = readerFor(src, 'src');
   checkOpcodes(r, buffers?.length ?? 0);
@@ -297,7 +296,7 @@ export function readNanopqPickle(src: string | Uint8Array, options: ReadPickleOp
     throw r.error('a well-formed pickle', `one pickleparser cannot run (${(err as Error).message})`, position.position);
   }
   try {
-    return toModel(top, (expected, found) => refuse(expected, found, null));
+    return toModel(top, (expected, found) => refuse(expected, found, null), build);
   } catch (err) {
     // Objects the pickle built may be odd beyond what toModel checks (a null
     // prototype...): what is not an error of ours or of the model's checks.
@@ -316,30 +315,24 @@ function checkReadOptions(options: unknown): readonly Uint8Array[] | undefined {
 
 const PQ_ATTRIBUTES = ['M', 'Ks', 'metric', 'verbose', 'code_dtype', 'codewords', 'Ds'];
 
-function toModel(top: unknown, refuse: Refuse): PQ | OPQ {
+function toModel<T>(top: unknown, refuse: Refuse, build: (fields: ModelFields) => T): T {
   if (!(top instanceof Instance)) throw refuse('a nanopq.pq.PQ or nanopq.opq.OPQ', kindOf(top));
   if (top.cls === 'PQ') {
     const { M, Ks, metric, verbose, codewords } = pqFields(top, 'PQ', refuse);
-    const pq = codewords
-      ? made(() => PQ.fromCodewords(codewords, { metric }), 'PQ.codewords', refuse)
-      : new PQ({ M, Ks, metric });
-    pq.verbose = verbose;  // after construction, which prints when verbose (Python's pickle.load prints nothing)
-    return pq;
+    const fields: ModelFields = { kind: 'PQ', M, Ks, metric, verbose, Ds: codewords?.shape[2] ?? null, codewords: codewords?.data ?? null };
+    return made(() => build(fields), 'PQ.codewords', refuse);
   }
   const a = attributes(top, ['pq', 'R'], 'OPQ', refuse);
   if (!(a.pq instanceof Instance && a.pq.cls === 'PQ')) throw refuse('a nanopq.pq.PQ for OPQ.pq', kindOf(a.pq));
   const { M, Ks, metric, verbose, codewords } = pqFields(a.pq, 'OPQ.pq', refuse);
-  let opq: OPQ;
   if (!codewords) {
     if (a.R !== null) throw refuse('OPQ.R = None with an unfitted OPQ.pq', kindOf(a.R));
-    opq = new OPQ({ M, Ks, metric });
-  } else {
-    const D = M * codewords.shape[2];
-    const R = floatArray(a.R, 'OPQ.R', [D, D], '(D, D)', refuse);
-    opq = made(() => OPQ.fromParts({ data: R, shape: [D, D] }, codewords, { metric }), 'OPQ.R and OPQ.pq.codewords', refuse);
+    return made(() => build({ kind: 'OPQ', M, Ks, metric, verbose, Ds: null, codewords: null, R: null }), 'OPQ.R and OPQ.pq.codewords', refuse);
   }
-  opq.verbose = verbose;
-  return opq;
+  const Ds = codewords.shape[2];
+  const D = M * Ds;
+  const R = floatArray(a.R, 'OPQ.R', [D, D], '(D, D)', refuse);
+  return made(() => build({ kind: 'OPQ', M, Ks, metric, verbose, Ds, codewords: codewords.data, R }), 'OPQ.R and OPQ.pq.codewords', refuse);
 }
 
 /** The model from checked arrays; the library's own value checks (finite, orthonormal R) name the array. */
@@ -528,36 +521,32 @@ function instance(module: string, cls: string, dict: [string, Buffer[]][]): Buff
 }
 
 /** nanopq.pq.PQ's __dict__ in nanopq's order; code_dtype is the numpy type, as nanopq sets it. */
-function pqInstance(model: PQ | OPQ, name: string): Buffer[] {
-  const codewords = model.codewords;
+function pqInstance(model: ModelFields, name: string): Buffer[] {
+  const { M, Ks, Ds, codewords } = model;
   return instance('nanopq.pq', 'PQ', [
-    ['M', [int(model.M)]], ['Ks', [int(model.Ks)]], ['metric', [str(model.metric)]],
+    ['M', [int(M)]], ['Ks', [int(Ks)]], ['metric', [str(model.metric)]],
     ['verbose', [ops(model.verbose ? op.NEWTRUE : op.NEWFALSE)]],
-    ['code_dtype', [globalRef('numpy', model.codeDtype)]],
-    ['codewords', codewords ? ndarray(codewords.data, codewords.shape, `${name}.codewords`) : [ops(op.NONE)]],
-    ['Ds', [model.Ds === null ? ops(op.NONE) : int(model.Ds)]],
+    ['code_dtype', [globalRef('numpy', codeDtypeFor(Ks))]],
+    ['codewords', codewords && Ds !== null ? ndarray(codewords, [M, Ks, Ds], `${name}.codewords`) : [ops(op.NONE)]],
+    ['Ds', [Ds === null ? ops(op.NONE) : int(Ds)]],
   ]);
 }
 
 /**
- * Writes model as a pickle that Python's pickle.load turns into an equal
- * nanopq.PQ or nanopq.OPQ (protocol 3, loaded by numpy 1 and 2).
- *
- * @example
- * io.writeNanopqPickle(new PQ({ M: 4 }).fit(X), 'pq.pkl');  // Python: pq = pickle.load(open('pq.pkl', 'rb'))
+ * Writes a model's fields (`name` in messages) as a pickle that Python's
+ * pickle.load turns into an equal nanopq.PQ or nanopq.OPQ (protocol 3, loaded
+ * by numpy 1 and 2).
  */
-export function writeNanopqPickle(model: PQ | OPQ, dst: string): void {
-  if (!(model instanceof PQ || model instanceof OPQ)) throw new TypeError(`Expected a PQ or OPQ for model, got ${describe(model)}`);
-  checkNotDisposed(model, 'io.writeNanopqPickle()');
+export function writePickledModel(model: ModelFields, dst: string, name = 'model'): void {
   checkPath(dst, 'dst');
   let body: Buffer[];
-  if (model instanceof PQ) {
-    body = pqInstance(model, 'model');
+  if (model.kind === 'PQ') {
+    body = pqInstance(model, name);
   } else {
-    const R = model.R;
+    const D = model.M * (model.Ds ?? 0);
     body = instance('nanopq.opq', 'OPQ', [
-      ['pq', pqInstance(model, 'model')],
-      ['R', R ? ndarray(R.data, R.shape, 'model.R') : [ops(op.NONE)]],
+      ['pq', pqInstance(model, name)],
+      ['R', model.R ? ndarray(model.R, [D, D], `${name}.R`) : [ops(op.NONE)]],
     ]);
   }
   fs.writeFileSync(dst, Buffer.concat([ops(op.PROTO, 3), ...body, ops(op.STOP)]));

@@ -6,7 +6,7 @@
 // where <file> is the path, or the argument's name when bytes were passed
 // (and no offset for what is at no one place, as the objects a pickle built).
 import * as fs from 'node:fs';
-import { describe, unshared } from '../arrays';
+import { describe, unshared } from '../core/validate';
 
 export type TypedArrayType<T> = { new (length: number): T; new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 

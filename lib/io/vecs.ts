@@ -2,7 +2,8 @@
 // d (int32, little-endian), then d values: float32 (.fvecs), int32 (.ivecs)
 // or uint8 (.bvecs). Every row must have the same d.
 import * as fs from 'node:fs';
-import { checkMatrix, checkPath, Matrix, MatrixLike, toMatrix } from '../arrays';
+import { Matrix, MatrixLike } from '../core/arrays';
+import { checkMatrix, checkPath, toMatrix } from '../core/validate';
 import { Reader, readerFor, TypedArrayType } from './reader';
 
 type VecsArray = Float32Array | Int32Array | Uint8Array;

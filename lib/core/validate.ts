@@ -1,94 +1,8 @@
-// The array types of the public API, and the one place where user input is
-// checked and brought to the shape the native layer reads.
-import { native, CodeArray } from './native';
-
-export type Metric = 'l2' | 'dot';
-export type CodeDtype = 'uint8' | 'uint16' | 'uint32';
-
-/** A row-major float32 matrix of shape (rows, cols): what methods return. */
-export interface Matrix { data: Float32Array; shape: [number, number] }
-/** A row-major (N, M) matrix of PQ codes: what encode returns. */
-export interface CodeMatrix { data: CodeArray; shape: [number, number] }
-/** A row-major (M, Ks, Ds) codebook. */
-export interface Codewords { data: Float32Array; shape: [number, number, number] }
-
-/**
- * A row-major float32 matrix as methods take it: `shape` is (rows, cols),
- * checked at run time, so a `number[]` or a readonly tuple (`as const`) will do.
- * The data is read in place, not copied.
- */
-export interface MatrixInput { readonly data: Float32Array; readonly shape: readonly number[] }
-/** A row-major (N, M) matrix of codes as methods take it (shape checked at run time). */
-export interface CodeMatrixInput { readonly data: CodeArray; readonly shape: readonly number[] }
-/** A row-major (M, Ks, Ds) codebook as methods take it (shape checked at run time). */
-export interface CodewordsInput { readonly data: Float32Array; readonly shape: readonly number[] }
-
-/** Vectors (N, D): a matrix, or one array per row (copied). */
-export type MatrixLike = MatrixInput | readonly (readonly number[])[] | readonly Float32Array[];
-/** One vector (D,). */
-export type VectorLike = Float32Array | readonly number[];
-/** Codes (N, M): a code matrix, or one array of M integers per row (copied). */
-export type CodesLike = CodeMatrixInput | readonly (readonly number[])[];
-
-// Node's util.inspect.custom, by its registered name: the published types
-// then need no @types/node, and the key stays off the classes' declarations.
-const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
-
-/**
- * console.log(x) and util.inspect(x) show `ClassName { ...fields(x) }` (with
- * inspect's own options: colours, depth). An object whose fields can no longer
- * be read (a disposed Faiss object) shows as `{ disposed: true }`.
- */
-export function defineInspect<T>(cls: { prototype: T }, fields: (x: T) => Record<string, unknown>): void {
-  Object.defineProperty(cls.prototype, inspectCustom, {
-    value(this: T, depth: number, options: object, inspect: (value: unknown, options: object) => string) {
-      let shown: Record<string, unknown>;
-      try {
-        shown = fields(this);
-      } catch {
-        shown = { disposed: true };
-      }
-      // depth: the levels left below this object, as inspect counts them; the
-      // fields are few and flat, so they show even past the depth limit.
-      return `${(this as object).constructor.name} ${inspect(shown, { ...options, depth: Math.max(depth, 0) })}`;
-    },
-  });
-}
-
-/** A shape as inspect shows it, numpy's way: `(784, 784)`. */
-export function inspectShape(shape: readonly number[]): object {
-  return { [inspectCustom]: () => `(${shape.join(', ')})` };
-}
-
-/** nanopq's rule: Ks <= 2**8 -> uint8, <= 2**16 -> uint16, else uint32. */
-export function codeDtypeFor(Ks: number): CodeDtype {
-  return Ks <= 2 ** 8 ? 'uint8' : Ks <= 2 ** 16 ? 'uint16' : 'uint32';
-}
-
-const codeArrayTypes = { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array };
-
-export function newCodeArray(dtype: CodeDtype, length: number): CodeArray {
-  return new codeArrayTypes[dtype](length);
-}
-
-// Small result arrays (a distance table, the distances of a few codes) are
-// views of a shared slab, as Node pools small Buffers: allocating each costs
-// more than a small call's native work. A slab lives while any view does.
-const SLAB_FLOATS = 16384;
-const POOLED_FLOATS = 4096;
-let slab = new Float32Array(0);
-let slabUsed = 0;
-
-/** A Float32Array of n elements, which the caller fills entirely. */
-export function newFloats(n: number): Float32Array {
-  if (n > POOLED_FLOATS) return new Float32Array(n);
-  if (slabUsed + n > slab.length) {
-    slab = new Float32Array(SLAB_FLOATS);
-    slabUsed = 0;
-  }
-  slabUsed += n;
-  return slab.subarray(slabUsed - n, slabUsed);
-}
+// The one place where user input is checked and brought to the shape the
+// native layer reads: argument checks, value limits, matrices, vectors, codes.
+import type { CodeArray, CodeMatrix, Metric } from './arrays';
+import { codeDtypeFor, newCodeArray } from './arrays';
+import { native } from './native';
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -154,7 +68,7 @@ export function checkShape(shape: unknown, dims: readonly string[], name: string
  * larger ones overflow float32 inside Faiss (which then asserts, aborting the
  * process) or lose all precision.
  */
-export const MAX_ABS_VALUE = 1e15;  // as float32, native/pq_ops.h's kMaxAbsValue, which async jobs check
+export const MAX_ABS_VALUE = 1e15;  // as float32, the addon's kMaxAbsValue, which async jobs check
 
 /**
  * The largest magnitude of a codeword or centroid given by the user: room for

@@ -4,13 +4,13 @@
 // which the other two formats cannot.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CodeMatrix } from './arrays';
-import { faissModel, faissToNanopq, nanopqToFaiss, nbitsOf } from './convert';
-import * as faiss from './faiss';
-import { readModel } from './format';
-import * as io from './io';
-import { OPQ, opqFromFields } from './opq';
-import { PQ, pqFromFields } from './pq';
+import { faissModel, faissToNanopq, nanopqToFaiss, nbitsOf } from '../convert';
+import { CodeMatrix } from '../core/arrays';
+import * as faiss from '../faiss';
+import { readModel } from '../io/npq';
+import { modelFromFields, readNanopqPickle, writeNanopqPickle } from '../models/files';
+import type { OPQ } from '../models/opq';
+import type { PQ } from '../models/pq';
 
 export type ModelFormat = 'pkl' | 'faiss' | 'npq';
 
@@ -49,10 +49,9 @@ export interface ModelFile {
 
 /** The model in file; a Faiss index's codes are unpacked only if withCodes (else only counted). */
 export function readModelFile(file: string, format: ModelFormat, withCodes = false): ModelFile {
-  if (format === 'pkl') return { model: io.readNanopqPickle(file), format, codes: null, storedCodes: 0 };
+  if (format === 'pkl') return { model: readNanopqPickle(file), format, codes: null, storedCodes: 0 };
   if (format === 'npq') {
-    const fields = readModel(fs.readFileSync(file), file);
-    return { model: fields.kind === 'OPQ' ? opqFromFields(fields, file) : pqFromFields(fields, file), format, codes: null, storedCodes: 0 };
+    return { model: modelFromFields(readModel(fs.readFileSync(file), file), file), format, codes: null, storedCodes: 0 };
   }
   const index = faiss.readIndex(file);
   try {
@@ -69,7 +68,7 @@ export function readModelFile(file: string, format: ModelFormat, withCodes = fal
  * encoded again); the other formats cannot hold them: the caller says so.
  */
 export function writeModelFile(model: PQ | OPQ, file: string, format: ModelFormat, codes: CodeMatrix | null = null): void {
-  if (format === 'pkl') return io.writeNanopqPickle(model, file);
+  if (format === 'pkl') return writeNanopqPickle(model, file);
   if (format === 'npq') return model.save(file);
   const index = nanopqToFaiss(model);
   try {

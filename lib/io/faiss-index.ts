@@ -3,9 +3,9 @@
 // of bounds), so every length and dimension is checked here: an index of the
 // kinds this library wraps, IndexPQ and IndexPreTransform(linear transforms,
 // IndexPQ), written as faiss.write_index (1.7.x) writes them.
-import { MAX_ABS_CODEWORD } from './arrays';
-import { native } from './native';
-import { Reader } from './io/reader';
+import { native } from '../core/native';
+import { MAX_ABS_CODEWORD } from '../core/validate';
+import { Reader } from './reader';
 
 /** Some index types a file may hold instead, by the four bytes Faiss writes first. */
 const knownTypes: Record<string, string> = {
@@ -103,34 +103,38 @@ function linearTransform(r: Reader): { dIn: number; dOut: number } {
   return { dIn, dOut };
 }
 
+function indexPreTransform(r: Reader): void {
+  const { d, metric, ntotal } = header(r);
+  const nt = r.i32('the number of transforms');
+  if (nt < 1 || nt > 16) throw invalid(r, `${nt} transforms`);
+  let dim = d;
+  for (let i = 0; i < nt; i++) {
+    const { dIn, dOut } = linearTransform(r);
+    if (dIn !== dim) throw invalid(r, `transform ${i} taking d_in = ${dIn} vectors of ${dim} dimensions`);
+    dim = dOut;
+  }
+  const innerAt = r.offset;
+  const innerTag = fourcc(r);
+  if (innerTag !== 'IxPq') throw invalid(r, `an IndexPreTransform over ${describeType(innerTag)}`);
+  const inner = indexPQ(r);
+  if (inner.d !== dim) throw invalid(r, `an IndexPreTransform whose transforms give ${dim} dimensions to an index of d = ${inner.d}`, innerAt);
+  if (inner.metric !== metric) throw invalid(r, `an IndexPreTransform of metric_type ${metric} over an index of metric_type ${inner.metric}`, innerAt);
+  if (inner.ntotal !== ntotal) throw invalid(r, `an IndexPreTransform of ntotal = ${ntotal} over an index of ntotal = ${inner.ntotal}`, innerAt);
+}
+
+/** The kinds this library wraps, by the tag Faiss writes first: each one's section of the checker. */
+const sections = new Map<string, [IndexType, (r: Reader) => unknown]>([
+  ['IxPq', ['IndexPQ', indexPQ]],
+  ['IxPT', ['IndexPreTransform', indexPreTransform]],
+]);
+
 /** Throws a TypeError naming what is wrong unless the reader's bytes hold an index this library wraps. */
 export function checkIndexFile(r: Reader): IndexType {
   const tag = fourcc(r);
-  let type: IndexType;
-  if (tag === 'IxPq') {
-    indexPQ(r);
-    type = 'IndexPQ';
-  } else if (tag === 'IxPT') {
-    const { d, metric, ntotal } = header(r);
-    const nt = r.i32('the number of transforms');
-    if (nt < 1 || nt > 16) throw invalid(r, `${nt} transforms`);
-    let dim = d;
-    for (let i = 0; i < nt; i++) {
-      const { dIn, dOut } = linearTransform(r);
-      if (dIn !== dim) throw invalid(r, `transform ${i} taking d_in = ${dIn} vectors of ${dim} dimensions`);
-      dim = dOut;
-    }
-    const innerAt = r.offset;
-    const innerTag = fourcc(r);
-    if (innerTag !== 'IxPq') throw invalid(r, `an IndexPreTransform over ${describeType(innerTag)}`);
-    const inner = indexPQ(r);
-    if (inner.d !== dim) throw invalid(r, `an IndexPreTransform whose transforms give ${dim} dimensions to an index of d = ${inner.d}`, innerAt);
-    if (inner.metric !== metric) throw invalid(r, `an IndexPreTransform of metric_type ${metric} over an index of metric_type ${inner.metric}`, innerAt);
-    if (inner.ntotal !== ntotal) throw invalid(r, `an IndexPreTransform of ntotal = ${ntotal} over an index of ntotal = ${inner.ntotal}`, innerAt);
-    type = 'IndexPreTransform';
-  } else {
-    throw invalid(r, describeType(tag));
-  }
+  const section = sections.get(tag);
+  if (!section) throw invalid(r, describeType(tag));
+  const [type, check] = section;
+  check(r);
   if (r.left > 0) throw invalid(r, `${r.left} bytes after the index`, r.offset);
   return type;
 }

@@ -4,11 +4,11 @@
 // is read in bounded memory. Codes are written as .npy a block at a time too.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CodeDtype, CodeMatrix, Matrix } from './arrays';
-import * as io from './io';
-import { npyHeader, readNpyHeader } from './io/npy';
-import { Reader, TypedArrayType } from './io/reader';
-import { vecsRow, vecsValues, wholeRows } from './io/vecs';
+import { CodeDtype, CodeMatrix, Matrix } from '../core/arrays';
+import * as io from '../io';
+import { npyHeader, readNpyHeader } from '../io/npy';
+import { Reader, TypedArrayType } from '../io/reader';
+import { vecsRow, vecsValues, wholeRows } from '../io/vecs';
 
 export type VectorFormat = 'npy' | 'fvecs' | 'bvecs' | 'idx';
 

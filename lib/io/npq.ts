@@ -11,26 +11,17 @@
 //   24      8     Ks, uint64
 //   32      ...   codewords, float32 (M, Ks, Ds); then for OPQ R, float32 (D, D), D = M * Ds
 // All little-endian.
-import { Metric, unshared } from './arrays';
-import { Reader } from './io/reader';
+import { Metric } from '../core/arrays';
+import { unshared } from '../core/validate';
+import type { ModelFields, ModelKind } from './model-fields';
+import { Reader } from './reader';
 
-export const MAGIC = 'NANOPQ\0\0';
-export const VERSION = 1;
+const MAGIC = 'NANOPQ\0\0';
+const VERSION = 1;
 const HEADER = 32;
 
-export type ModelKind = 'PQ' | 'OPQ';
 const kinds: ModelKind[] = ['PQ', 'OPQ'];
 const metrics: Metric[] = ['l2', 'dot'];
-
-export interface ModelFields {
-  kind: ModelKind;
-  metric: Metric;
-  M: number;
-  Ks: number;
-  Ds: number | null;
-  codewords: Float32Array | null;
-  R?: Float32Array | null;
-}
 
 export function writeModel(model: ModelFields): Uint8Array {
   const Ds = model.Ds ?? 0;

@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+// cli/, the top of lib/: the `nanopq` command (this file, the package's bin)
+// with model-files.ts (any model file) and vector-files.ts (vectors whole or
+// in blocks), over the library below it.
+//
 // The `nanopq` command: info, convert, train, encode and search over model,
 // vectors and codes files. commander parses the arguments and writes --help;
 // cli-progress draws the progress bar (on stderr, on a TTY or with
@@ -12,13 +16,13 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CodeMatrix, Matrix, Metric } from './arrays';
-import * as io from './io';
+import { CodeMatrix, Matrix, Metric } from '../core/arrays';
+import * as io from '../io';
+import { OPQ } from '../models/opq';
+import { PQ } from '../models/pq';
 import {
   checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, readModelFile, writeModelFile,
 } from './model-files';
-import { OPQ } from './opq';
-import { PQ } from './pq';
 import { CodesWriter, openVectors, readCodes, readVectors, VectorSource, vectorFormatOf } from './vector-files';
 
 /** Ctrl-C stopped the work; nothing was written. */
@@ -368,7 +372,7 @@ async function search(modelFile: string, codesFile: string, queriesFile: string,
 // ------------------------------------------------------------- program --
 
 function version(): string {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
+  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
 }
 
 function program(): Command {

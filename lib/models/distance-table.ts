@@ -1,12 +1,9 @@
-import { checkInteger, checkMetric, checkNoOverlap, checkShape, CodesLike, defineInspect, describe, Metric, newFloats, toCodes } from './arrays';
-import { native } from './native';
+import { CodesLike, Metric } from '../core/arrays';
+import { defineInspect } from '../core/inspect';
+import { native } from '../core/native';
+import { newFloats } from '../core/pool';
+import { checkInteger, checkMetric, checkNoOverlap, checkShape, describe, toCodes } from '../core/validate';
 
-/**
- * Distances from one query to every codeword of every subspace, as nanopq's
- * DistanceTable: `dtable[m][ks]` (row-major (M, Ks)) is the squared L2
- * distance (metric 'l2') or the inner product (metric 'dot') between the
- * query's m-th sub-vector and codeword ks of subspace m.
- */
 /** A DistanceTable over a table this library computed itself (finite by construction), unchecked. */
 let computedTable: (data: Float32Array, M: number, Ks: number, metric: Metric) => DistanceTable;
 
@@ -15,6 +12,12 @@ export function tableOf(table: Float32Array, M: number, Ks: number, metric: Metr
   return computedTable(table, M, Ks, metric);
 }
 
+/**
+ * Distances from one query to every codeword of every subspace, as nanopq's
+ * DistanceTable: `dtable[m][ks]` (row-major (M, Ks)) is the squared L2
+ * distance (metric 'l2') or the inner product (metric 'dot') between the
+ * query's m-th sub-vector and codeword ks of subspace m.
+ */
 export class DistanceTable {
   readonly dtable: { data: Float32Array; shape: [number, number] };
   readonly metric: Metric;

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import { checkInteger, checkOptions, checkPath, checkShape, checkValues, CodewordsInput, describe, MatrixLike, MAX_ABS_CODEWORD, Metric } from './arrays';
-import { readModel, ModelFields } from './format';
-import { native, TrainingOptions } from './native';
+import { TrainingOptions } from '../core/addon';
+import { CodewordsInput, MatrixLike, Metric } from '../core/arrays';
+import { NativeModel } from '../core/native-model';
+import { checkInteger, checkOptions, checkPath, checkShape, checkValues, describe, MAX_ABS_CODEWORD } from '../core/validate';
+import type { ModelFields } from '../io/model-fields';
+import { readModel } from '../io/npq';
 import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
-
-export type { Minit, PQOptions, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './quantizer';
 
 /** What `PQ.fit` and `PQ.fitAsync` take. */
 export interface FitOptions {
@@ -64,7 +65,7 @@ export class PQ extends Quantizer {
     const o = checkOptions(options, ['metric', 'verbose'], 'PQ.fromCodewords');
     const { data, M, Ks, Ds } = checkCodewords(codewords);
     const pq = new PQ({ M, Ks, metric: (o.metric as Metric) ?? 'l2', verbose: (o.verbose as boolean) ?? false });
-    pq.setModel(new native.Model(data, M, Ks, Ds, pq.metric, null));
+    pq.setModel(NativeModel.create(data, M, Ks, Ds, pq.metric, null));
     return pq;
   }
 

@@ -1,5 +1,6 @@
-import { checkInteger, MatrixLike, toMatrix } from './arrays';
-import { native } from './native';
+import { MatrixLike } from '../core/arrays';
+import { native } from '../core/native';
+import { checkInteger, toMatrix } from '../core/validate';
 
 /** k nearest neighbours: row i of ids/dists (shape (nq, k)) holds query i's best k, best first. */
 export interface SearchResult { ids: Uint32Array; dists: Float32Array; shape: [number, number] }

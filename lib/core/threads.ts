@@ -1,5 +1,5 @@
-import { checkInteger } from './arrays';
 import { native } from './native';
+import { checkInteger } from './validate';
 
 /**
  * How many threads large calls use (fit, encode and search of many rows,

@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
-import {
-  checkInteger, checkOptions, checkPath, CodewordsInput, describe, inspectShape, Matrix, MatrixInput, MatrixLike, Metric, toMatrix, toVector,
-  VectorLike,
-} from './arrays';
-import { readModel, ModelFields } from './format';
-import { native, NativeModel, TrainingOptions } from './native';
+import { TrainingOptions } from '../core/addon';
+import { CodewordsInput, Matrix, MatrixInput, MatrixLike, Metric, VectorLike } from '../core/arrays';
+import { inspectShape } from '../core/inspect';
+import { native } from '../core/native';
+import { NativeModel } from '../core/native-model';
+import { checkInteger, checkOptions, checkPath, describe, toMatrix, toVector } from '../core/validate';
+import type { ModelFields } from '../io/model-fields';
+import { readModel } from '../io/npq';
 import { checkCodewords, PQ } from './pq';
 import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
 
@@ -75,7 +77,7 @@ export class OPQ extends Quantizer {
     const o = checkOptions(options, ['metric', 'verbose'], 'OPQ.fromParts');
     const { data, M, Ks, Ds } = checkCodewords(codewords);
     const opq = new OPQ({ M, Ks, metric: (o.metric as Metric) ?? 'l2', verbose: (o.verbose as boolean) ?? false });
-    opq.setModel(new native.Model(data, M, Ks, Ds, opq.metric, checkRotation(R, M * Ds)));
+    opq.setModel(NativeModel.create(data, M, Ks, Ds, opq.metric, checkRotation(R, M * Ds)));
     return opq;
   }
 

@@ -10,9 +10,9 @@
 // process. So a job reads private copies, made on the event loop in pieces
 // small enough not to stall it, and for row-wise work (encode, search's
 // queries) each piece is copied while the job of the previous one runs.
-import { checkOptions, CheckedMatrix, describe, isShared, valueError } from './arrays';
-import type { CodeArray } from './native';
-import { atSite, localError } from './native';
+import type { CodeArray } from './arrays';
+import { atSite, localError } from './errors';
+import { checkOptions, CheckedMatrix, describe, isShared, valueError } from './validate';
 
 /** What every async call takes. */
 export interface AsyncOptions {

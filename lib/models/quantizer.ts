@@ -1,17 +1,19 @@
-// What PQ and OPQ share: a native model (native/model_object.h) that holds the
+// What PQ and OPQ share: a native model (core/native-model.ts) that holds the
 // codebook, R for OPQ, and what is derived from them, and every call that
 // reads it. OPQ differs only in how it trains and in rotating its input
 // (x @ R), which the native model does.
 import * as fs from 'node:fs';
-import {
-  checkInteger, checkMetric, checkOptions, checkPath, CodeDtype, codeDtypeFor, defineInspect, CodeMatrix, Codewords, CodesLike, describe,
-  Matrix, MatrixLike, Metric, newCodeArray, newFloats, toCodes, toMatrix, toVector, VectorLike,
-} from './arrays';
+import { OnStep, TrainingOptions } from '../core/addon';
+import { CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike, Matrix, MatrixLike, Metric, newCodeArray, VectorLike } from '../core/arrays';
+import { AsyncOptions, asyncError, eachRowPiece, ownedCopy, settled, zeroCopyOption } from '../core/async';
+import { AbortError, atSite, localError } from '../core/errors';
+import { defineInspect } from '../core/inspect';
+import { NativeModel } from '../core/native-model';
+import { newFloats } from '../core/pool';
+import { checkInteger, checkMetric, checkOptions, checkPath, describe, toCodes, toMatrix, toVector } from '../core/validate';
+import type { ModelFields } from '../io/model-fields';
+import { writeModel } from '../io/npq';
 import { DistanceTable, tableOf } from './distance-table';
-import { AsyncOptions, asyncError, eachRowPiece, ownedCopy, settled, zeroCopyOption } from './async';
-import { AbortError } from './errors';
-import { ModelFields, writeModel } from './format';
-import { atSite, localError, native, NativeModel, OnStep, TrainingOptions } from './native';
 import type { SearchResult } from './search';
 
 export type Minit = 'points' | 'random' | '++';
@@ -267,7 +269,7 @@ export abstract class Quantizer {
     // Verbose output runs user code (console.log may be anyone's) between
     // steps that read the vectors again: those must be ours.
     const data = this.verbose && !x.owned ? x.data.slice() : x.data;
-    this.setModel(native.train(data, x.rows, training, this.#onStep()));
+    this.setModel(NativeModel.train(data, x.rows, training, this.#onStep()));
     return this;
   }
 
@@ -305,7 +307,7 @@ export abstract class Quantizer {
     let data = x.data;
     try {
       data = await ownedCopy(x.data, x.owned, zeroCopy ?? false, 'vecs');
-      const model = await native.trainAsync(data, x.rows, training, this.#onStep(report), stop);
+      const model = await NativeModel.trainAsync(data, x.rows, training, this.#onStep(report), stop);
       if (this.#disposed) {
         model.dispose();
         this.modelFor('fitAsync()');  // throws

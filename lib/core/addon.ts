@@ -1,0 +1,105 @@
+// What the native addon provides (native/addon.cc registers it). Every
+// function takes arrays already validated and shaped by the TypeScript layer,
+// and writes its results into output arrays the caller allocates.
+import type { CodeArray } from './arrays';
+
+/** An opaque, type-tagged reference to a Faiss object, shared with what else holds it. */
+export type FaissHandle = { readonly __faissHandle: unique symbol };
+
+/** What native training takes. */
+export interface TrainingOptions {
+  M: number; Ks: number; Ds: number; metric: string; iter: number; seed: number; minit: string;
+  /** Compute the objective of every step (for verbose output). */
+  verbose: boolean;
+  /** 0 for PQ; OPQ's alternations. */
+  rotationIter: number;
+  parametricInit: boolean;
+}
+
+/** Called natively between training iterations: phase 'kmeans' or 'rotation', 1-based. */
+export type OnStep = (phase: string, iteration: number, of: number, objective: number) => void;
+
+/** An opaque, type-tagged reference to a trained model: the addon frees the model once it is collected. */
+export type ModelHandle = { readonly __modelHandle: unique symbol };
+
+/** What the addon exports. */
+export interface Addon {
+  // A trained PQ or OPQ held natively, called through its handle: NativeModel
+  // (native-model.ts) is its class.
+  modelNew(codewords: Float32Array, M: number, Ks: number, Ds: number, metric: string, R: Float32Array | null): ModelHandle;
+  train(x: Float32Array, n: number, options: TrainingOptions, onStep?: OnStep): ModelHandle;
+  /** Stops between iterations once stop[0] is nonzero, rejecting with an Error named AbortError. */
+  trainAsync(x: Float32Array, n: number, options: TrainingOptions, onStep: OnStep | undefined,
+    stop: Int32Array): Promise<ModelHandle>;
+  modelDs(model: ModelHandle): number;
+  modelCopyCodewords(model: ModelHandle, out: Float32Array): void;
+  modelCopyR(model: ModelHandle, out: Float32Array): void;
+  modelEncode(model: ModelHandle, x: Float32Array, n: number, codesOut: CodeArray): void;
+  /** Checks x's values on the worker: rejects with code NANOPQ_OUT_OF_RANGE and the index. */
+  modelEncodeAsync(model: ModelHandle, x: Float32Array, n: number, codesOut: CodeArray): Promise<void>;
+  modelDecode(model: ModelHandle, codes: CodeArray, n: number, xOut: Float32Array): void;
+  modelDistanceTable(model: ModelHandle, query: Float32Array, tableOut: Float32Array): void;
+  modelSearch(model: ModelHandle, queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number,
+    idsOut: Uint32Array, distsOut: Float32Array): void;
+  modelSearchAsync(model: ModelHandle, queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number,
+    idsOut: Uint32Array, distsOut: Float32Array): Promise<void>;
+  /** yOut = x @ R, or x @ R^T when inverse (OPQ only). */
+  modelRotate(model: ModelHandle, x: Float32Array, n: number, inverse: boolean, yOut: Float32Array): void;
+  modelDispose(model: ModelHandle): void;
+  /** Frees the native objects whose handles were garbage-collected. */
+  sweep(): void;
+  /** Handles not yet swept (for tests). */
+  handleCount(): number;
+  adist(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, distsOut: Float32Array): void;
+  topk(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, k: number,
+    largestFirst: boolean, idsOut: Uint32Array, distsOut: Float32Array): void;
+  /** max |R^T R - I|. */
+  orthonormalityError(R: Float32Array, D: number): number;
+  exactSearch(queries: Float32Array, nq: number, database: Float32Array, nb: number, d: number, k: number,
+    idsOut: Uint32Array, distsOut: Float32Array): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  pqNew(d: number, M: number, nbits: number): FaissHandle;
+  pqInfo(pq: FaissHandle): { d: number; M: number; nbits: number; dsub: number; ksub: number };
+  pqGetCentroids(pq: FaissHandle, out: Float32Array): void;
+  pqSetCentroids(pq: FaissHandle, centroids: Float32Array): void;
+  pqTrain(pq: FaissHandle, x: Float32Array, n: number): void;
+  pqComputeCodes(pq: FaissHandle, x: Float32Array, n: number, codesOut: CodeArray): void;
+  pqDecode(pq: FaissHandle, codes: CodeArray, n: number, xOut: Float32Array): void;
+  opqNew(d: number, M: number): FaissHandle;
+  transformInfo(t: FaissHandle): {
+    dIn: number; dOut: number; isTrained: boolean; haveBias: boolean; isOrthonormal: boolean;
+  };
+  transformGetA(t: FaissHandle, out: Float32Array): void;
+  transformSetA(t: FaissHandle, A: Float32Array): void;
+  transformTrain(t: FaissHandle, x: Float32Array, n: number): void;
+  transformApply(t: FaissHandle, x: Float32Array, n: number, yOut: Float32Array): void;
+  transformReverse(t: FaissHandle, y: Float32Array, n: number, xOut: Float32Array): void;
+  indexPQNew(d: number, M: number, nbits: number, metric: string): FaissHandle;
+  indexPreTransformNew(transform: FaissHandle, index: FaissHandle): FaissHandle;
+  indexInfo(index: FaissHandle): { d: number; ntotal: number; isTrained: boolean; metric: 'l2' | 'dot' };
+  indexSetTrained(index: FaissHandle, trained: boolean): void;
+  indexTrain(index: FaissHandle, x: Float32Array, n: number): void;
+  indexAdd(index: FaissHandle, x: Float32Array, n: number): void;
+  indexSearch(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
+    labelsOut: BigInt64Array): void;
+  /** The async twins check x's values on the worker (code NANOPQ_OUT_OF_RANGE). */
+  indexTrainAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
+  indexAddAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
+  indexSearchAsync(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
+    labelsOut: BigInt64Array): Promise<void>;
+  indexCodes(index: FaissHandle, out: Uint8Array): void;
+  /** Appends n rows of (n, M) codes to the IndexPQ (or an IndexPreTransform's IndexPQ), packed as Faiss stores them. */
+  indexAddCodes(index: FaissHandle, codes: CodeArray, n: number): void;
+  indexGetPQ(index: FaissHandle): FaissHandle;
+  preTransformParts(index: FaissHandle): { chain: FaissHandle[]; index: FaissHandle };
+  readIndex(bytes: Uint8Array): FaissHandle;
+  /** Frees the object's Faiss parts now; later calls on the handle throw. */
+  faissDispose(handle: FaissHandle): void;
+  writeIndex(index: FaissHandle): Uint8Array;
+  unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number, codesOut: CodeArray): void;
+  /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */
+  firstOutOfRange(x: Float32Array, limit: number): number;
+  /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
+  readonly simd: string;
+}

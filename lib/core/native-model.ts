@@ -1,0 +1,80 @@
+// A trained PQ or OPQ held natively: the codebook, R for OPQ, and what
+// derives from them, built once. Immutable; async calls keep the model they
+// started with. A class of this realm over the model's handle, one method per
+// native call: the addon frees the model once the handle is collected (see
+// collector.ts), and `native` makes its errors again here.
+import type { ModelHandle, OnStep, TrainingOptions } from './addon';
+import type { CodeArray } from './arrays';
+import { native } from './native';
+
+export class NativeModel {
+  readonly #handle: ModelHandle;
+
+  private constructor(handle: ModelHandle) {
+    this.#handle = handle;
+  }
+
+  /** A model over a codebook (M, Ks, Ds) and, for OPQ, R (D, D); both are copied. */
+  static create(codewords: Float32Array, M: number, Ks: number, Ds: number, metric: string, R: Float32Array | null): NativeModel {
+    return new NativeModel(native.modelNew(codewords, M, Ks, Ds, metric, R));
+  }
+
+  static train(x: Float32Array, n: number, options: TrainingOptions, onStep?: OnStep): NativeModel {
+    return new NativeModel(native.train(x, n, options, onStep));
+  }
+
+  /** Stops between iterations once stop[0] is nonzero, rejecting with an Error named AbortError. */
+  static trainAsync(x: Float32Array, n: number, options: TrainingOptions, onStep: OnStep | undefined,
+    stop: Int32Array): Promise<NativeModel> {
+    return native.trainAsync(x, n, options, onStep, stop).then((handle) => new NativeModel(handle));
+  }
+
+  get Ds(): number {
+    return native.modelDs(this.#handle);
+  }
+
+  copyCodewords(out: Float32Array): void {
+    native.modelCopyCodewords(this.#handle, out);
+  }
+
+  copyR(out: Float32Array): void {
+    native.modelCopyR(this.#handle, out);
+  }
+
+  encode(x: Float32Array, n: number, codesOut: CodeArray): void {
+    native.modelEncode(this.#handle, x, n, codesOut);
+  }
+
+  /** Checks x's values on the worker: rejects with code NANOPQ_OUT_OF_RANGE and the index. */
+  encodeAsync(x: Float32Array, n: number, codesOut: CodeArray): Promise<void> {
+    return native.modelEncodeAsync(this.#handle, x, n, codesOut);
+  }
+
+  decode(codes: CodeArray, n: number, xOut: Float32Array): void {
+    native.modelDecode(this.#handle, codes, n, xOut);
+  }
+
+  distanceTable(query: Float32Array, tableOut: Float32Array): void {
+    native.modelDistanceTable(this.#handle, query, tableOut);
+  }
+
+  search(queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number, idsOut: Uint32Array,
+    distsOut: Float32Array): void {
+    native.modelSearch(this.#handle, queries, nq, codes, n, k, idsOut, distsOut);
+  }
+
+  searchAsync(queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number, idsOut: Uint32Array,
+    distsOut: Float32Array): Promise<void> {
+    return native.modelSearchAsync(this.#handle, queries, nq, codes, n, k, idsOut, distsOut);
+  }
+
+  /** yOut = x @ R, or x @ R^T when inverse (OPQ only). */
+  rotate(x: Float32Array, n: number, inverse: boolean, yOut: Float32Array): void {
+    native.modelRotate(this.#handle, x, n, inverse, yOut);
+  }
+
+  /** Frees the native model now (async calls already running keep their own reference). */
+  dispose(): void {
+    native.modelDispose(this.#handle);
+  }
+}

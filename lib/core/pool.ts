@@ -1,0 +1,18 @@
+// Small result arrays (a distance table, the distances of a few codes) are
+// views of a shared slab, as Node pools small Buffers: allocating each costs
+// more than a small call's native work. A slab lives while any view does.
+const SLAB_FLOATS = 16384;
+const POOLED_FLOATS = 4096;
+let slab = new Float32Array(0);
+let slabUsed = 0;
+
+/** A Float32Array of n elements, which the caller fills entirely. */
+export function newFloats(n: number): Float32Array {
+  if (n > POOLED_FLOATS) return new Float32Array(n);
+  if (slabUsed + n > slab.length) {
+    slab = new Float32Array(SLAB_FLOATS);
+    slabUsed = 0;
+  }
+  slabUsed += n;
+  return slab.subarray(slabUsed - n, slabUsed);
+}

@@ -1,0 +1,59 @@
+import type { CodeMatrix, Metric } from '../core/arrays';
+import { codeDtypeFor, newCodeArray } from '../core/arrays';
+import { defineInspect } from '../core/inspect';
+import { native } from '../core/native';
+import { checkInteger, checkMetric, describe } from '../core/validate';
+import { IndexBase, indexHandle } from './index-base';
+import { adopt, checkDims, own } from './object';
+import { ProductQuantizer } from './product-quantizer';
+
+/** faiss::IndexPQ: a ProductQuantizer and the codes of the vectors added. */
+export class IndexPQ extends IndexBase {
+  constructor(d: number, M: number, nbits: number, metric: Metric = 'l2') {
+    super();
+    const [dd, mm] = checkDims(d, M);
+    own(this, native.indexPQNew(dd, mm, checkInteger(nbits, 'nbits', 1, 16), checkMetric(metric)));
+  }
+
+  override get isTrained(): boolean { return this.info.isTrained; }
+  /** Set true after assigning pq.centroids by hand, as Python's `index.is_trained = True`. */
+  override set isTrained(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for isTrained, got ${describe(value)}`);
+    native.indexSetTrained(indexHandle(this), value);
+  }
+
+  protected override codesPQ(): ProductQuantizer { return this.pq; }
+
+  /** The index's own ProductQuantizer (not a copy). */
+  get pq(): ProductQuantizer {
+    return adopt(ProductQuantizer, native.indexGetPQ(indexHandle(this)));
+  }
+
+  /** A copy of the codes as Faiss packs them: ntotal rows of ceil(M * nbits / 8) bytes. */
+  get codes(): Uint8Array {
+    const { M, nbits } = this.pq;
+    const out = new Uint8Array(this.ntotal * Math.ceil((M * nbits) / 8));
+    native.indexCodes(indexHandle(this), out);
+    return out;
+  }
+}
+
+/** Codes as Faiss packs them, (n, ceil(M * nbits / 8)) bytes, to one integer per sub-quantizer. */
+export function unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number): CodeMatrix {
+  if (!(packed instanceof Uint8Array)) throw new TypeError(`Expected a Uint8Array for packed, got ${describe(packed)}`);
+  checkInteger(n, 'n', 0);
+  checkInteger(M, 'M', 1, 2 ** 32 - 1);
+  checkInteger(nbits, 'nbits', 1, 16);
+  const codeSize = Math.ceil((M * nbits) / 8);
+  if (packed.length !== n * codeSize) {
+    throw new RangeError(`Expected packed to hold n * ceil(M * nbits / 8) = ${n * codeSize} bytes, got ${packed.length}`);
+  }
+  const codes = newCodeArray(codeDtypeFor(2 ** nbits), n * M);
+  native.unpackCodes(packed, n, M, nbits, codes);
+  return { data: codes, shape: [n, M] };
+}
+
+defineInspect(IndexPQ, (index) => {
+  const { M, nbits } = index.pq;
+  return { d: index.d, M, nbits, ntotal: index.ntotal };
+});

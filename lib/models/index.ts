@@ -1,0 +1,13 @@
+// The models, over core/ and the file formats of io/: PQ and OPQ (quantizer.ts
+// what they share, around the native model; pq.ts and opq.ts what differs),
+// the DistanceTable of one query, exactSearch, and models made from the plain
+// fields that io/ reads from a file, or written as them (fields.ts, pickle.ts).
+// This file is its public face.
+export { PQ } from './pq';
+export type { FitOptions } from './pq';
+export type { PQOptions, Minit, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './quantizer';
+export { OPQ } from './opq';
+export type { OPQFitOptions } from './opq';
+export { DistanceTable } from './distance-table';
+export { exactSearch } from './search';
+export type { SearchResult } from './search';
