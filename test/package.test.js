@@ -81,9 +81,10 @@ describe('verbose', () => {
   });
 });
 
-test('binding.gyp builds the same native sources as CMakeLists.txt (every native/*.cc)', () => {
+test('binding.gyp builds the same native sources as CMakeLists.txt (every native/**/*.cc)', () => {
   const gyp = JSON.parse(fs.readFileSync(path.join(ROOT, 'binding.gyp'), 'utf8'));
-  const sources = fs.readdirSync(path.join(ROOT, 'native')).filter((f) => f.endsWith('.cc')).map((f) => `native/${f}`);
+  const sources = fs.readdirSync(path.join(ROOT, 'native'), { recursive: true })
+    .filter((f) => f.endsWith('.cc')).map((f) => `native/${f.split(path.sep).join('/')}`);
   expect([...gyp.targets[0].sources].sort()).toEqual(sources.sort());
 });
 

@@ -1,0 +1,73 @@
+// Bindings of the kernels JavaScript calls directly (scans, exact search,
+// value checks): read arguments, call the plain C++ operation, return.
+// Outputs are typed arrays allocated by the caller and filled in place.
+#include "bindings/bindings.h"
+
+#include "kernels/scan.h"
+#include "kernels/simd.h"
+#include "kernels/values.h"
+#include "model/exact_search.h"
+#include "runtime/args.h"
+#include "runtime/exports.h"
+
+namespace nanopq {
+
+namespace {
+
+// adist(dtable, M, Ks, codes, n, dists_out)
+Napi::Value Adist(const Napi::CallbackInfo& info) {
+    size_t M = size_arg(info, 1), Ks = size_arg(info, 2), n = size_arg(info, 4);
+    auto dtable = array_arg<float>(info, 0, checked_mul(M, Ks));
+    Codes codes = codes_arg(info, 3, n, M);
+    codes.check_range(Ks);
+    adist(dtable.data, Ks, codes, array_arg<float>(info, 5, n).data);
+    return info.Env().Undefined();
+}
+
+// topk(dtable, M, Ks, codes, n, k, largestFirst, ids_out, dists_out); k <= n
+Napi::Value Topk(const Napi::CallbackInfo& info) {
+    size_t M = size_arg(info, 1), Ks = size_arg(info, 2), n = size_arg(info, 4), k = size_arg(info, 5);
+    if (k > n) throw RangeError("Expected k <= n");
+    auto dtable = array_arg<float>(info, 0, checked_mul(M, Ks));
+    Codes codes = codes_arg(info, 3, n, M);
+    codes.check_range(Ks);
+    bool largest_first = bool_arg(info, 6);
+    topk(dtable.data, Ks, codes, k, largest_first, array_arg<uint32_t>(info, 7, k).data,
+         array_arg<float>(info, 8, k).data);
+    return info.Env().Undefined();
+}
+
+// exactSearch(queries, nq, database, nb, d, k, ids_out: Uint32Array, dists_out); k <= nb
+Napi::Value ExactSearch(const Napi::CallbackInfo& info) {
+    size_t nq = size_arg(info, 1), nb = size_arg(info, 3), d = size_arg(info, 4), k = size_arg(info, 5);
+    if (k > nb) throw RangeError("Expected k <= nb");
+    if (d == 0) throw RangeError("Expected vectors of at least one dimension");
+    auto queries = array_arg<float>(info, 0, checked_mul(nq, d));
+    auto database = array_arg<float>(info, 2, checked_mul(nb, d));
+    auto ids = array_arg<uint32_t>(info, 6, checked_mul(nq, k));
+    exact_search(queries.data, nq, database.data, nb, d, k, ids.data, array_arg<float>(info, 7, checked_mul(nq, k)).data);
+    return info.Env().Undefined();
+}
+
+// firstOutOfRange(x, limit): index of the first value that is not finite or exceeds limit in magnitude, or -1.
+Napi::Value FirstOutOfRange(const Napi::CallbackInfo& info) {
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        throw TypeError("Expected a Float32Array for argument 0");
+    if (!info[1].IsNumber()) throw TypeError("Expected a number for argument 1");
+    auto x = info[0].As<Napi::Float32Array>();
+    size_t i = first_out_of_range(x.Data(), x.ElementLength(), info[1].As<Napi::Number>().FloatValue());
+    return Napi::Number::New(info.Env(), i == x.ElementLength() ? -1.0 : double(i));
+}
+
+}  // namespace
+
+void RegisterKernels(Napi::Env env, Napi::Object exports) {
+    export_function<Adist>(env, exports, "adist");
+    export_function<Topk>(env, exports, "topk");
+    export_function<ExactSearch>(env, exports, "exactSearch");
+    export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
+    exports.Set("simd", Napi::String::New(env, simd_name()));
+    export_limit(env, exports, "maxAbsValue", double(kMaxAbsValue));
+}
+
+}  // namespace nanopq

@@ -1,0 +1,81 @@
+// How many threads the addon's parallel work uses, an OpenMP loop whose body
+// may throw, and rows cut into blocks (for threads, and for memory).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+
+namespace nanopq {
+
+// The number of threads set by setNumThreads(); at first OMP_NUM_THREADS, else
+// the number of cores. One value for the whole process, every JavaScript
+// thread and worker included.
+int num_threads();
+void set_num_threads(int n);
+
+// Makes Faiss's and our OpenMP regions on the calling thread use
+// num_threads(): OpenMP keeps that count per thread, and async work runs on
+// libuv's threads, not on the one that called setNumThreads().
+void use_num_threads();
+
+// body(i) for i in [0, n), on num_threads() threads when `parallel` (else on
+// the calling thread, with no parallel region: a small call should not wake a
+// team of threads). An exception cannot leave an OpenMP region (the runtime
+// calls std::terminate), so the first one is kept and rethrown after the loop.
+template <typename Body>
+void parallel_for(int64_t n, Body&& body, bool parallel = true) {
+    if (!parallel || n < 2) {
+        for (int64_t i = 0; i < n; i++) body(i);
+        return;
+    }
+    std::exception_ptr error;
+#pragma omp parallel for num_threads(num_threads())
+    for (int64_t i = 0; i < n; i++) {
+        try {
+            body(i);
+        } catch (...) {
+#pragma omp critical(nanopq_parallel_for)
+            if (!error) error = std::current_exception();
+        }
+    }
+    if (error) std::rethrow_exception(error);
+}
+
+// The most blocks for_row_blocks cuts rows into: a number that 1, 2, 3, 4
+// and 6 threads share evenly.
+constexpr size_t kRowBlocks = 12;
+// The least work (multiply-adds) of a block: below it, the cost of a call
+// (Faiss allocates and touches buffers in each) outweighs a thread's share.
+constexpr size_t kBlockWork = size_t(1) << 23;
+
+// body(first, last) for blocks of consecutive rows that cover [0, n), of
+// sizes that differ by one at most, on num_threads() threads when there are
+// several. The blocks depend on the work only, never on the number of
+// threads, so a BLAS product per block gives the same bits whatever that
+// number: OpenBLAS rounds a row differently by where it falls in a call (its
+// AVX2 kernels work on panels of 12 rows, with other kernels for the rest)
+// and by the call's size (one under 100^3 multiply-adds takes a kernel of
+// its own on AVX-512). As many blocks as the work of the rows (row_work
+// each) allows, up to kRowBlocks, none of fewer than min_rows rows (Faiss's
+// distances change method below a number of rows); more when a block would
+// pass max_rows / kRowBlocks rows (which bounds the memory the blocks being
+// worked on use, for up to kRowBlocks threads; min_rows then may not hold).
+template <typename Body>
+void for_row_blocks(size_t n, size_t row_work, Body&& body, size_t min_rows = 1, size_t max_rows = SIZE_MAX) {
+    if (n == 0) return;
+    const size_t least = std::max({min_rows, kBlockWork / std::max<size_t>(row_work, 1), size_t(1)});
+    const size_t rows_at_most = std::max<size_t>(1, max_rows / kRowBlocks);
+    const size_t blocks = std::max({size_t(1), std::min(kRowBlocks, n / least),
+                                    n / rows_at_most + (n % rows_at_most != 0)});
+    parallel_for(int64_t(blocks), [&](int64_t block) {
+        body(n * size_t(block) / blocks, n * size_t(block + 1) / blocks);
+    });
+}
+
+// How many rows to hand Faiss at once, so that what it allocates per row
+// (distance tables, copies) stays near 64 MiB.
+size_t rows_per_block(size_t floats_per_row);
+
+}  // namespace nanopq

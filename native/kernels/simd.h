@@ -1,0 +1,31 @@
+// The vector width the SIMD kernels (nearest.cc, scan.cc) use: chosen once,
+// here, from what the CPU runs and the NANOPQ_SIMD override.
+#pragma once
+
+#include <cstdint>
+
+namespace nanopq {
+
+#define NANOPQ_INLINE inline __attribute__((always_inline))
+
+// GCC vector types of W floats, and of W int32 / int8 lanes.
+template <int W>
+struct Simd {
+    typedef float F __attribute__((vector_size(W * sizeof(float))));
+    typedef int32_t I __attribute__((vector_size(W * sizeof(int32_t))));
+    typedef int8_t B __attribute__((vector_size(W)));
+    // What loads read floats as: any alignment, and allowed to alias them.
+    typedef float Unaligned __attribute__((vector_size(W * sizeof(float)), aligned(4), may_alias));
+};
+
+enum class SimdLevel { Generic, Avx2, Avx512 };
+
+// The widest level this CPU runs (AVX2 with FMA, AVX-512F), or no wider than
+// NANOPQ_SIMD says ("avx2" or "generic"), so that tests reach every kernel on
+// one machine.
+SimdLevel simd_level();
+
+// "avx512", "avx2" or "generic".
+const char* simd_name();
+
+}  // namespace nanopq

@@ -1,9 +1,0 @@
-#pragma once
-
-#include <napi.h>
-
-namespace nanopq {
-
-Napi::Value OrthonormalityError(const Napi::CallbackInfo& info);
-
-}  // namespace nanopq

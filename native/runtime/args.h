@@ -1,0 +1,127 @@
+// Reading binding arguments. The TypeScript layer validates user input and
+// names the user's argument; these checks are the native layer's own guard,
+// so that no call, however wrong, reads or writes outside a buffer.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/codebook.h"
+#include "kernels/codes.h"
+#include "kernels/exceptions.h"
+
+namespace nanopq {
+
+// A typed array's elements, read in place (Data() honours the view's byteOffset).
+template <typename T>
+struct ArrayArg {
+    T* data;
+    size_t length;
+};
+
+inline std::string arg_name(size_t i) { return "argument " + std::to_string(i); }
+
+// a * b, or a RangeError when it does not fit in size_t (a length check on a
+// wrapped product would pass for an empty array).
+inline size_t checked_mul(size_t a, size_t b) {
+    size_t product;
+    if (__builtin_mul_overflow(a, b, &product)) throw RangeError("Expected sizes whose product fits in memory");
+    return product;
+}
+inline size_t checked_mul(size_t a, size_t b, size_t c) { return checked_mul(checked_mul(a, b), c); }
+
+inline size_t size_value(Napi::Value value, const std::string& name) {
+    if (!value.IsNumber()) throw TypeError("Expected a number for " + name);
+    double v = value.As<Napi::Number>().DoubleValue();
+    if (!(v >= 0) || v > 9007199254740991.0 || v != static_cast<double>(static_cast<uint64_t>(v)))
+        throw RangeError("Expected a non-negative integer for " + name);
+    return static_cast<size_t>(v);
+}
+
+inline size_t size_arg(const Napi::CallbackInfo& info, size_t i) { return size_value(info[i], arg_name(i)); }
+
+inline bool bool_arg(const Napi::CallbackInfo& info, size_t i) {
+    if (!info[i].IsBoolean()) throw TypeError("Expected a boolean for " + arg_name(i));
+    return info[i].As<Napi::Boolean>().Value();
+}
+
+template <typename T>
+napi_typedarray_type typed_array_type();
+template <>
+inline napi_typedarray_type typed_array_type<float>() { return napi_float32_array; }
+template <>
+inline napi_typedarray_type typed_array_type<uint32_t>() { return napi_uint32_array; }
+template <>
+inline napi_typedarray_type typed_array_type<uint8_t>() { return napi_uint8_array; }
+template <>
+inline napi_typedarray_type typed_array_type<int64_t>() { return napi_bigint64_array; }
+
+// A typed array of exactly `length` elements of T.
+template <typename T>
+ArrayArg<T> array_arg(const Napi::CallbackInfo& info, size_t i, size_t length) {
+    if (!info[i].IsTypedArray() ||
+        info[i].As<Napi::TypedArray>().TypedArrayType() != typed_array_type<T>())
+        throw TypeError("Expected a typed array of the right type for " + arg_name(i));
+    auto array = info[i].As<Napi::TypedArrayOf<T>>();
+    if (array.ElementLength() != length)
+        throw RangeError("Expected " + std::to_string(length) + " elements for " + arg_name(i) +
+                         ", got " + std::to_string(array.ElementLength()));
+    return {array.Data(), length};
+}
+
+// Reads arguments as the functions above do, and keeps the handle and each
+// typed array it read, for an async job to hold until it settles (worker.h).
+struct PinnedArgs {
+    const Napi::CallbackInfo& info;
+    std::vector<Napi::Value> pinned;
+
+    PinnedArgs(const Napi::CallbackInfo& info, size_t handle) : info(info), pinned{info[handle]} {}
+    template <typename T>
+    ArrayArg<T> array(size_t i, size_t length) {
+        pinned.push_back(info[i]);
+        return array_arg<T>(info, i, length);
+    }
+};
+
+// An (n, M) code matrix: a Uint8Array, Uint16Array or Uint32Array of n * M elements.
+inline Codes codes_arg(const Napi::CallbackInfo& info, size_t i, size_t n, size_t M) {
+    if (!info[i].IsTypedArray()) throw TypeError("Expected a typed array for " + arg_name(i));
+    auto array = info[i].As<Napi::TypedArray>();
+    int width;
+    switch (array.TypedArrayType()) {
+        case napi_uint8_array: width = 1; break;
+        case napi_uint16_array: width = 2; break;
+        case napi_uint32_array: width = 4; break;
+        default: throw TypeError("Expected a Uint8Array, Uint16Array or Uint32Array for " + arg_name(i));
+    }
+    const size_t length = checked_mul(n, M);
+    if (array.ElementLength() != length)
+        throw RangeError("Expected " + std::to_string(length) + " codes for " + arg_name(i) +
+                         ", got " + std::to_string(array.ElementLength()));
+    // TypedArrayOf::Data() honours byteOffset and works on a SharedArrayBuffer too.
+    void* data = width == 1   ? static_cast<void*>(info[i].As<Napi::Uint8Array>().Data())
+                 : width == 2 ? static_cast<void*>(info[i].As<Napi::Uint16Array>().Data())
+                              : static_cast<void*>(info[i].As<Napi::Uint32Array>().Data());
+    return {data, n, M, width};
+}
+
+// Arguments (codewords, M, Ks, Ds) starting at index i.
+inline Codebook codebook_arg(const Napi::CallbackInfo& info, size_t i) {
+    size_t M = size_arg(info, i + 1), Ks = size_arg(info, i + 2), Ds = size_arg(info, i + 3);
+    if (M == 0 || Ks == 0 || Ds == 0) throw RangeError("Expected a non-empty codebook");
+    return {array_arg<float>(info, i, checked_mul(M, Ks, Ds)).data, M, Ks, Ds};
+}
+
+inline Metric metric_value(Napi::Value value) {
+    if (!value.IsString()) throw TypeError("Expected a string for metric");
+    std::string metric = value.As<Napi::String>().Utf8Value();
+    if (metric == "l2") return Metric::L2;
+    if (metric == "dot") return Metric::Dot;
+    throw TypeError("Expected 'l2' or 'dot' for metric, got '" + metric + "'");
+}
+inline Metric metric_arg(const Napi::CallbackInfo& info, size_t i) { return metric_value(info[i]); }
+
+}  // namespace nanopq
