@@ -35,7 +35,6 @@ export interface Addon {
   modelCopyCodewords(model: ModelHandle, out: Float32Array): void;
   modelCopyR(model: ModelHandle, out: Float32Array): void;
   modelEncode(model: ModelHandle, x: Float32Array, n: number, codesOut: CodeArray): void;
-  /** Checks x's values on the worker: rejects with code NANOPQ_OUT_OF_RANGE and the index. */
   modelEncodeAsync(model: ModelHandle, x: Float32Array, n: number, codesOut: CodeArray): Promise<void>;
   modelDecode(model: ModelHandle, codes: CodeArray, n: number, xOut: Float32Array): void;
   modelDistanceTable(model: ModelHandle, query: Float32Array, tableOut: Float32Array): void;
@@ -83,7 +82,6 @@ export interface Addon {
   indexAdd(index: FaissHandle, x: Float32Array, n: number): void;
   indexSearch(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
     labelsOut: BigInt64Array): void;
-  /** The async twins check x's values on the worker (code NANOPQ_OUT_OF_RANGE). */
   indexTrainAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
   indexAddAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
   indexSearchAsync(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
@@ -100,6 +98,8 @@ export interface Addon {
   unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number, codesOut: CodeArray): void;
   /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */
   firstOutOfRange(x: Float32Array, limit: number): number;
+  /** The limits native code holds inputs to, defined there once. */
+  limits: { maxAbsValue: number; maxOpqDimension: number };
   /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
   readonly simd: string;
 }

@@ -1,7 +1,8 @@
 // What every async twin shares: its native job reads only memory it owns,
-// its rejection is an error made in the caller's realm with the stack of the
-// call (captured as `site` before the first await), and a value that the
-// native job found out of range is named as the synchronous checks name it.
+// whose values were checked here as the synchronous calls check theirs (one
+// check, validate.ts's checkValues), and its rejection is an error made in
+// the caller's realm with the stack of the call (captured as `site` before
+// the first await).
 //
 // Why copies: N-API cannot pin an ArrayBuffer. While a job runs on another
 // thread, the caller may detach its input (a transfer to a worker, a
@@ -11,8 +12,8 @@
 // small enough not to stall it, and for row-wise work (encode, search's
 // queries) each piece is copied while the job of the previous one runs.
 import type { CodeArray } from './arrays';
-import { atSite, localError } from './errors';
-import { checkOptions, CheckedMatrix, describe, isShared, valueError } from './validate';
+import { localError } from './errors';
+import { checkOptions, CheckedMatrix, checkValues, describe, isShared } from './validate';
 
 /** What every async call takes. */
 export interface AsyncOptions {
@@ -35,23 +36,12 @@ export function zeroCopyOption(options: unknown, where: string, known: readonly 
   return o.zeroCopy ?? false;
 }
 
-/** A vectors argument whose values the native job checks; data[0] is its value `offset`. */
-export interface Values { data: Float32Array; name: string; cols: number; offset?: number }
-
-export function asyncError(err: unknown, site: Error, values?: Values): Error {
-  if (values && (err as { code?: string } | null)?.code === 'NANOPQ_OUT_OF_RANGE') {
-    const { data, name, cols, offset } = values;
-    return atSite(valueError(data, name, cols, (err as { index: number }).index, undefined, offset), site);
-  }
-  return localError(err, site);
-}
-
-/** The native promise's value, or asyncError of its rejection. */
-export async function settled<T>(call: Promise<T>, site: Error, values?: Values): Promise<T> {
+/** The native promise's value, or its rejection made again here with the caller's stack. */
+export async function settled<T>(call: Promise<T>, site: Error): Promise<T> {
   try {
     return await call;
   } catch (err) {
-    throw asyncError(err, site, values);
+    throw localError(err, site);
   }
 }
 
@@ -76,39 +66,58 @@ function blank(array: Copyable, length: number): Copyable {
       : array instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
 }
 
-/** data, unless a copy is needed (see ownedCopy): then a copy made at once. */
-export function ownedNow<T extends Copyable>(data: T, owned: boolean, zeroCopy: boolean): T {
-  return owned || (zeroCopy && !isShared(data)) ? data : (data.slice() as T);
+/**
+ * An input as validate.ts returns it: `owned` when data is already a copy of
+ * ours; `cols` for vectors, whose values are checked (codes are checked in
+ * range by the native call, in the memory it reads).
+ */
+interface Input<T extends Copyable> { data: T; owned: boolean; cols?: number }
+
+/** data may be read where it is: ours already, or zeroCopy allows it (and it is not shared). */
+const inPlace = (input: Input<Copyable>, zeroCopy: boolean) => input.owned || (zeroCopy && !isShared(input.data));
+
+function checkPiece(piece: Copyable, input: Input<Copyable>, name: string, offset: number): void {
+  if (input.cols !== undefined) checkValues(piece as Float32Array, name, input.cols, undefined, offset);
+}
+
+/** What a native job may read of input (see ownedCopy), copied and checked at once. */
+export function ownedNow<T extends Copyable>(input: Input<T>, name: string, zeroCopy: boolean): T {
+  const data = inPlace(input, zeroCopy) ? input.data : (input.data.slice() as T);
+  checkPiece(data, input, name, 0);
+  return data;
 }
 
 /**
- * What a native job may read of data: data itself when it is already a copy
- * of ours (`owned`) or zeroCopy allows it (and it is not shared); otherwise a
- * copy made a piece at a time, the event loop turning between pieces.
+ * What a native job may read of input: its data, or a private copy (see
+ * inPlace), checked; a piece at a time, the event loop turning between pieces.
  */
-export async function ownedCopy<T extends Copyable>(data: T, owned: boolean, zeroCopy: boolean, name: string): Promise<T> {
-  if (owned || (zeroCopy && !isShared(data)) || data.byteLength <= PIECE_BYTES) return ownedNow(data, owned, zeroCopy);
+export async function ownedCopy<T extends Copyable>(input: Input<T>, name: string, zeroCopy: boolean): Promise<T> {
+  const { data } = input;
+  if (data.byteLength <= PIECE_BYTES) return ownedNow(input, name, zeroCopy);
   const length = data.length;
-  const copy = blank(data, length) as T;
+  const out = inPlace(input, zeroCopy) ? data : (blank(data, length) as T);
   const step = Math.floor(PIECE_BYTES / data.BYTES_PER_ELEMENT);
   for (let i = 0; i < length; i += step) {
     if (i > 0) await turn();
     checkIntact(data, length, name);
-    copy.set(data.subarray(i, Math.min(length, i + step)), i);
+    const end = Math.min(length, i + step);
+    if (out !== data) out.set(data.subarray(i, end), i);
+    checkPiece(out.subarray(i, end), input, name, i);
   }
-  return copy;
+  return out;
 }
 
 /**
  * Runs job(rows, first, count) over the rows of x a piece at a time, each
- * piece a private copy made on the event loop while the job of the previous
- * runs (x itself, in one piece, when owned or with zeroCopy). For work whose
- * rows are independent: the results are those of one call over all rows.
+ * piece a private, checked copy made on the event loop while the job of the
+ * previous runs (x itself, in one piece, when it may be read in place). For
+ * work whose rows are independent: the results are those of one call over
+ * all rows.
  */
 export async function eachRowPiece(x: CheckedMatrix, name: string, zeroCopy: boolean,
   job: (rows: Float32Array, first: number, count: number) => Promise<void>): Promise<void> {
   const { data, rows, cols } = x;
-  if (x.owned || (zeroCopy && !isShared(data))) return job(data, 0, rows);
+  if (inPlace(x, zeroCopy)) return job(await ownedCopy(x, name, zeroCopy), 0, rows);
   const per = Math.max(1, Math.floor(PIECE_BYTES / 4 / Math.max(cols, 1)));
   const buffers: Float32Array[] = [];
   let running: Promise<void> | undefined;
@@ -120,6 +129,7 @@ export async function eachRowPiece(x: CheckedMatrix, name: string, zeroCopy: boo
       buffers[i % 2] ??= new Float32Array(Math.min(per, rows) * cols);
       const piece = buffers[i % 2].subarray(0, count * cols);
       piece.set(data.subarray(first * cols, (first + count) * cols));
+      checkPiece(piece, x, name, first * cols);
       await running;
       running = job(piece, first, count);
     }

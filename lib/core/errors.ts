@@ -30,9 +30,7 @@ export function localError(err: unknown, site?: Error): Error {
   if (typeof err !== 'object' || err === null || typeof (err as Error).message !== 'string') return err as Error;
   const { name, message } = err as Error;
   const local = new (errorTypes[name] ?? Error)(message);
-  for (const key of ['code', 'index'] as const) {
-    if (key in (err as object)) Object.assign(local, { [key]: (err as Record<string, unknown>)[key] });
-  }
+  if ('code' in (err as object)) Object.assign(local, { code: (err as { code: unknown }).code });
   return site ? atSite(local, site) : local;
 }
 

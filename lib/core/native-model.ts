@@ -45,7 +45,6 @@ export class NativeModel {
     native.modelEncode(this.#handle, x, n, codesOut);
   }
 
-  /** Checks x's values on the worker: rejects with code NANOPQ_OUT_OF_RANGE and the index. */
   encodeAsync(x: Float32Array, n: number, codesOut: CodeArray): Promise<void> {
     return native.modelEncodeAsync(this.#handle, x, n, codesOut);
   }

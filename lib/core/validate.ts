@@ -64,11 +64,12 @@ export function checkShape(shape: unknown, dims: readonly string[], name: string
 }
 
 /**
- * The largest magnitude a vector component may have: squared distances of
- * larger ones overflow float32 inside Faiss (which then asserts, aborting the
- * process) or lose all precision.
+ * The largest magnitude a vector component may have (1e15): squared
+ * distances of larger ones overflow float32 inside Faiss (which then asserts,
+ * aborting the process) or lose all precision. The addon's, which its own
+ * checks of transformed vectors use too.
  */
-export const MAX_ABS_VALUE = 1e15;  // as float32, the addon's kMaxAbsValue, which async jobs check
+export const MAX_ABS_VALUE = native.limits.maxAbsValue;
 
 /**
  * The largest magnitude of a codeword or centroid given by the user: room for
@@ -78,20 +79,19 @@ export const MAX_ABS_VALUE = 1e15;  // as float32, the addon's kMaxAbsValue, whi
 export const MAX_ABS_CODEWORD = 1e17;
 
 /**
- * The RangeError for value i of data (rows of cols values; data[0] is value
- * `offset` of the argument name): not finite, or beyond limit in magnitude.
+ * The one check of vector values, for every call, sync or async, on the memory
+ * the native call will read (an async call's copy: lib/core/async.ts): a
+ * RangeError naming the first NaN, infinity or value beyond limit in
+ * magnitude. data holds rows of cols values; data[0] is value `offset` of
+ * the argument name (a piece of it).
  */
-export function valueError(data: Float32Array, name: string, cols: number, i: number, limit = MAX_ABS_VALUE, offset = 0): RangeError {
+export function checkValues(data: Float32Array, name: string, cols: number, limit = MAX_ABS_VALUE, offset = 0): void {
+  const i = native.firstOutOfRange(data, limit);
+  if (i < 0) return;
   const at = offset + i;
   const where = cols > 0 ? `${name}[${Math.floor(at / cols)}][${at % cols}]` : `${name}[${at}]`;
-  if (!Number.isFinite(data[i])) return new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
-  return new RangeError(`Expected values of magnitude <= ${limit} in ${name}, got ${data[i]} at ${where}`);
-}
-
-/** Throws a RangeError naming the first NaN, infinity or value beyond limit in magnitude. */
-export function checkValues(data: Float32Array, name: string, cols: number, limit = MAX_ABS_VALUE): void {
-  const i = native.firstOutOfRange(data, limit);
-  if (i >= 0) throw valueError(data, name, cols, i, limit);
+  if (!Number.isFinite(data[i])) throw new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);
+  throw new RangeError(`Expected values of magnitude <= ${limit} in ${name}, got ${data[i]} at ${where}`);
 }
 
 /**
@@ -140,8 +140,8 @@ export interface CheckedMatrix { data: Float32Array; rows: number; cols: number;
 /**
  * A row-major matrix (rows, cols) with finite values; Matrix data is used in
  * place, unless shared (see unshared). With checkValuesNow false, the values
- * are left for an async job to check off the event loop (it rejects with
- * their index: see valueError).
+ * are left to the async call, which checks the pieces it copies
+ * (lib/core/async.ts), so as not to stall the event loop.
  */
 export function toMatrix(x: unknown, name: string, cols?: number, checkValuesNow = true): CheckedMatrix {
   let data: Float32Array;

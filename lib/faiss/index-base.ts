@@ -74,8 +74,8 @@ export abstract class IndexBase {
     const site = new Error();
     const zeroCopy = zeroCopyOption(options, 'trainAsync');
     const m = toMatrix(x, 'x', this.d, false);
-    const data = ownedNow(m.data, m.owned, zeroCopy);
-    await settled(native.indexTrainAsync(indexHandle(this), data, m.rows), site, { data, name: 'x', cols: m.cols });
+    const data = ownedNow(m, 'x', zeroCopy);
+    await settled(native.indexTrainAsync(indexHandle(this), data, m.rows), site);
   }
 
   /** add, off the event loop. */
@@ -84,8 +84,8 @@ export abstract class IndexBase {
     const zeroCopy = zeroCopyOption(options, 'addAsync');
     const m = toMatrix(x, 'x', this.d, false);
     if (!this.isTrained) throw new TypeError('Expected a trained index for add(); call train() first');
-    const data = ownedNow(m.data, m.owned, zeroCopy);
-    await settled(native.indexAddAsync(indexHandle(this), data, m.rows), site, { data, name: 'x', cols: m.cols });
+    const data = ownedNow(m, 'x', zeroCopy);
+    await settled(native.indexAddAsync(indexHandle(this), data, m.rows), site);
   }
 
   /**
@@ -119,9 +119,8 @@ export abstract class IndexBase {
     const zeroCopy = zeroCopyOption(options, 'searchAsync');
     const { m, found, result } = searchArgs(this, x, k, false);
     if (found === 0) return result;
-    const data = ownedNow(m.data, m.owned, zeroCopy);
-    await settled(native.indexSearchAsync(indexHandle(this), data, m.rows, found, result.distances, result.labels), site,
-      { data, name: 'x', cols: m.cols });
+    const data = ownedNow(m, 'x', zeroCopy);
+    await settled(native.indexSearchAsync(indexHandle(this), data, m.rows, found, result.distances, result.labels), site);
     return result;
   }
 }

@@ -4,8 +4,8 @@ import { native } from '../core/native';
 import { checkValues, describe, MAX_ABS_VALUE, toMatrix } from '../core/validate';
 import { checkDims, handleOf, own } from './object';
 
-/** An OPQMatrix trains a d x d matrix: beyond this, that alone is over a GiB. */
-export const MAX_OPQ_DIMENSION = 16384;
+/** An OPQMatrix trains a d x d matrix: beyond 16384, that alone is over a GiB. The addon's limit. */
+export const MAX_OPQ_DIMENSION = native.limits.maxOpqDimension;
 
 const transformHandle = (t: object) => handleOf(t, 'this', 'OPQMatrix');
 const transformInfo = (t: object) => native.transformInfo(transformHandle(t));

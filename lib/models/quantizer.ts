@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { OnStep, TrainingOptions } from '../core/addon';
 import { CodeDtype, codeDtypeFor, CodeMatrix, Codewords, CodesLike, Matrix, MatrixLike, Metric, newCodeArray, VectorLike } from '../core/arrays';
-import { AsyncOptions, asyncError, eachRowPiece, ownedCopy, settled, zeroCopyOption } from '../core/async';
+import { AsyncOptions, eachRowPiece, ownedCopy, settled, zeroCopyOption } from '../core/async';
 import { AbortError, atSite, localError } from '../core/errors';
 import { defineInspect } from '../core/inspect';
 import { NativeModel } from '../core/native-model';
@@ -304,9 +304,8 @@ export abstract class Quantizer {
     });
     signal?.addEventListener('abort', abort, { once: true });
     this.#pending++;
-    let data = x.data;
     try {
-      data = await ownedCopy(x.data, x.owned, zeroCopy ?? false, 'vecs');
+      const data = await ownedCopy(x, 'vecs', zeroCopy ?? false);
       const model = await NativeModel.trainAsync(data, x.rows, training, this.#onStep(report), stop);
       if (this.#disposed) {
         model.dispose();
@@ -317,7 +316,7 @@ export abstract class Quantizer {
     } catch (err) {
       if (progressError) throw progressError.error;
       if ((err as Error).name === 'AbortError') throw atSite(new AbortError(undefined, { cause: signal?.reason }), site);
-      throw asyncError(err, site, { data, name: 'vecs', cols: x.cols });
+      throw localError(err, site);
     } finally {
       this.#pending--;
       signal?.removeEventListener('abort', abort);
@@ -354,8 +353,7 @@ export abstract class Quantizer {
     const { M } = this;
     const codes = newCodeArray(this.codeDtype, x.rows * M);
     await this.#track(model, site, () => eachRowPiece(x, 'vecs', zeroCopy, (rows, first, count) =>
-      settled(model.encodeAsync(rows, count, codes.subarray(first * M, (first + count) * M)), site,
-        { data: rows, name: 'vecs', cols: x.cols, offset: first * x.cols })));
+      settled(model.encodeAsync(rows, count, codes.subarray(first * M, (first + count) * M)), site)));
     return { data: codes, shape: [x.rows, M] };
   }
 
@@ -406,10 +404,10 @@ export abstract class Quantizer {
     const zeroCopy = zeroCopyOption(options, `${this.kind}.searchAsync`);
     const { model, q, c, found, result } = this.#searchArgs('searchAsync', queries, codes, k, false);
     await this.#track(model, site, async () => {
-      const ownCodes = await ownedCopy(c.data, c.owned, zeroCopy, 'codes');
+      const ownCodes = await ownedCopy(c, 'codes', zeroCopy);
       await eachRowPiece(q, 'queries', zeroCopy, (rows, first, count) =>
         settled(model.searchAsync(rows, count, ownCodes, c.rows, found, result.ids.subarray(first * found, (first + count) * found),
-          result.dists.subarray(first * found, (first + count) * found)), site, { data: rows, name: 'queries', cols: q.cols, offset: first * q.cols }));
+          result.dists.subarray(first * found, (first + count) * found)), site));
     });
     return result;
   }

@@ -42,7 +42,6 @@ struct EncodeJob {
     const float* x;
     Codes codes;
     void run() {
-        check_values(x, codes.n * model->D(), kMaxAbsValue);
         model->encode(x, codes);
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
@@ -57,7 +56,6 @@ struct SearchJob {
     uint32_t* ids;
     float* dists;
     void run() {
-        check_values(queries, nq * model->D(), kMaxAbsValue);
         model->search(queries, nq, codes, k, ids, dists);
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
@@ -72,7 +70,6 @@ struct TrainJob {
     std::shared_ptr<const Model> model;  // the result
 
     void run(const TrainMonitor& monitor) {
-        check_values(x, n * M * Ds, kMaxAbsValue);
         std::vector<float> codewords(M * Ks * Ds), R(opq ? M * Ds * M * Ds : 0);
         options.pq.monitor = &monitor;
         if (opq)

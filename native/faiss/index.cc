@@ -73,19 +73,15 @@ namespace {
 // The rows of indexTrain(index, x, n), indexAdd(index, x, n) and
 // indexSearch(index, x, n, k, distances_out, labels_out: BigInt64Array), and
 // their async forms: what the sync bindings run on the JavaScript thread and
-// the async ones on a worker (with the values of x checked there, off the
-// event loop).
+// the async ones on a worker (x's values checked by lib/core/validate.ts, in
+// the memory read here).
 struct IndexJob {
     std::shared_ptr<AnyIndex> index;
     const float* x;
     size_t n;
-    bool check_x = false;
 
     IndexJob(IndexObject& o, PinnedArgs& args) : index(o.index), n(size_arg(args.info, 2)) {
         x = args.array<float>(1, checked_mul(n, size_t(index->get().d))).data;
-    }
-    void check() const {
-        if (check_x) check_values(x, n * size_t(index->get().d), kMaxAbsValue);
     }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
 };
@@ -101,7 +97,6 @@ struct TrainJob : IndexJob {
     static constexpr Access access = Access::Write;
     TrainJob(IndexObject& o, PinnedArgs& args) : IndexJob(o, args) {}
     void run() {
-        check();
         index->train(n, x);
     }
 };
@@ -110,7 +105,6 @@ struct AddJob : IndexJob {
     static constexpr Access access = Access::Write;
     AddJob(IndexObject& o, PinnedArgs& args) : IndexJob(trained(o, "add"), args) {}
     void run() {
-        check();
         index->add(n, x);
     }
 };
@@ -132,7 +126,6 @@ struct SearchJob : IndexJob {
         labels = args.array<int64_t>(5, checked_mul(n, k)).data;
     }
     void run() {
-        check();
         index->search(n, x, k, distances, labels, nullptr);
     }
 };
@@ -151,9 +144,7 @@ template <class Job>
 Napi::Value IndexRunAsync(const Napi::CallbackInfo& info) {
     PinnedArgs args(info, 0);
     IndexObject& o = index_arg(info, 0, Job::access);
-    Job job(o, args);
-    job.check_x = true;
-    return start_job(info.Env(), o, Job::access, std::move(job), args.pinned);
+    return start_job(info.Env(), o, Job::access, Job(o, args), args.pinned);
 }
 
 // indexInfo(index) -> {d, ntotal, isTrained, metric}

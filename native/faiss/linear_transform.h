@@ -12,7 +12,7 @@
 
 namespace nanopq {
 
-// The largest d of an OPQMatrix (exported as limits.maxOpqDimension; lib/faiss.ts MAX_OPQ_DIMENSION).
+// The largest d of an OPQMatrix (exported as limits.maxOpqDimension, lib/faiss/opq-matrix.ts's MAX_OPQ_DIMENSION).
 constexpr size_t kMaxOpqDimension = 16384;
 
 class LinearTransformObject : public FaissObject {

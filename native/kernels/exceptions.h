@@ -23,10 +23,4 @@ struct Aborted : std::runtime_error {
     Aborted() : std::runtime_error("The operation was aborted") {}
 };
 
-// A value out of range (kernels/values.h check_values): JavaScript words the
-// message, as for its own checks.
-struct OutOfRange {
-    size_t index;
-};
-
 }  // namespace nanopq

@@ -10,9 +10,4 @@ size_t first_out_of_range(const float* x, size_t n, float limit) {
     return n;
 }
 
-void check_values(const float* x, size_t n, float limit) {
-    const size_t i = first_out_of_range(x, n, limit);
-    if (i < n) throw OutOfRange{i};
-}
-
 }  // namespace nanopq

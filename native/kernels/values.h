@@ -9,7 +9,7 @@
 namespace nanopq {
 
 // The largest magnitude a vector component may have (exported to JavaScript
-// as limits.maxAbsValue; lib/arrays.ts MAX_ABS_VALUE): squared distances of
+// as limits.maxAbsValue, lib/core/validate.ts's MAX_ABS_VALUE): squared distances of
 // larger ones overflow float32. Compared in float32, as 1e15f: the same test
 // for float32 values.
 constexpr double kMaxAbsValue = 1e15;
@@ -17,8 +17,5 @@ constexpr double kMaxAbsValue = 1e15;
 // Index of the first value of x that is not finite or exceeds `limit` in
 // magnitude, or n when there is none.
 size_t first_out_of_range(const float* x, size_t n, float limit);
-
-// Throws OutOfRange for the first value of x that first_out_of_range finds.
-void check_values(const float* x, size_t n, float limit);
 
 }  // namespace nanopq

@@ -19,11 +19,6 @@ Napi::Error current_exception_to_js(Napi::Env env) {
         Napi::Error error = Napi::Error::New(env, e.what());
         error.Set("name", "AbortError");
         return error;
-    } catch (const OutOfRange& e) {
-        Napi::Error error = Napi::RangeError::New(env, "value out of range");
-        error.Set("code", "NANOPQ_OUT_OF_RANGE");
-        error.Set("index", Napi::Number::New(env, double(e.index)));
-        return error;
     } catch (const faiss::FaissException& e) {
         return Napi::Error::New(env, std::string("Faiss: ") + e.msg);
     } catch (const std::bad_alloc&) {

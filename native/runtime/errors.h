@@ -16,9 +16,7 @@
 namespace nanopq {
 
 // The JavaScript error for the exception being handled (call inside a catch).
-// Aborted training gives an Error named "AbortError"; OutOfRange an Error
-// with code "NANOPQ_OUT_OF_RANGE" and the value's index, which JavaScript
-// words as its own checks do.
+// Aborted training gives an Error named "AbortError".
 Napi::Error current_exception_to_js(Napi::Env env);
 
 // body() at the boundary: C++ exceptions become JavaScript ones, and the
