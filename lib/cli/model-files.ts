@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { faissModel, faissToNanopq, nanopqToFaiss, nbitsOf } from '../convert';
 import { CodeMatrix } from '../core/arrays';
 import * as faiss from '../faiss';
+import { packedCodeSize } from '../io/faiss-index';
 import { readModel } from '../io/npq';
 import { modelFromFields, readNanopqPickle, writeNanopqPickle } from '../models/files';
 import type { OPQ } from '../models/opq';
@@ -57,7 +58,7 @@ export function readModelFile(file: string, format: ModelFormat, withCodes = fal
   try {
     const [model, codes] = withCodes ? faissToNanopq(index) : [faissModel(index), null];
     const { M, nbits } = (index instanceof faiss.IndexPreTransform ? index.index : index).pq;
-    return { model, format, codes, storedCodes: index.ntotal, packedCodeSize: Math.ceil((M * nbits) / 8) };
+    return { model, format, codes, storedCodes: index.ntotal, packedCodeSize: packedCodeSize(M, nbits) };
   } finally {
     index.dispose();
   }

@@ -14,6 +14,11 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
+/** How many of n a top-k search returns: k (an integer >= 1, <= max) clamped to n. */
+export function kFound(k: unknown, n: number, max = Number.MAX_SAFE_INTEGER): number {
+  return Math.min(checkInteger(k, 'k', 1, max), n);
+}
+
 export function checkInteger(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`Expected an integer for ${name}, got ${describe(value)}`);

@@ -4,7 +4,7 @@
 import type { CodesLike, Metric, MatrixLike } from '../core/arrays';
 import { AsyncOptions, ownedNow, settled, zeroCopyOption } from '../core/async';
 import { native } from '../core/native';
-import { checkInteger, describe, toCodes, toMatrix } from '../core/validate';
+import { describe, kFound, toCodes, toMatrix } from '../core/validate';
 import { handleOf } from './object';
 import type { ProductQuantizer } from './product-quantizer';
 
@@ -24,7 +24,7 @@ export interface FaissSearchResult { distances: Float32Array; labels: BigInt64Ar
  */
 function searchArgs(index: IndexBase, x: MatrixLike, k: number, checkValuesNow: boolean) {
   const { d, ntotal, isTrained } = native.indexInfo(indexHandle(index));
-  const found = Math.min(checkInteger(k, 'k', 1, 2 ** 31 - 1), ntotal);
+  const found = kFound(k, ntotal, 2 ** 31 - 1);
   const m = toMatrix(x, 'x', d, checkValuesNow || found === 0);
   if (!isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
   const n = m.rows * found;

@@ -3,6 +3,7 @@ import { codeDtypeFor, newCodeArray } from '../core/arrays';
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { checkInteger, checkMetric, describe } from '../core/validate';
+import { packedCodeSize } from '../io/faiss-index';
 import { IndexBase, indexHandle } from './index-base';
 import { adopt, checkDims, own } from './object';
 import { ProductQuantizer } from './product-quantizer';
@@ -32,7 +33,7 @@ export class IndexPQ extends IndexBase {
   /** A copy of the codes as Faiss packs them: ntotal rows of ceil(M * nbits / 8) bytes. */
   get codes(): Uint8Array {
     const { M, nbits } = this.pq;
-    const out = new Uint8Array(this.ntotal * Math.ceil((M * nbits) / 8));
+    const out = new Uint8Array(this.ntotal * packedCodeSize(M, nbits));
     native.indexCodes(indexHandle(this), out);
     return out;
   }
@@ -44,7 +45,7 @@ export function unpackCodes(packed: Uint8Array, n: number, M: number, nbits: num
   checkInteger(n, 'n', 0);
   checkInteger(M, 'M', 1, 2 ** 32 - 1);
   checkInteger(nbits, 'nbits', 1, 16);
-  const codeSize = Math.ceil((M * nbits) / 8);
+  const codeSize = packedCodeSize(M, nbits);
   if (packed.length !== n * codeSize) {
     throw new RangeError(`Expected packed to hold n * ceil(M * nbits / 8) = ${n * codeSize} bytes, got ${packed.length}`);
   }

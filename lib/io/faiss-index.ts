@@ -7,6 +7,11 @@ import { native } from '../core/native';
 import { MAX_ABS_CODEWORD } from '../core/validate';
 import { Reader } from './reader';
 
+/** Bytes of one row of Faiss's bit-packed PQ codes: ceil(M * nbits / 8). */
+export function packedCodeSize(M: number, nbits: number): number {
+  return Math.ceil((M * nbits) / 8);
+}
+
 /** Some index types a file may hold instead, by the four bytes Faiss writes first. */
 const knownTypes: Record<string, string> = {
   IxF2: 'IndexFlatL2', IxFI: 'IndexFlatIP', IxFl: 'IndexFlat', IwFl: 'IndexIVFFlat', IwF2: 'IndexIVFFlat',
@@ -77,7 +82,7 @@ function indexPQ(r: Reader): { d: number; metric: number; ntotal: number } {
   const centroids = finiteFloats(r, 'pq.centroids', MAX_ABS_CODEWORD);
   if (centroids !== d * 2 ** nbits) throw invalid(r, `${centroids} centroid floats where d * 2**nbits = ${d * 2 ** nbits}`);
   const codes = vector(r, 1, 'codes');
-  const codeSize = Math.ceil((M * nbits) / 8);
+  const codeSize = packedCodeSize(M, nbits);
   if (codes !== ntotal * codeSize) throw invalid(r, `${codes} code bytes where ntotal * code_size = ${ntotal * codeSize}`);
   const searchType = r.i32('search_type');
   if (searchType !== 0) throw invalid(r, `search_type ${searchType} (only ST_PQ 0 is supported)`);

@@ -2,7 +2,7 @@ import { CodesLike, Metric } from '../core/arrays';
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { newFloats } from '../core/pool';
-import { checkInteger, checkMetric, checkNoOverlap, checkShape, describe, toCodes } from '../core/validate';
+import { checkMetric, checkNoOverlap, checkShape, describe, kFound, toCodes } from '../core/validate';
 
 /** A DistanceTable over a table this library computed itself (finite by construction), unchecked. */
 let computedTable: (data: Float32Array, M: number, Ks: number, metric: Metric) => DistanceTable;
@@ -76,9 +76,8 @@ export class DistanceTable {
    */
   topk(codes: CodesLike, k: number): { ids: Uint32Array; dists: Float32Array } {
     const [M, Ks] = this.dtable.shape;
-    checkInteger(k, 'k', 1);
     const { data, rows } = toCodes(codes, 'codes', M, Ks);
-    const found = Math.min(k, rows);
+    const found = kFound(k, rows);
     const ids = new Uint32Array(found);
     const dists = new Float32Array(found);
     native.topk(this.dtable.data, M, Ks, data, rows, found, this.metric === 'dot', ids, dists);

@@ -10,7 +10,7 @@ import { AbortError, atSite, localError } from '../core/errors';
 import { defineInspect } from '../core/inspect';
 import { NativeModel } from '../core/native-model';
 import { newFloats } from '../core/pool';
-import { checkInteger, checkMetric, checkOptions, checkPath, describe, toCodes, toMatrix, toVector } from '../core/validate';
+import { checkInteger, checkMetric, checkOptions, checkPath, describe, kFound, toCodes, toMatrix, toVector } from '../core/validate';
 import type { ModelFields } from '../io/model-fields';
 import { writeModel } from '../io/npq';
 import { DistanceTable, tableOf } from './distance-table';
@@ -379,7 +379,7 @@ export abstract class Quantizer {
     const model = this.fitted(method);
     const q = toMatrix(queries, 'queries', this.dimension(model), checkValuesNow);
     const c = toCodes(codes, 'codes', this.M, this.Ks);
-    const found = Math.min(checkInteger(k, 'k', 1), c.rows);
+    const found = kFound(k, c.rows);
     const result: SearchResult = {
       ids: new Uint32Array(q.rows * found), dists: new Float32Array(q.rows * found), shape: [q.rows, found],
     };
