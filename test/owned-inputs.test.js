@@ -190,9 +190,9 @@ describe('async calls copy large inputs in pieces, with the results of one call 
   const { PQ, OPQ } = require('..');
   const { randomMatrix } = require('./helpers/data');
   const same = (a, b) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
-  // 5 MB of vectors: two pieces of 4 MB and less.
-  const X = randomMatrix(20000, 64, 5);
-  const Q = randomMatrix(20000, 64, 6);  // queries in two pieces too
+  // 10 MB of vectors: two row pieces (of 8 MB and less), and three pieces of a copy (4 MB).
+  const X = randomMatrix(40000, 64, 5);
+  const Q = randomMatrix(34000, 64, 6);  // queries in two pieces too
   const models = {
     'PQ, Ds 16': new PQ({ M: 4 }).fit(randomMatrix(3000, 64, 1), { iter: 3 }),
     'PQ, Ds 8 (Faiss encoder)': new PQ({ M: 8, Ks: 64 }).fit(randomMatrix(3000, 64, 2), { iter: 3 }),
@@ -201,8 +201,8 @@ describe('async calls copy large inputs in pieces, with the results of one call 
 
   test.each(Object.keys(models))('%s: encodeAsync and searchAsync equal encode and search to the bit', async (name) => {
     const model = models[name];
-    const codes = model.encode(X);
-    expect(same((await model.encodeAsync(X)).data, codes.data)).toBe(true);
+    expect(same((await model.encodeAsync(X)).data, model.encode(X).data)).toBe(true);
+    const codes = model.encode({ data: X.data.subarray(0, 2000 * 64), shape: [2000, 64] });
     const expected = model.search(Q, codes, 5);
     const got = await model.searchAsync(Q, codes, 5);
     expect(same(got.ids, expected.ids) && same(got.dists, expected.dists)).toBe(true);
@@ -212,8 +212,11 @@ describe('async calls copy large inputs in pieces, with the results of one call 
 
   test('a bad value in a later piece is named by its row in the argument', async () => {
     const x = { data: X.data.slice(), shape: X.shape };
-    x.data[19000 * 64 + 3] = NaN;
-    await expect(models['PQ, Ds 16'].encodeAsync(x)).rejects.toThrow(new RangeError('Expected finite values in vecs, got NaN at vecs[19000][3]'));
+    x.data[39000 * 64 + 3] = NaN;
+    const error = new RangeError('Expected finite values in vecs, got NaN at vecs[39000][3]');
+    await expect(models['PQ, Ds 16'].encodeAsync(x)).rejects.toThrow(error);
+    await expect(models['PQ, Ds 16'].encodeAsync(x, { zeroCopy: true })).rejects.toThrow(error);
+    await expect(new PQ({ M: 4 }).fitAsync(x, { iter: 1 })).rejects.toThrow(error);  // a copy in pieces of 4 MB
   });
 
   test('a model disposed of while an async call copies its pieces lets the call finish', async () => {

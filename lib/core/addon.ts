@@ -97,9 +97,11 @@ export interface Addon {
   writeIndex(index: FaissHandle): Uint8Array;
   unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number, codesOut: CodeArray): void;
   /** Index of the first value that is not finite or exceeds limit in magnitude, or -1. */
-  firstOutOfRange(x: Float32Array, limit: number): number;
+  firstOutOfRange(x: Float32Array, limit: number, copyTo?: Float32Array): number;
   /** The limits native code holds inputs to, defined there once. */
   limits: { maxAbsValue: number; maxOpqDimension: number };
+  /** The names an option may take, defined once natively (in the order of its enum). */
+  names: { metric: string[]; minit: string[] };
   /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
   readonly simd: string;
 }

@@ -13,7 +13,7 @@
 // queries) each piece is copied while the job of the previous one runs.
 import type { CodeArray } from './arrays';
 import { localError } from './errors';
-import { checkOptions, CheckedMatrix, checkValues, describe, isShared } from './validate';
+import { checkedCopy, checkOptions, CheckedMatrix, describe, isShared } from './validate';
 
 /** What every async call takes. */
 export interface AsyncOptions {
@@ -48,6 +48,10 @@ export async function settled<T>(call: Promise<T>, site: Error): Promise<T> {
 // About 2.5 ms of copying into new memory (page faults included) on the
 // machines measured: the longest the event loop waits for one piece.
 const PIECE_BYTES = 4 << 20;
+// The pieces of row-wise work are larger: each is a native call, whose start
+// (a thread-pool hop, threads woken) cost about 0.5 ms. Its two buffers are
+// reused, so after the first two, a piece's copy takes about 1.5 ms.
+const ROW_PIECE_BYTES = 8 << 20;
 
 type Copyable = Float32Array | CodeArray;
 
@@ -76,15 +80,23 @@ interface Input<T extends Copyable> { data: T; owned: boolean; cols?: number }
 /** data may be read where it is: ours already, or zeroCopy allows it (and it is not shared). */
 const inPlace = (input: Input<Copyable>, zeroCopy: boolean) => input.owned || (zeroCopy && !isShared(input.data));
 
-function checkPiece(piece: Copyable, input: Input<Copyable>, name: string, offset: number): void {
-  if (input.cols !== undefined) checkValues(piece as Float32Array, name, input.cols, undefined, offset);
+/**
+ * Checks the values of piece (vectors; data[0] is value `offset` of the
+ * argument), as it is copied into `into` when given: one pass over memory.
+ */
+function checkPiece(piece: Copyable, into: Copyable | undefined, input: Input<Copyable>, name: string, offset: number): void {
+  if (input.cols !== undefined) {
+    checkedCopy(piece as Float32Array, into as Float32Array | undefined, name, input.cols, undefined, offset);
+  } else {
+    into?.set(piece);
+  }
 }
 
 /** What a native job may read of input (see ownedCopy), copied and checked at once. */
 export function ownedNow<T extends Copyable>(input: Input<T>, name: string, zeroCopy: boolean): T {
-  const data = inPlace(input, zeroCopy) ? input.data : (input.data.slice() as T);
-  checkPiece(data, input, name, 0);
-  return data;
+  const copy = inPlace(input, zeroCopy) ? undefined : (blank(input.data, input.data.length) as T);
+  checkPiece(input.data, copy, input, name, 0);
+  return copy ?? input.data;
 }
 
 /**
@@ -101,8 +113,7 @@ export async function ownedCopy<T extends Copyable>(input: Input<T>, name: strin
     if (i > 0) await turn();
     checkIntact(data, length, name);
     const end = Math.min(length, i + step);
-    if (out !== data) out.set(data.subarray(i, end), i);
-    checkPiece(out.subarray(i, end), input, name, i);
+    checkPiece(data.subarray(i, end), out === data ? undefined : out.subarray(i, end), input, name, i);
   }
   return out;
 }
@@ -118,7 +129,7 @@ export async function eachRowPiece(x: CheckedMatrix, name: string, zeroCopy: boo
   job: (rows: Float32Array, first: number, count: number) => Promise<void>): Promise<void> {
   const { data, rows, cols } = x;
   if (inPlace(x, zeroCopy)) return job(await ownedCopy(x, name, zeroCopy), 0, rows);
-  const per = Math.max(1, Math.floor(PIECE_BYTES / 4 / Math.max(cols, 1)));
+  const per = Math.max(1, Math.floor(ROW_PIECE_BYTES / 4 / Math.max(cols, 1)));
   const buffers: Float32Array[] = [];
   let running: Promise<void> | undefined;
   try {
@@ -128,8 +139,7 @@ export async function eachRowPiece(x: CheckedMatrix, name: string, zeroCopy: boo
       // Two buffers in turn: one read by the running job, the other filled.
       buffers[i % 2] ??= new Float32Array(Math.min(per, rows) * cols);
       const piece = buffers[i % 2].subarray(0, count * cols);
-      piece.set(data.subarray(first * cols, (first + count) * cols));
-      checkPiece(piece, x, name, first * cols);
+      checkPiece(data.subarray(first * cols, (first + count) * cols), piece, x, name, first * cols);
       await running;
       running = job(piece, first, count);
     }

@@ -29,11 +29,23 @@ export function checkInteger(value: unknown, name: string, min: number, max = Nu
   return value;
 }
 
-export function checkMetric(value: unknown, name = 'metric'): Metric {
-  if (value !== 'l2' && value !== 'dot') {
-    throw new TypeError(`Expected 'l2' or 'dot' for ${name}, got ${describe(value)}`);
+/** The names an option may take, as messages list them: `'a', 'b' or 'c'`. */
+export function listNames(names: readonly string[]): string {
+  const quoted = names.map((n) => `'${n}'`);
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}` : quoted.join('');
+}
+
+/** value, one of the names the option may take (the addon's list, native.names), or a TypeError listing them. */
+export function checkName<T extends string>(value: unknown, option: keyof typeof native.names, name: string = option): T {
+  const names = native.names[option];
+  if (typeof value !== 'string' || !names.includes(value)) {
+    throw new TypeError(`Expected ${listNames(names)} for ${name}, got ${describe(value)}`);
   }
-  return value;
+  return value as T;
+}
+
+export function checkMetric(value: unknown, name = 'metric'): Metric {
+  return checkName<Metric>(value, 'metric', name);
 }
 
 /** A file path: a number would name a file descriptor (0 is stdin). */
@@ -91,8 +103,15 @@ export const MAX_ABS_CODEWORD = 1e17;
  * the argument name (a piece of it).
  */
 export function checkValues(data: Float32Array, name: string, cols: number, limit = MAX_ABS_VALUE, offset = 0): void {
-  const i = native.firstOutOfRange(data, limit);
+  checkedCopy(data, undefined, name, cols, limit, offset);
+}
+
+/** checkValues of data, copied into copy (of data's length, when given) in the same pass; the copy is what is checked. */
+export function checkedCopy(data: Float32Array, copy: Float32Array | undefined, name: string, cols: number,
+  limit = MAX_ABS_VALUE, offset = 0): void {
+  const i = native.firstOutOfRange(data, limit, copy);
   if (i < 0) return;
+  data = copy ?? data;
   const at = offset + i;
   const where = cols > 0 ? `${name}[${Math.floor(at / cols)}][${at % cols}]` : `${name}[${at}]`;
   if (!Number.isFinite(data[i])) throw new RangeError(`Expected finite values in ${name}, got ${data[i]} at ${where}`);

@@ -18,7 +18,8 @@
 import * as fs from 'node:fs';
 import { BufferReader, Parser } from 'pickleparser';
 import { CodeDtype, codeDtypeFor, Metric } from '../core/arrays';
-import { checkOptions, checkPath, describe } from '../core/validate';
+import { native } from '../core/native';
+import { checkOptions, checkPath, describe, listNames } from '../core/validate';
 import type { ModelFields } from './model-fields';
 import { Reader, readerFor } from './reader';
 
@@ -370,8 +371,8 @@ function pqFields(obj: Instance, cls: string, refuse: Refuse): PQFields {
   const a = attributes(obj, PQ_ATTRIBUTES, cls, refuse, ['metric']);
   const M = integer(a.M, `${cls}.M`, 2 ** 32 - 1, refuse);
   const Ks = integer(a.Ks, `${cls}.Ks`, 2 ** 32, refuse);
-  const metric = a.metric ?? 'l2';
-  if (metric !== 'l2' && metric !== 'dot') throw refuse(`'l2' or 'dot' for ${cls}.metric`, kindOf(metric));
+  const metric = (a.metric ?? 'l2') as Metric;
+  if (!native.names.metric.includes(metric)) throw refuse(`${listNames(native.names.metric)} for ${cls}.metric`, kindOf(metric));
   // Python tests verbose for truth; nanopq takes it as given.
   if (typeof a.verbose !== 'boolean' && !Number.isSafeInteger(a.verbose)) throw refuse(`a bool for ${cls}.verbose`, kindOf(a.verbose));
   const codeDtype = codeDtypeFor(Ks);

@@ -10,7 +10,7 @@ import { AbortError, atSite, localError } from '../core/errors';
 import { defineInspect } from '../core/inspect';
 import { NativeModel } from '../core/native-model';
 import { newFloats } from '../core/pool';
-import { checkInteger, checkMetric, checkOptions, checkPath, describe, kFound, toCodes, toMatrix, toVector } from '../core/validate';
+import { checkInteger, checkMetric, checkName, checkOptions, checkPath, describe, kFound, toCodes, toMatrix, toVector } from '../core/validate';
 import type { ModelFields } from '../io/model-fields';
 import { writeModel } from '../io/npq';
 import { DistanceTable, tableOf } from './distance-table';
@@ -451,9 +451,5 @@ export abstract class Quantizer {
 /** The fit options PQ and OPQ share: seed and minit. */
 export function seedAndMinit(o: Record<string, unknown>): { seed: number; minit: Minit } {
   const seed = checkInteger(o.seed ?? 123, 'seed', 0, MAX_SEED);
-  const minit = o.minit ?? 'points';
-  if (minit !== 'points' && minit !== 'random' && minit !== '++') {
-    throw new TypeError(`Expected 'points', 'random' or '++' for minit, got ${describe(minit)}`);
-  }
-  return { seed, minit };
+  return { seed, minit: checkName<Minit>(o.minit ?? 'points', 'minit') };
 }

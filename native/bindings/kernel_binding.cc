@@ -49,13 +49,16 @@ Napi::Value ExactSearch(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
-// firstOutOfRange(x, limit): index of the first value that is not finite or exceeds limit in magnitude, or -1.
+// firstOutOfRange(x, limit, copyTo?): index of the first value that is not
+// finite or exceeds limit in magnitude, or -1; with copyTo (a Float32Array of
+// x's length), x copied there as it is checked.
 Napi::Value FirstOutOfRange(const Napi::CallbackInfo& info) {
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
         throw TypeError("Expected a Float32Array for argument 0");
     if (!info[1].IsNumber()) throw TypeError("Expected a number for argument 1");
     auto x = info[0].As<Napi::Float32Array>();
-    size_t i = first_out_of_range(x.Data(), x.ElementLength(), info[1].As<Napi::Number>().FloatValue());
+    float* copy_to = info[2].IsUndefined() ? nullptr : array_arg<float>(info, 2, x.ElementLength()).data;
+    size_t i = first_out_of_range(x.Data(), x.ElementLength(), info[1].As<Napi::Number>().FloatValue(), copy_to);
     return Napi::Number::New(info.Env(), i == x.ElementLength() ? -1.0 : double(i));
 }
 

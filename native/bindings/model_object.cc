@@ -26,14 +26,7 @@ static Napi::Value wrap(Napi::Env env, std::shared_ptr<const Model> model);
 
 namespace {
 
-Init init_value(Napi::Value value) {
-    if (!value.IsString()) throw TypeError("Expected a string for minit");
-    std::string init = value.As<Napi::String>().Utf8Value();
-    if (init == "points") return Init::Points;
-    if (init == "random") return Init::Random;
-    if (init == "++") return Init::PlusPlus;
-    throw TypeError("Expected 'points', 'random' or '++' for minit, got '" + init + "'");
-}
+Init init_value(Napi::Value value) { return enum_value<Init>(value, kInitNames, "minit"); }
 
 const napi_type_tag kModelTag = {0x6e616e6f70712d6dULL, 0x6f64656c2d707472ULL};
 
@@ -272,6 +265,8 @@ void RegisterModel(Napi::Env env, Napi::Object exports) {
     export_function<Dispose>(env, exports, "modelDispose");
     export_function<Train>(env, exports, "train");
     export_function<TrainAsync>(env, exports, "trainAsync");
+    export_names(env, exports, "metric", kMetricNames);
+    export_names(env, exports, "minit", kInitNames);
 }
 
 }  // namespace nanopq

@@ -9,6 +9,8 @@
 namespace nanopq {
 
 enum class Metric { L2, Dot };
+// Their names, in the enum's order (exported as names.metric: the one list).
+inline constexpr const char* kMetricNames[] = {"l2", "dot"};
 
 struct Codebook {
     const float* codewords;

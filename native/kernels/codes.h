@@ -10,7 +10,10 @@
 
 namespace nanopq {
 
-// nanopq's rule: bytes per code for Ks codewords (uint8, uint16, else uint32).
+// The fewest bytes (1, 2 or 4) that hold a code below Ks: the width of the
+// codes training keeps for itself. Codes that cross the boundary come with
+// their own width (their typed array's); the public dtype is chosen by lib
+// alone (codeDtypeFor, nanopq's rule, which the integer sizes make the same).
 inline int code_width(size_t Ks) { return Ks <= 256 ? 1 : Ks <= 65536 ? 2 : 4; }
 
 struct Codes {

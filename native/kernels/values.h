@@ -15,7 +15,9 @@ namespace nanopq {
 constexpr double kMaxAbsValue = 1e15;
 
 // Index of the first value of x that is not finite or exceeds `limit` in
-// magnitude, or n when there is none.
-size_t first_out_of_range(const float* x, size_t n, float limit);
+// magnitude, or n when there is none. With copy_to, x is copied there as it
+// is checked, in one pass, and the copy is what is checked: an async call's
+// private copy of its input (lib/core/async.ts).
+size_t first_out_of_range(const float* x, size_t n, float limit, float* copy_to = nullptr);
 
 }  // namespace nanopq

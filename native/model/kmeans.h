@@ -11,6 +11,8 @@
 namespace nanopq {
 
 enum class Init { Points, Random, PlusPlus };
+// Their names (nanopq's minit), in the enum's order (exported as names.minit).
+inline constexpr const char* kInitNames[] = {"points", "random", "++"};
 
 struct TrainOptions {
     int iter = 20;

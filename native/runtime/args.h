@@ -115,13 +115,19 @@ inline Codebook codebook_arg(const Napi::CallbackInfo& info, size_t i) {
     return {array_arg<float>(info, i, checked_mul(M, Ks, Ds)).data, M, Ks, Ds};
 }
 
-inline Metric metric_value(Napi::Value value) {
-    if (!value.IsString()) throw TypeError("Expected a string for metric");
-    std::string metric = value.As<Napi::String>().Utf8Value();
-    if (metric == "l2") return Metric::L2;
-    if (metric == "dot") return Metric::Dot;
-    throw TypeError("Expected 'l2' or 'dot' for metric, got '" + metric + "'");
+// The enum value of one of `names` (in the enum's order). lib/ checks the
+// option against the same names (exports.names) first, with its message.
+template <class Enum, size_t N>
+Enum enum_value(Napi::Value value, const char* const (&names)[N], const char* option) {
+    if (value.IsString()) {
+        const std::string name = value.As<Napi::String>().Utf8Value();
+        for (size_t i = 0; i < N; i++)
+            if (name == names[i]) return Enum(i);
+    }
+    throw TypeError(std::string("Expected one of the names in names.") + option + " for " + option);
 }
+
+inline Metric metric_value(Napi::Value value) { return enum_value<Metric>(value, kMetricNames, "metric"); }
 inline Metric metric_arg(const Napi::CallbackInfo& info, size_t i) { return metric_value(info[i]); }
 
 }  // namespace nanopq
