@@ -49,9 +49,17 @@ export async function settled<T>(call: Promise<T>, site: Error): Promise<T> {
 // machines measured: the longest the event loop waits for one piece.
 const PIECE_BYTES = 4 << 20;
 // The pieces of row-wise work are larger: each is a native call, whose start
-// (a thread-pool hop, threads woken) cost about 0.5 ms. Its two buffers are
-// reused, so after the first two, a piece's copy takes about 1.5 ms.
+// (a thread-pool hop, threads woken) cost about 0.5 ms.
 const ROW_PIECE_BYTES = 8 << 20;
+
+// Row pieces' buffers, kept for the next call (at most two: 16 MB): a new
+// buffer's first touch costs as much as the work of its piece (page faults,
+// about 0.6 ms a MB), and stalled the event loop past 20 ms.
+const spareBuffers: Float32Array[] = [];
+const takeBuffer = () => spareBuffers.pop() ?? new Float32Array(ROW_PIECE_BYTES / 4);
+const giveBack = (buffers: Float32Array[]) => {
+  for (const b of buffers) if (spareBuffers.length < 2) spareBuffers.push(b);
+};
 
 type Copyable = Float32Array | CodeArray;
 
@@ -128,8 +136,11 @@ export async function ownedCopy<T extends Copyable>(input: Input<T>, name: strin
 export async function eachRowPiece(x: CheckedMatrix, name: string, zeroCopy: boolean,
   job: (rows: Float32Array, first: number, count: number) => Promise<void>): Promise<void> {
   const { data, rows, cols } = x;
-  if (inPlace(x, zeroCopy)) return job(await ownedCopy(x, name, zeroCopy), 0, rows);
-  const per = Math.max(1, Math.floor(ROW_PIECE_BYTES / 4 / Math.max(cols, 1)));
+  const per = Math.floor(ROW_PIECE_BYTES / 4 / Math.max(cols, 1));
+  // In one piece: what may be read in place, what a small copy holds, rows of over 8 MB each.
+  if (inPlace(x, zeroCopy) || data.byteLength <= PIECE_BYTES || per === 0) {
+    return job(await ownedCopy(x, name, zeroCopy), 0, rows);
+  }
   const buffers: Float32Array[] = [];
   let running: Promise<void> | undefined;
   try {
@@ -137,15 +148,17 @@ export async function eachRowPiece(x: CheckedMatrix, name: string, zeroCopy: boo
       const count = Math.min(per, rows - first);
       checkIntact(data, rows * cols, name);
       // Two buffers in turn: one read by the running job, the other filled.
-      buffers[i % 2] ??= new Float32Array(Math.min(per, rows) * cols);
+      buffers[i % 2] ??= takeBuffer();
       const piece = buffers[i % 2].subarray(0, count * cols);
       checkPiece(data.subarray(first * cols, (first + count) * cols), piece, x, name, first * cols);
       await running;
       running = job(piece, first, count);
     }
+    await running;
   } catch (err) {
     await running?.catch(() => undefined);  // settles only after no job reads a buffer
     throw err;
+  } finally {
+    giveBack(buffers);
   }
-  await running;
 }
