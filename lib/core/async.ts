@@ -53,8 +53,8 @@ const PIECE_BYTES = 4 << 20;
 const ROW_PIECE_BYTES = 8 << 20;
 
 // Row pieces' buffers, kept for the next call (at most two: 16 MB): a new
-// buffer's first touch costs as much as the work of its piece (page faults,
-// about 0.6 ms a MB), and stalled the event loop past 20 ms.
+// buffer's first touch (page faults, about 0.6 ms a MB, on the event loop)
+// costs more than copying into one already touched.
 const spareBuffers: Float32Array[] = [];
 const takeBuffer = () => spareBuffers.pop() ?? new Float32Array(ROW_PIECE_BYTES / 4);
 const giveBack = (buffers: Float32Array[]) => {
