@@ -76,7 +76,8 @@ struct TrainJob {
 
 // A training job from (x, n, options): options {M, Ks, Ds, metric, iter,
 // seed, minit, verbose, rotationIter (0 for PQ), parametricInit}.
-TrainJob train_job(const Napi::CallbackInfo& info) {
+TrainJob train_job(PinnedArgs& args) {
+    const Napi::CallbackInfo& info = args.info;
     if (!info[2].IsObject()) throw TypeError("Expected an options object for argument 2");
     Napi::Object o = info[2].As<Napi::Object>();
     TrainJob job{};
@@ -85,7 +86,7 @@ TrainJob train_job(const Napi::CallbackInfo& info) {
     job.Ks = size_value(o.Get("Ks"), "Ks");
     job.Ds = size_value(o.Get("Ds"), "Ds");
     if (job.M == 0 || job.Ks == 0 || job.Ds == 0) throw RangeError("Expected M, Ks and Ds > 0");
-    job.x = array_arg<float>(info, 0, checked_mul(job.n, job.M, job.Ds)).data;
+    job.x = args.array<float>(0, checked_mul(job.n, job.M, job.Ds)).data;
     job.metric = metric_value(o.Get("metric"));
     const size_t iter = size_value(o.Get("iter"), "iter"), seed = size_value(o.Get("seed"), "seed");
     const size_t rotation_iter = size_value(o.Get("rotationIter"), "rotationIter");
@@ -164,12 +165,13 @@ static Napi::Value Encode(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
-// modelEncodeAsync(h, x, n, codes_out) -> Promise<undefined>; x's values are checked on the worker.
+// modelEncodeAsync(h, x, n, codes_out) -> Promise<undefined>
 static Napi::Value EncodeAsync(const Napi::CallbackInfo& info) {
     const auto& model = model_arg(info);
     const size_t n = size_arg(info, 2);
-    EncodeJob job{model, array_arg<float>(info, 1, checked_mul(n, model->D())).data, codes_arg(info, 3, n, model->M)};
-    return Worker<EncodeJob>::start(info.Env(), std::move(job), {info[1], info[3]});
+    PinnedArgs args(info, 0);
+    EncodeJob job{model, args.array<float>(1, checked_mul(n, model->D())).data, args.codes(3, n, model->M)};
+    return Worker<EncodeJob>::start(info.Env(), std::move(job), args.pinned);
 }
 
 // modelDecode(h, codes, n, x_out)
@@ -190,27 +192,31 @@ static Napi::Value DistanceTable(const Napi::CallbackInfo& info) {
 }
 
 // modelSearch(h, queries, nq, codes, n, k, ids_out, dists_out); k <= n
-static SearchJob search_job(const Napi::CallbackInfo& info) {
+static SearchJob search_job(PinnedArgs& args) {
+    const Napi::CallbackInfo& info = args.info;
     const auto& model = model_arg(info);
     const size_t nq = size_arg(info, 2), n = size_arg(info, 4), k = size_arg(info, 5);
     if (k > n) throw RangeError("Expected k <= n");
     return {model,
-            array_arg<float>(info, 1, checked_mul(nq, model->D())).data,
+            args.array<float>(1, checked_mul(nq, model->D())).data,
             nq,
-            codes_arg(info, 3, n, model->M),
+            args.codes(3, n, model->M),
             k,
-            array_arg<uint32_t>(info, 6, checked_mul(nq, k)).data,
-            array_arg<float>(info, 7, checked_mul(nq, k)).data};
+            args.array<uint32_t>(6, checked_mul(nq, k)).data,
+            args.array<float>(7, checked_mul(nq, k)).data};
 }
 
 static Napi::Value Search(const Napi::CallbackInfo& info) {
-    SearchJob job = search_job(info);
+    PinnedArgs args(info, 0);
+    SearchJob job = search_job(args);
     job.model->search(job.queries, job.nq, job.codes, job.k, job.ids, job.dists);
     return info.Env().Undefined();
 }
 
 static Napi::Value SearchAsync(const Napi::CallbackInfo& info) {
-    return Worker<SearchJob>::start(info.Env(), search_job(info), {info[1], info[3], info[6], info[7]});
+    PinnedArgs args(info, 0);
+    SearchJob job = search_job(args);
+    return Worker<SearchJob>::start(info.Env(), std::move(job), args.pinned);
 }
 
 // modelRotate(h, x, n, inverse, y_out): x @ R, or x @ R^T
@@ -231,7 +237,8 @@ static Napi::Value Dispose(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value Train(const Napi::CallbackInfo& info) {
-    TrainJob job = train_job(info);
+    PinnedArgs args(info, size_t(-1));
+    TrainJob job = train_job(args);
     TrainMonitor monitor;
     monitor.objective = job.verbose;
     const Napi::Value on_step = info[3];
@@ -242,12 +249,13 @@ static Napi::Value Train(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value TrainAsync(const Napi::CallbackInfo& info) {
-    TrainJob job = train_job(info);
+    PinnedArgs args(info, size_t(-1));
+    TrainJob job = train_job(args);
     if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
         info[4].As<Napi::Int32Array>().ElementLength() != 1)
         throw TypeError("Expected an Int32Array of length 1 for argument 4");
     return TrainingWorker<TrainJob>::start(info.Env(), std::move(job), info[3], info[4].As<Napi::Int32Array>(),
-                                           {info[0]});
+                                           args.pinned);
 }
 
 void RegisterModel(Napi::Env env, Napi::Object exports) {

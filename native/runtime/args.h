@@ -72,20 +72,6 @@ ArrayArg<T> array_arg(const Napi::CallbackInfo& info, size_t i, size_t length) {
     return {array.Data(), length};
 }
 
-// Reads arguments as the functions above do, and keeps the handle and each
-// typed array it read, for an async job to hold until it settles (worker.h).
-struct PinnedArgs {
-    const Napi::CallbackInfo& info;
-    std::vector<Napi::Value> pinned;
-
-    PinnedArgs(const Napi::CallbackInfo& info, size_t handle) : info(info), pinned{info[handle]} {}
-    template <typename T>
-    ArrayArg<T> array(size_t i, size_t length) {
-        pinned.push_back(info[i]);
-        return array_arg<T>(info, i, length);
-    }
-};
-
 // An (n, M) code matrix: a Uint8Array, Uint16Array or Uint32Array of n * M elements.
 inline Codes codes_arg(const Napi::CallbackInfo& info, size_t i, size_t n, size_t M) {
     if (!info[i].IsTypedArray()) throw TypeError("Expected a typed array for " + arg_name(i));
@@ -107,6 +93,27 @@ inline Codes codes_arg(const Napi::CallbackInfo& info, size_t i, size_t n, size_
                               : static_cast<void*>(info[i].As<Napi::Uint32Array>().Data());
     return {data, n, M, width};
 }
+
+// Reads arguments as the functions above do, and keeps the handle and each
+// typed array it read, for an async job to hold until it settles (worker.h).
+struct PinnedArgs {
+    const Napi::CallbackInfo& info;
+    std::vector<Napi::Value> pinned;
+
+    // Pinning the handle in argument `handle`, or (-1) none.
+    PinnedArgs(const Napi::CallbackInfo& info, size_t handle) : info(info) {
+        if (handle != size_t(-1)) pinned.push_back(info[handle]);
+    }
+    template <typename T>
+    ArrayArg<T> array(size_t i, size_t length) {
+        pinned.push_back(info[i]);
+        return array_arg<T>(info, i, length);
+    }
+    Codes codes(size_t i, size_t n, size_t M) {
+        pinned.push_back(info[i]);
+        return codes_arg(info, i, n, M);
+    }
+};
 
 // Arguments (codewords, M, Ks, Ds) starting at index i.
 inline Codebook codebook_arg(const Napi::CallbackInfo& info, size_t i) {
