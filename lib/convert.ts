@@ -1,5 +1,5 @@
 // nanopq <-> Faiss, as Python nanopq's nanopq_to_faiss / faiss_to_nanopq.
-import { CodeMatrix } from './core/arrays';
+import type { CodeMatrix, Metric } from './core/arrays';
 import { describe } from './core/validate';
 import * as faiss from './faiss';
 import { OPQ } from './models/opq';
@@ -52,29 +52,36 @@ export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTr
   return new faiss.IndexPreTransform(transform, index);
 }
 
-function pqFrom(index: faiss.IndexPQ): PQ {
-  if (!index.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
-  const { M, ksub, dsub } = index.pq;
-  return PQ.fromCodewords({ data: index.pq.centroids, shape: [M, ksub, dsub] }, { metric: index.metric });
+function pqFrom(pq: faiss.ProductQuantizer, metric: Metric): PQ {
+  const { M, ksub, dsub } = pq;
+  return PQ.fromCodewords({ data: pq.centroids, shape: [M, ksub, dsub] }, { metric });
 }
 
+const CONVERTIBLE = 'a faiss.IndexPQ, an IndexPreTransform(OPQMatrix, IndexPQ) or a ProductQuantizer';
+
 /** The model faissToNanopq gives, without the codes (which it unpacks). */
-export function faissModel(index: faiss.IndexPQ | faiss.IndexPreTransform): PQ | OPQ {
-  if (index instanceof faiss.IndexPQ) return pqFrom(index);
-  if (!(index instanceof faiss.IndexPreTransform)) {
-    throw new TypeError(`Expected a faiss.IndexPQ or faiss.IndexPreTransform for index, got ${describe(index)}`);
+export function faissModel(index: faiss.Index | faiss.ProductQuantizer): PQ | OPQ {
+  if (index instanceof faiss.ProductQuantizer) return pqFrom(index, 'l2');
+  if (!(index instanceof faiss.Index)) throw new TypeError(`Expected ${CONVERTIBLE} for index, got ${describe(index)}`);
+  if (!index.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
+  if (index instanceof faiss.IndexPQ) return pqFrom(index.pq, index.metric);
+  const inner = index instanceof faiss.IndexPreTransform ? index.index : null;
+  if (!(inner instanceof faiss.IndexPQ)) {
+    const kind = inner ? `an IndexPreTransform over ${describe(inner)}` : describe(index);
+    throw new TypeError(`Expected ${CONVERTIBLE} for index, got ${kind}; the pq of a kind that has one (index.pq) converts`);
   }
-  const chain = index.chain;
-  if (chain.length !== 1 || chain[0].dIn !== chain[0].dOut) {
+  const chain = (index as faiss.IndexPreTransform).chain;
+  const transform = chain[0];
+  if (chain.length !== 1 || !(transform instanceof faiss.OPQMatrix) || transform.dIn !== transform.dOut) {
     throw new TypeError(`Expected an IndexPreTransform of one square OPQMatrix for index, got ${chain.length} transform(s)`);
   }
   // An OPQ is x @ R with R orthonormal: a bias or a general matrix has no OPQ counterpart.
-  if (chain[0].haveBias || !chain[0].isOrthonormal) {
+  if (transform.haveBias || !transform.isOrthonormal) {
     throw new TypeError('Expected an orthonormal transform without bias (an OPQMatrix) in index.chain[0]');
   }
-  const pq = pqFrom(index.index);
-  const D = chain[0].dIn;
-  return OPQ.fromParts({ data: transpose(chain[0].A, D), shape: [D, D] }, pq.codewords!, { metric: pq.metric });
+  const pq = pqFrom(inner.pq, inner.metric);
+  const D = transform.dIn;
+  return OPQ.fromParts({ data: transpose(transform.A, D), shape: [D, D] }, pq.codewords!, { metric: pq.metric });
 }
 
 /**
@@ -84,10 +91,12 @@ export function faissModel(index: faiss.IndexPQ | faiss.IndexPreTransform): PQ |
  */
 export function faissToNanopq(index: faiss.IndexPQ): [PQ, CodeMatrix];
 export function faissToNanopq(index: faiss.IndexPreTransform): [OPQ, CodeMatrix];
-export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix];
-export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPreTransform): [PQ | OPQ, CodeMatrix] {
+export function faissToNanopq(index: faiss.ProductQuantizer): [PQ, CodeMatrix];
+export function faissToNanopq(index: faiss.Index | faiss.ProductQuantizer): [PQ | OPQ, CodeMatrix];
+export function faissToNanopq(index: faiss.Index | faiss.ProductQuantizer): [PQ | OPQ, CodeMatrix] {
   const model = faissModel(index);
-  const inner = index instanceof faiss.IndexPQ ? index : index.index;
+  if (index instanceof faiss.ProductQuantizer) return [model, faiss.unpackCodes(new Uint8Array(0), 0, index.M, index.nbits)];
+  const inner = (index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ;
   const { M, nbits } = inner.pq;
   return [model, faiss.unpackCodes(inner.codes, inner.ntotal, M, nbits)];
 }

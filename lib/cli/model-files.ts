@@ -57,7 +57,7 @@ export function readModelFile(file: string, format: ModelFormat, withCodes = fal
   const index = faiss.readIndex(file);
   try {
     const [model, codes] = withCodes ? faissToNanopq(index) : [faissModel(index), null];
-    const { M, nbits } = (index instanceof faiss.IndexPreTransform ? index.index : index).pq;
+    const { M, nbits } = ((index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ).pq;
     return { model, format, codes, storedCodes: index.ntotal, packedCodeSize: packedCodeSize(M, nbits) };
   } finally {
     index.dispose();

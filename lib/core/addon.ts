@@ -6,6 +6,9 @@ import type { CodeArray } from './arrays';
 /** An opaque, type-tagged reference to a Faiss object, shared with what else holds it. */
 export type FaissHandle = { readonly __faissHandle: unique symbol };
 
+/** Range search results (lib/faiss/index-base.ts FaissRangeResult). */
+export interface FaissRangeResult { lims: Float64Array; distances: Float32Array; labels: BigInt64Array }
+
 /** What native training takes. */
 export interface TrainingOptions {
   M: number; Ks: number; Ds: number; metric: string; iter: number; seed: number; minit: string;
@@ -67,7 +70,7 @@ export interface Addon {
   pqDecode(pq: FaissHandle, codes: CodeArray, n: number, xOut: Float32Array): void;
   opqNew(d: number, M: number): FaissHandle;
   transformInfo(t: FaissHandle): {
-    dIn: number; dOut: number; isTrained: boolean; haveBias: boolean; isOrthonormal: boolean;
+    linear: boolean; dIn: number; dOut: number; isTrained: boolean; haveBias: boolean; isOrthonormal: boolean;
   };
   transformGetA(t: FaissHandle, out: Float32Array): void;
   transformSetA(t: FaissHandle, A: Float32Array): void;
@@ -76,21 +79,41 @@ export interface Addon {
   transformReverse(t: FaissHandle, y: Float32Array, n: number, xOut: Float32Array): void;
   indexPQNew(d: number, M: number, nbits: number, metric: string): FaissHandle;
   indexPreTransformNew(transform: FaissHandle, index: FaissHandle): FaissHandle;
-  indexInfo(index: FaissHandle): { d: number; ntotal: number; isTrained: boolean; metric: 'l2' | 'dot' };
+  /** The kind's class name, the Index fields, and the kind's settings (nlist, nprobe, efSearch, ...). */
+  indexInfo(index: FaissHandle): {
+    kind: string; d: number; ntotal: number; isTrained: boolean; metric: 'l2' | 'dot'; readOnly: boolean;
+    [setting: string]: string | number | boolean;
+  };
+  indexSet(index: FaissHandle, name: string, value: number): void;
+  indexPart(index: FaissHandle, name: string): FaissHandle | undefined;
+  /** Why the index cannot do op, or null. */
+  indexCannot(index: FaissHandle, op: string): string | null;
+  indexFactory(d: number, description: string, metric: string): FaissHandle;
   indexSetTrained(index: FaissHandle, trained: boolean): void;
   indexTrain(index: FaissHandle, x: Float32Array, n: number): void;
   indexAdd(index: FaissHandle, x: Float32Array, n: number): void;
+  indexAddWithIds(index: FaissHandle, x: Float32Array, n: number, ids: BigInt64Array): void;
   indexSearch(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
-    labelsOut: BigInt64Array): void;
+    labelsOut: BigInt64Array, options?: object): void;
+  indexRangeSearch(index: FaissHandle, x: Float32Array, n: number, radius: number): FaissRangeResult;
+  indexRemoveIds(index: FaissHandle, ids: BigInt64Array, n: number): number;
   indexTrainAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
   indexAddAsync(index: FaissHandle, x: Float32Array, n: number): Promise<void>;
+  indexAddWithIdsAsync(index: FaissHandle, x: Float32Array, n: number, ids: BigInt64Array): Promise<void>;
   indexSearchAsync(index: FaissHandle, x: Float32Array, n: number, k: number, distancesOut: Float32Array,
-    labelsOut: BigInt64Array): Promise<void>;
+    labelsOut: BigInt64Array, options?: object): Promise<void>;
+  indexRangeSearchAsync(index: FaissHandle, x: Float32Array, n: number, radius: number): Promise<FaissRangeResult>;
+  indexRemoveIdsAsync(index: FaissHandle, ids: BigInt64Array, n: number): Promise<number>;
+  indexReconstruct(index: FaissHandle, first: number, n: number, out: Float32Array): void;
+  indexReset(index: FaissHandle): void;
+  indexMergeFrom(index: FaissHandle, other: FaissHandle, addId: number): void;
+  indexMakeDirectMap(index: FaissHandle, type: string): void;
+  indexIdMap(index: FaissHandle): BigInt64Array;
   indexCodes(index: FaissHandle, out: Uint8Array): void;
   /** Appends n rows of (n, M) codes to the IndexPQ (or an IndexPreTransform's IndexPQ), packed as Faiss stores them. */
   indexAddCodes(index: FaissHandle, codes: CodeArray, n: number): void;
-  indexGetPQ(index: FaissHandle): FaissHandle;
-  preTransformParts(index: FaissHandle): { chain: FaissHandle[]; index: FaissHandle };
+  indexGetPQ(index: FaissHandle): FaissHandle | undefined;
+  preTransformChain(index: FaissHandle): FaissHandle[];
   readIndex(bytes: Uint8Array): FaissHandle;
   /** Frees the object's Faiss parts now; later calls on the handle throw. */
   faissDispose(handle: FaissHandle): void;
@@ -101,7 +124,7 @@ export interface Addon {
   /** The limits native code holds inputs to, defined there once. */
   limits: { maxAbsValue: number; maxOpqDimension: number };
   /** The names an option may take, defined once natively (in the order of its enum). */
-  names: { metric: string[]; minit: string[] };
+  names: { metric: string[]; minit: string[]; directMap: string[] };
   /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
   readonly simd: string;
 }

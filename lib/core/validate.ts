@@ -29,6 +29,12 @@ export function checkInteger(value: unknown, name: string, min: number, max = Nu
   return value;
 }
 
+export function checkNumber(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`Expected a number for ${name}, got ${describe(value)}`);
+  if (value < min || value > max) throw new RangeError(`Expected ${min} <= ${name} <= ${max}, got ${value}`);
+  return value;
+}
+
 /** The names an option may take, as messages list them: `'a', 'b' or 'c'`. */
 export function listNames(names: readonly string[]): string {
   const quoted = names.map((n) => `'${n}'`);

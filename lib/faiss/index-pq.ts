@@ -4,12 +4,12 @@ import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { checkInteger, checkMetric, describe } from '../core/validate';
 import { packedCodeSize } from '../io/faiss-index';
-import { IndexBase, indexHandle } from './index-base';
+import { Index, indexHandle, registerKind } from './index-base';
 import { adopt, checkDims, own } from './object';
 import { ProductQuantizer } from './product-quantizer';
 
 /** faiss::IndexPQ: a ProductQuantizer and the codes of the vectors added. */
-export class IndexPQ extends IndexBase {
+export class IndexPQ extends Index {
   constructor(d: number, M: number, nbits: number, metric: Metric = 'l2') {
     super();
     const [dd, mm] = checkDims(d, M);
@@ -26,9 +26,7 @@ export class IndexPQ extends IndexBase {
   protected override codesPQ(): ProductQuantizer { return this.pq; }
 
   /** The index's own ProductQuantizer (not a copy). */
-  get pq(): ProductQuantizer {
-    return adopt(ProductQuantizer, native.indexGetPQ(indexHandle(this)));
-  }
+  get pq(): ProductQuantizer { return pqOf(this); }
 
   /** A copy of the codes as Faiss packs them: ntotal rows of ceil(M * nbits / 8) bytes. */
   get codes(): Uint8Array {
@@ -38,6 +36,32 @@ export class IndexPQ extends IndexBase {
     return out;
   }
 }
+
+/** The ProductQuantizer of an index's codes (shared with it, not a copy). */
+export function pqOf(index: Index): ProductQuantizer {
+  const handle = native.indexGetPQ(indexHandle(index));
+  if (handle === undefined) throw new TypeError('Expected an index of PQ codes');
+  return adopt(ProductQuantizer, handle);
+}
+
+/**
+ * faiss::IndexPQFastScan: PQ codes of 4 bits, packed in blocks of `bbs`
+ * vectors for SIMD scans. Made by indexFactory (e.g. 'PQ16x4fs') or readIndex.
+ */
+export class IndexPQFastScan extends Index {
+  constructor() {
+    super();
+    throw new TypeError("Expected faiss.indexFactory(d, 'PQ<M>x4fs') or faiss.readIndex to make an IndexPQFastScan");
+  }
+
+  /** The index's own ProductQuantizer (not a copy). */
+  get pq(): ProductQuantizer { return pqOf(this); }
+  /** The vectors of a block of codes. */
+  get bbs(): number { return this.info.bbs as number; }
+}
+
+registerKind('IndexPQ', IndexPQ);
+registerKind('IndexPQFastScan', IndexPQFastScan);
 
 /** Codes as Faiss packs them, (n, ceil(M * nbits / 8)) bytes, to one integer per sub-quantizer. */
 export function unpackCodes(packed: Uint8Array, n: number, M: number, nbits: number): CodeMatrix {
@@ -53,6 +77,8 @@ export function unpackCodes(packed: Uint8Array, n: number, M: number, nbits: num
   native.unpackCodes(packed, n, M, nbits, codes);
   return { data: codes, shape: [n, M] };
 }
+
+defineInspect(IndexPQFastScan, (index) => ({ d: index.d, M: index.pq.M, ntotal: index.ntotal }));
 
 defineInspect(IndexPQ, (index) => {
   const { M, nbits } = index.pq;

@@ -2,24 +2,20 @@ import type { Matrix, MatrixLike } from '../core/arrays';
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { checkValues, describe, MAX_ABS_VALUE, toMatrix } from '../core/validate';
-import { checkDims, handleOf, own } from './object';
+import { checkDims, own } from './object';
+import { transformHandle, transformInfo, VectorTransform } from './vector-transform';
 
 /** An OPQMatrix trains a d x d matrix: beyond 16384, that alone is over a GiB. The addon's limit. */
 export const MAX_OPQ_DIMENSION = native.limits.maxOpqDimension;
 
-const transformHandle = (t: object) => handleOf(t, 'this', 'OPQMatrix');
-const transformInfo = (t: object) => native.transformInfo(transformHandle(t));
 
 /** faiss::OPQMatrix: y = A x, A (dOut, dIn) as Faiss stores it. Read from a file, any linear transform. */
-export class OPQMatrix {
+export class OPQMatrix extends VectorTransform {
   constructor(d: number, M: number) {
+    super();
     const [dd, mm] = checkDims(d, M, MAX_OPQ_DIMENSION);
     own(this, native.opqNew(dd, mm));
   }
-
-  get dIn(): number { return transformInfo(this).dIn; }
-  get dOut(): number { return transformInfo(this).dOut; }
-  get isTrained(): boolean { return transformInfo(this).isTrained; }
   /** A^T A = I (within Faiss's 4e-5): reverseTransform needs it, and so does faissToNanopq. */
   get isOrthonormal(): boolean { return transformInfo(this).isOrthonormal; }
   /** Whether y = A x + b with a bias b (Faiss's OPQ has none; a file's LinearTransform may). */
@@ -53,15 +49,6 @@ export class OPQMatrix {
   train(x: MatrixLike): void {
     const m = toMatrix(x, 'x', this.dIn);
     native.transformTrain(transformHandle(this), m.data, m.rows);
-  }
-
-  /** y = A x for each row: (N, dOut). */
-  apply(x: MatrixLike): Matrix {
-    const { dIn, dOut } = transformInfo(this);
-    const m = toMatrix(x, 'x', dIn);
-    const y = new Float32Array(m.rows * dOut);
-    native.transformApply(transformHandle(this), m.data, m.rows, y);
-    return { data: y, shape: [m.rows, dOut] };
   }
 
   /** x = A^T y for each row (A orthonormal): (N, dIn). */

@@ -1,34 +1,82 @@
 #include "faiss/index.h"
 
+#include <cxxabi.h>
 #include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <cstdlib>
 #include <string>
 #include <typeindex>
 #include <unordered_map>
-#include <vector>
+#include <utility>
 
 #include "kernels/parallel.h"
-#include "kernels/values.h"
 #include "runtime/exports.h"
 
 namespace nanopq {
 
 namespace {
 
-std::unordered_map<std::type_index, IndexKind::Make>& kinds() {
-    static std::unordered_map<std::type_index, IndexKind::Make> registered;
+struct Registered {
+    const char* kind;
+    IndexKind::Make make;
+};
+
+std::unordered_map<std::type_index, Registered>& kinds() {
+    static std::unordered_map<std::type_index, Registered> registered;
     return registered;
+}
+
+// Faiss's name of a type ("faiss::IndexLSH").
+std::string type_name(const std::type_info& type) {
+    int status = 0;
+    char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+    std::string out = status == 0 && name ? name : type.name();
+    std::free(name);
+    return out;
 }
 
 }  // namespace
 
-IndexKind::IndexKind(const std::type_info& type, Make make) { kinds()[std::type_index(type)] = make; }
+IndexKind::IndexKind(const std::type_info& type, const char* kind, Make make) {
+    kinds()[std::type_index(type)] = {kind, make};
+}
 
 std::shared_ptr<AnyIndex> adopt(std::shared_ptr<faiss::Index> index) {
-    const auto kind = kinds().find(std::type_index(typeid(*index)));
-    if (kind != kinds().end()) return kind->second(std::move(index));
-    return std::make_shared<AnyIndex>(std::move(index));
+    const auto found = kinds().find(std::type_index(typeid(*index)));
+    if (found == kinds().end())
+        throw TypeError("Expected an index of a kind this library wraps, got a " + type_name(typeid(*index)));
+    const Registered& kind = found->second;
+    auto adopted = kind.make ? kind.make(std::move(index), kind.kind)
+                             : std::make_shared<AnyIndex>(std::move(index), kind.kind);
+    adopted->after_read();
+    return adopted;
+}
+
+std::shared_ptr<AnyIndex> adopt_part(const AnyIndex& whole, faiss::Index* part) {
+    return adopt(std::shared_ptr<faiss::Index>(whole.shared(), part));
+}
+
+Napi::Value wrap_part(Napi::Env env, const FaissObject& whole, std::shared_ptr<AnyIndex> part, bool read_only) {
+    return wrap(env, std::make_unique<IndexObject>(std::move(part), whole.locks, read_only), false);
+}
+
+const char* AnyIndex::cannot(Op op) const {
+    switch (op) {
+        case Op::AddWithIds: return "has no ids of its own; wrap it in an IDMap (indexFactory(d, 'IDMap,...'))";
+        case Op::RemoveIds: return "cannot remove vectors in Faiss 1.7.3";
+        case Op::Reconstruct: return "cannot reconstruct vectors";
+        case Op::RangeSearch: return "has no range search in Faiss 1.7.3";
+        case Op::MergeFrom: return "cannot merge in Faiss 1.7.3";
+    }
+    return nullptr;
+}
+
+void AnyIndex::check_reconstruct(int64_t first, size_t n) const {
+    if (first < 0 || uint64_t(first) + n > uint64_t(index_->ntotal))
+        throw RangeError("Expected ids in [0, ntotal = " + std::to_string(index_->ntotal) + "), got " +
+                         std::to_string(first) + (n > 1 ? " to " + std::to_string(first + int64_t(n) - 1) : ""));
 }
 
 size_t AnyIndex::row_work(size_t d, bool search) const { return search ? d * size_t(index_->ntotal) : d; }
@@ -44,6 +92,12 @@ void AnyIndex::add_whole(faiss::Index& whole, size_t n, const float* x, size_t, 
         whole.add(faiss::Index::idx_t(std::min(rows, n - first)), x + first * d);
 }
 
+void AnyIndex::search_with(size_t n, const float* x, size_t k, float* distances, int64_t* labels,
+                           const SearchOptions& options) const {
+    if (options.any()) throw TypeError(std::string("Expected no search options for an ") + kind_);
+    get().search(faiss::Index::idx_t(n), x, faiss::Index::idx_t(k), distances, labels, nullptr);
+}
+
 void AnyIndex::add(size_t n, const float* x) {
     AnyIndex& to = storage();
     to.add_whole(get(), n, x, to.row_work(size_t(get().d), false),
@@ -51,123 +105,96 @@ void AnyIndex::add(size_t n, const float* x) {
 }
 
 void AnyIndex::search(size_t n, const float* x, size_t k, float* distances, int64_t* labels,
-                      const faiss::SearchParameters* params) {
-    faiss::Index& ix = get();
-    const size_t d = size_t(ix.d), rows = rows_per_block(d + extra_floats_per_row() + 2 * k);
+                      const SearchOptions& options) {
+    const size_t d = size_t(get().d), rows = rows_per_block(d + extra_floats_per_row() + 2 * k);
     // Rows go to Faiss in blocks split between threads (its BLAS products run
     // on one), smaller where memory requires (Faiss allocates per row).
     for_row_blocks(n, storage().row_work(d, true), [&](size_t first, size_t last) {
-        ix.search(faiss::Index::idx_t(last - first), x + first * d, faiss::Index::idx_t(k), distances + first * k,
-                  labels + first * k, params);
+        search_with(last - first, x + first * d, k, distances + first * k, labels + first * k, options);
     }, 1, rows);
 }
 
 IndexObject& index_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
-    auto& o = kind_arg<IndexObject>(info, i, access, "an IndexPQ or IndexPreTransform");
+    auto& o = kind_arg<IndexObject>(info, i, access, "a Faiss index");
+    if (access == Access::Write && o.read_only)
+        throw TypeError(std::string("Expected an index to change, got a part of another (") + o.index->kind() +
+                        "), which changes only with the whole index");
     o.index->sync();
     return o;
 }
 
 namespace {
 
-// The rows of indexTrain(index, x, n), indexAdd(index, x, n) and
-// indexSearch(index, x, n, k, distances_out, labels_out: BigInt64Array), and
-// their async forms: what the sync bindings run on the JavaScript thread and
-// the async ones on a worker (x's values checked by lib/core/validate.ts, in
-// the memory read here).
-struct IndexJob {
-    std::shared_ptr<AnyIndex> index;
-    const float* x;
-    size_t n;
-
-    IndexJob(IndexObject& o, PinnedArgs& args) : index(o.index), n(size_arg(args.info, 2)) {
-        x = args.array<float>(1, checked_mul(n, size_t(index->get().d))).data;
-    }
-    Napi::Value result(Napi::Env env) { return env.Undefined(); }
-};
-
-// The index of `call` (add or search), unless it is not trained.
-IndexObject& trained(IndexObject& o, const char* call) {
-    if (!o.index->get().is_trained)
-        throw TypeError(std::string("Expected a trained index for ") + call + "(); call train() first");
-    return o;
-}
-
-struct TrainJob : IndexJob {
-    static constexpr Access access = Access::Write;
-    TrainJob(IndexObject& o, PinnedArgs& args) : IndexJob(o, args) {}
-    void run() {
-        index->train(n, x);
-    }
-};
-
-struct AddJob : IndexJob {
-    static constexpr Access access = Access::Write;
-    AddJob(IndexObject& o, PinnedArgs& args) : IndexJob(trained(o, "add"), args) {}
-    void run() {
-        index->add(n, x);
-    }
-};
-
-// The search parameters travel with the job: nothing is written into the
-// index, which other searches may be reading.
-struct SearchJob : IndexJob {
-    static constexpr Access access = Access::Read;
-    size_t k;
-    float* distances;
-    int64_t* labels;
-    SearchJob(IndexObject& o, PinnedArgs& args) : IndexJob(trained(o, "search"), args) {
-        // lib/faiss.ts clamps k to ntotal: Faiss would fill n x k results whatever ntotal is.
-        k = size_arg(args.info, 3);
-        const faiss::Index& ix = index->get();
-        if (k < 1 || k > size_t(ix.ntotal))
-            throw RangeError("Expected 1 <= k <= ntotal = " + std::to_string(ix.ntotal));
-        distances = args.array<float>(4, checked_mul(n, k)).data;
-        labels = args.array<int64_t>(5, checked_mul(n, k)).data;
-    }
-    void run() {
-        index->search(n, x, k, distances, labels, nullptr);
-    }
-};
-
-template <class Job>
-Napi::Value IndexRun(const Napi::CallbackInfo& info) {
-    PinnedArgs args(info, 0);
-    IndexObject& o = index_arg(info, 0, Job::access);
-    Job(o, args).run();
-    account(info.Env(), o);
-    return undefined(info);
-}
-
-// indexTrainAsync / indexAddAsync / indexSearchAsync: the same arguments, a Promise<undefined>.
-template <class Job>
-Napi::Value IndexRunAsync(const Napi::CallbackInfo& info) {
-    PinnedArgs args(info, 0);
-    IndexObject& o = index_arg(info, 0, Job::access);
-    return start_job(info.Env(), o, Job::access, Job(o, args), args.pinned);
-}
-
-// indexInfo(index) -> {d, ntotal, isTrained, metric}
+// indexInfo(index) -> {kind, d, ntotal, isTrained, metric, readOnly, ...the kind's settings}
 Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
-    const faiss::Index& index = index_arg(info, 0, Access::Read).index->get();
+    const IndexObject& o = index_arg(info, 0, Access::Read);
+    const faiss::Index& index = o.index->get();
     auto out = Napi::Object::New(info.Env());
+    out.Set("kind", o.index->kind());
     out.Set("d", double(index.d));
     out.Set("ntotal", double(index.ntotal));
     out.Set("isTrained", index.is_trained);
     out.Set("metric", index.metric_type == faiss::METRIC_L2 ? "l2" : "dot");
+    out.Set("readOnly", o.read_only);
+    o.index->describe(out);
     return out;
 }
 
-// readIndex(bytes): bytes validated by the TypeScript layer (lib/faiss-format.ts) first
+// indexSet(index, name, value): one of the kind's settings (nprobe, efSearch, ...)
+Napi::Value IndexSet(const Napi::CallbackInfo& info) {
+    IndexObject& o = index_arg(info, 0, Access::Write);
+    if (!info[1].IsString()) throw TypeError("Expected a setting's name for argument 1");
+    if (!info[2].IsNumber()) throw TypeError("Expected a number for argument 2");
+    const std::string name = info[1].As<Napi::String>().Utf8Value();
+    if (!o.index->set(name, info[2].As<Napi::Number>().DoubleValue()))
+        throw TypeError(std::string("Expected a setting of an ") + o.index->kind() + ", got " + name);
+    return undefined(info);
+}
+
+// indexPart(index, name) -> the handle of a part (quantizer, index, refineIndex, storage), or undefined
+Napi::Value IndexPart(const Napi::CallbackInfo& info) {
+    const IndexObject& o = index_arg(info, 0, Access::Read);
+    if (!info[1].IsString()) throw TypeError("Expected a part's name for argument 1");
+    const std::string name = info[1].As<Napi::String>().Utf8Value();
+    std::shared_ptr<AnyIndex> part = o.index->part(name);
+    if (!part) return info.Env().Undefined();
+    // The index an IndexPreTransform wraps may be added to (its count follows, sync()).
+    const bool writable = name == "index" && std::string(o.index->kind()) == "IndexPreTransform" && !o.read_only;
+    return wrap_part(info.Env(), o, std::move(part), !writable);
+}
+
+// indexCannot(index, op) -> why the index cannot do op (a name of Op), or null
+Napi::Value IndexCannot(const Napi::CallbackInfo& info) {
+    const IndexObject& o = index_arg(info, 0, Access::Read);
+    static const char* const names[] = {"addWithIds", "removeIds", "reconstruct", "rangeSearch", "mergeFrom"};
+    const Op op = enum_value<Op>(info[1], names, "op");
+    const char* why = o.index->cannot(op);
+    return why ? Napi::Value(Napi::String::New(info.Env(), why)) : info.Env().Null();
+}
+
+// The index as index_factory, a file or the parts of an index gave it, to JavaScript.
+Napi::Value wrap_index(Napi::Env env, std::shared_ptr<faiss::Index> index) {
+    return wrap(env, std::make_unique<IndexObject>(adopt(std::move(index))));
+}
+
+// indexFactory(d, description, metric): Faiss's index_factory; what it throws is passed on
+Napi::Value IndexFactory(const Napi::CallbackInfo& info) {
+    const size_t d = size_arg(info, 0);
+    if (d < 1 || d > size_t(INT32_MAX)) throw RangeError("Expected 1 <= d <= 2**31 - 1");
+    if (!info[1].IsString()) throw TypeError("Expected a string for argument 1");
+    const std::string description = info[1].As<Napi::String>().Utf8Value();
+    return wrap_index(info.Env(), std::shared_ptr<faiss::Index>(
+                                      faiss::index_factory(int(d), description.c_str(), metric_arg_faiss(info, 2))));
+}
+
+// readIndex(bytes): bytes validated by lib/io/faiss-index.ts first
 Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
         throw TypeError("Expected a Uint8Array for argument 0");
     auto bytes = info[0].As<Napi::Uint8Array>();
     faiss::VectorIOReader reader;
     reader.data.assign(bytes.Data(), bytes.Data() + bytes.ElementLength());
-    std::shared_ptr<AnyIndex> index = adopt(std::shared_ptr<faiss::Index>(faiss::read_index(&reader)));
-    index->after_read();
-    return wrap(info.Env(), std::make_unique<IndexObject>(index));
+    return wrap_index(info.Env(), std::shared_ptr<faiss::Index>(faiss::read_index(&reader)));
 }
 
 // writeIndex(index) -> Buffer, as faiss.write_index writes a file
@@ -180,12 +207,10 @@ Napi::Value WriteIndex(const Napi::CallbackInfo& info) {
 
 void RegisterIndex(Napi::Env env, Napi::Object exports) {
     export_function<IndexInfo>(env, exports, "indexInfo");
-    export_function<IndexRun<TrainJob>>(env, exports, "indexTrain");
-    export_function<IndexRun<AddJob>>(env, exports, "indexAdd");
-    export_function<IndexRun<SearchJob>>(env, exports, "indexSearch");
-    export_function<IndexRunAsync<TrainJob>>(env, exports, "indexTrainAsync");
-    export_function<IndexRunAsync<AddJob>>(env, exports, "indexAddAsync");
-    export_function<IndexRunAsync<SearchJob>>(env, exports, "indexSearchAsync");
+    export_function<IndexSet>(env, exports, "indexSet");
+    export_function<IndexPart>(env, exports, "indexPart");
+    export_function<IndexCannot>(env, exports, "indexCannot");
+    export_function<IndexFactory>(env, exports, "indexFactory");
     export_function<ReadIndex>(env, exports, "readIndex");
     export_function<WriteIndex>(env, exports, "writeIndex");
 }

@@ -42,9 +42,10 @@ void PQIndex::add_whole(faiss::Index& whole, size_t n, const float* x, size_t ro
 
 namespace {
 
-const IndexKind kind(typeid(faiss::IndexPQ), [](std::shared_ptr<faiss::Index> index) -> std::shared_ptr<AnyIndex> {
-    return std::make_shared<PQIndex>(std::move(index));
-});
+const IndexKind kind(typeid(faiss::IndexPQ), "IndexPQ",
+                     [](std::shared_ptr<faiss::Index> index, const char* kind) -> std::shared_ptr<AnyIndex> {
+                         return std::make_shared<PQIndex>(std::move(index), kind);
+                     });
 
 // `index` as an IndexPQ (argument 0), or a TypeError with `expected`.
 PQIndex& pq_index(AnyIndex* index, const char* expected) {
@@ -58,8 +59,7 @@ Napi::Value IndexPQNew(const Napi::CallbackInfo& info) {
     size_t d = size_arg(info, 0), M = size_arg(info, 1);
     check_dims(d, M);
     auto index = std::make_shared<faiss::IndexPQ>(int(d), M, nbits_arg(info, 2), metric_arg_faiss(info, 3));
-    quiet(index->pq);
-    return wrap(info.Env(), std::make_unique<IndexObject>(std::make_shared<PQIndex>(index)));
+    return wrap(info.Env(), std::make_unique<IndexObject>(adopt(index)));
 }
 
 // indexSetTrained(index, trained): after centroids were set by hand, as Python's `index.is_trained = True`
@@ -99,14 +99,17 @@ Napi::Value IndexAddCodes(const Napi::CallbackInfo& info) {
     return undefined(info);
 }
 
-// indexGetPQ(index) -> the IndexPQ's ProductQuantizer, sharing the index
+// indexGetPQ(index) -> the ProductQuantizer of the index's codes (IndexPQ,
+// IVFPQ, the fast-scan kinds), sharing the index, or undefined
 Napi::Value IndexGetPQ(const Napi::CallbackInfo& info) {
     FaissObject& o = object_arg(info, 0);
     auto* index = dynamic_cast<IndexObject*>(&o);
-    PQIndex& pq = pq_index(index ? index->index.get() : nullptr, "an IndexPQ");
+    if (!index) throw TypeError("Expected a Faiss index for argument 0");
+    faiss::ProductQuantizer* pq = index->index->product_quantizer();
+    if (!pq) return info.Env().Undefined();
     return wrap(info.Env(),
                 std::make_unique<ProductQuantizerObject>(
-                    std::shared_ptr<faiss::ProductQuantizer>(pq.shared(), &pq.pq().pq), o.locks),
+                    std::shared_ptr<faiss::ProductQuantizer>(index->index->shared(), pq), o.locks),
                 false);
 }
 

@@ -4,17 +4,18 @@
 
 #include <faiss/IndexPQ.h>
 
-#include "faiss/index.h"
+#include "faiss/index_flat.h"
 
 namespace nanopq {
 
-class PQIndex : public AnyIndex {
+class PQIndex : public FlatCodesIndex {
 public:
-    explicit PQIndex(std::shared_ptr<faiss::Index> index) : AnyIndex(std::move(index)) {}
+    using FlatCodesIndex::FlatCodesIndex;
     faiss::IndexPQ& pq() const { return static_cast<faiss::IndexPQ&>(get()); }
 
     size_t held_bytes() const override;
     void after_read() override;
+    faiss::ProductQuantizer* product_quantizer() const override { return &pq().pq; }
     // A distance table of M * ksub.
     size_t extra_floats_per_row() const override { return pq().pq.M * pq().pq.ksub; }
     // Its distance tables, and a search's scan of the codes.

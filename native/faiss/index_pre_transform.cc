@@ -5,12 +5,13 @@
 #include <algorithm>
 
 #include "faiss/linear_transform.h"
+#include "faiss/product_quantizer.h"
 #include "runtime/exports.h"
 
 namespace nanopq {
 
-PreTransformIndex::PreTransformIndex(std::shared_ptr<faiss::Index> index)
-    : AnyIndex(std::move(index)), inner_(adopt(std::shared_ptr<faiss::Index>(index_, pre().index))) {}
+PreTransformIndex::PreTransformIndex(std::shared_ptr<faiss::Index> index, const char* kind)
+    : AnyIndex(std::move(index), kind), inner_(adopt_part(*this, pre().index)) {}
 
 size_t PreTransformIndex::held_bytes() const {
     size_t floats = 0;
@@ -19,7 +20,15 @@ size_t PreTransformIndex::held_bytes() const {
 }
 
 void PreTransformIndex::after_read() {
-    inner_->after_read();
+    // An OPQMatrix that index_factory made trains with a ProductQuantizer of
+    // its own making, which prints warnings: one that does not is given.
+    for (auto* t : pre().chain)
+        if (auto* opq = dynamic_cast<faiss::OPQMatrix*>(t); opq && !opq->pq) {
+            auto pq = std::make_shared<faiss::ProductQuantizer>(size_t(opq->d_out), size_t(opq->M), 8);
+            quiet(*pq);
+            opq->pq = pq.get();
+            quiet_pqs_.push_back(pq);
+        }
     // Faiss 1.7.3 computes is_orthonormal before it has read d_in and
     // d_out, which makes every transform it reads "orthonormal".
     for (auto* t : pre().chain)
@@ -46,24 +55,40 @@ void PreTransformIndex::train(size_t n, const float* x) {
     inner_->train_whole(get(), n, x);
 }
 
+const char* PreTransformIndex::cannot(Op op) const {
+    if (op == Op::Reconstruct)
+        for (auto* t : pre().chain)
+            if (auto* lt = dynamic_cast<const faiss::LinearTransform*>(t); lt && !lt->is_orthonormal)
+                return "cannot reconstruct through a transform that is not orthonormal";
+    return inner_->cannot(op);
+}
+
+void PreTransformIndex::search_with(size_t n, const float* x, size_t k, float* distances, int64_t* labels,
+                                    const SearchOptions& options) const {
+    const auto nn = faiss::Index::idx_t(n);
+    if (!options.any()) return pre().search(nn, x, faiss::Index::idx_t(k), distances, labels);
+    const float* xt = pre().apply_chain(nn, x);
+    // apply_chain returns x itself for an empty chain, else a new array.
+    const std::unique_ptr<const float[]> owned(xt == x ? nullptr : xt);
+    inner_->search_with(n, xt, k, distances, labels, options);
+}
+
 namespace {
 
-const IndexKind kind(typeid(faiss::IndexPreTransform),
-                     [](std::shared_ptr<faiss::Index> index) -> std::shared_ptr<AnyIndex> {
-                         return std::make_shared<PreTransformIndex>(std::move(index));
+const IndexKind kind(typeid(faiss::IndexPreTransform), "IndexPreTransform",
+                     [](std::shared_ptr<faiss::Index> index, const char* kind) -> std::shared_ptr<AnyIndex> {
+                         return std::make_shared<PreTransformIndex>(std::move(index), kind);
                      });
 
 // indexPreTransformNew(transform, index): shares both, as Faiss's own_fields = false
 Napi::Value IndexPreTransformNew(const Napi::CallbackInfo& info) {
     FaissObject& t = object_arg(info, 0);
-    FaissObject& i = object_arg(info, 1);
+    IndexObject& i = index_arg(info, 1, Access::Read);
+    if (i.read_only) throw TypeError("Expected an index of its own for argument 1, got a part of another");
     auto* transform_object = dynamic_cast<LinearTransformObject*>(&t);
-    auto* index_object = dynamic_cast<IndexObject*>(&i);
     if (!transform_object) throw TypeError("Expected an OPQMatrix for argument 0");
-    if (!index_object || !dynamic_cast<faiss::IndexPQ*>(&index_object->index->get()))
-        throw TypeError("Expected an IndexPQ for argument 1");
     auto transform = transform_object->transform;
-    auto inner = index_object->index->shared();
+    auto inner = i.index->shared();
     auto quiet_pq = transform_object->quiet_pq;
     if (size_t(transform->d_out) != size_t(inner->d))
         throw RangeError("Expected the transform's output dimension to be the index's d");
@@ -71,11 +96,11 @@ Napi::Value IndexPreTransformNew(const Napi::CallbackInfo& info) {
                                       [transform, inner, quiet_pq](faiss::Index* p) { delete p; });
     Locks locks = t.locks;
     locks.insert(locks.end(), i.locks.begin(), i.locks.end());
-    return wrap(info.Env(), std::make_unique<IndexObject>(std::make_shared<PreTransformIndex>(pre), locks));
+    return wrap(info.Env(), std::make_unique<IndexObject>(adopt(pre), locks));
 }
 
-// preTransformParts(index) -> {chain: [transform...], index}, sharing the pre-transform
-Napi::Value PreTransformParts(const Napi::CallbackInfo& info) {
+// preTransformChain(index) -> [transform...], sharing the pre-transform
+Napi::Value PreTransformChain(const Napi::CallbackInfo& info) {
     FaissObject& o = object_arg(info, 0);
     auto* index_object = dynamic_cast<IndexObject*>(&o);
     auto* pt = index_object ? dynamic_cast<PreTransformIndex*>(index_object->index.get()) : nullptr;
@@ -83,25 +108,18 @@ Napi::Value PreTransformParts(const Napi::CallbackInfo& info) {
     const faiss::IndexPreTransform& pre = pt->pre();
     auto chain = Napi::Array::New(info.Env(), pre.chain.size());
     for (size_t i = 0; i < pre.chain.size(); i++) {
-        auto* lt = dynamic_cast<faiss::LinearTransform*>(pre.chain[i]);
-        if (!lt) throw TypeError("Expected an IndexPreTransform whose transforms are linear");
         chain.Set(uint32_t(i), wrap(info.Env(),
                                     std::make_unique<LinearTransformObject>(
-                                        std::shared_ptr<faiss::LinearTransform>(pt->shared(), lt), nullptr, o.locks),
+                                        std::shared_ptr<faiss::VectorTransform>(pt->shared(), pre.chain[i]), nullptr,
+                                        o.locks),
                                     false));
     }
-    auto out = Napi::Object::New(info.Env());
-    out.Set("chain", chain);
-    out.Set("index", wrap(info.Env(),
-                          std::make_unique<IndexObject>(adopt(std::shared_ptr<faiss::Index>(pt->shared(), pre.index)),
-                                                        o.locks),
-                          false));
-    return out;
+    return chain;
 }
 
 void RegisterIndexPreTransform(Napi::Env env, Napi::Object exports) {
     export_function<IndexPreTransformNew>(env, exports, "indexPreTransformNew");
-    export_function<PreTransformParts>(env, exports, "preTransformParts");
+    export_function<PreTransformChain>(env, exports, "preTransformChain");
 }
 
 const FaissFunctions registered(RegisterIndexPreTransform);

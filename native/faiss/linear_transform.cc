@@ -23,8 +23,14 @@ size_t LinearTransformObject::held_bytes() const {
 
 namespace {
 
+faiss::VectorTransform& any_transform_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
+    return *kind_arg<LinearTransformObject>(info, i, access, "a transform").transform;
+}
+
 faiss::LinearTransform& transform_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
-    return *kind_arg<LinearTransformObject>(info, i, access, "an OPQMatrix").transform;
+    auto* linear = dynamic_cast<faiss::LinearTransform*>(&any_transform_arg(info, i, access));
+    if (!linear) throw TypeError("Expected a linear transform (OPQMatrix) for " + arg_name(i));
+    return *linear;
 }
 
 // opqNew(d, M)
@@ -40,15 +46,17 @@ Napi::Value OpqNew(const Napi::CallbackInfo& info) {
     return wrap(info.Env(), std::make_unique<LinearTransformObject>(opq, pq));
 }
 
-// transformInfo(t) -> {dIn, dOut, isTrained, haveBias, isOrthonormal}
+// transformInfo(t) -> {linear, dIn, dOut, isTrained, haveBias, isOrthonormal}
 Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0, Access::Read);
+    auto& t = any_transform_arg(info, 0, Access::Read);
+    auto* linear = dynamic_cast<faiss::LinearTransform*>(&t);
     auto out = Napi::Object::New(info.Env());
+    out.Set("linear", linear != nullptr);
     out.Set("dIn", double(t.d_in));
     out.Set("dOut", double(t.d_out));
     out.Set("isTrained", t.is_trained);
-    out.Set("haveBias", t.have_bias);
-    out.Set("isOrthonormal", t.is_orthonormal);
+    out.Set("haveBias", linear && linear->have_bias);
+    out.Set("isOrthonormal", linear && linear->is_orthonormal);
     return out;
 }
 
@@ -89,8 +97,8 @@ Napi::Value TransformTrain(const Napi::CallbackInfo& info) {
 
 // transformApply(t, x, n, y_out) / transformReverse(t, y, n, x_out)
 Napi::Value TransformApply(const Napi::CallbackInfo& info) {
-    auto& t = transform_arg(info, 0, Access::Read);
-    if (!t.is_trained) throw TypeError("Expected a trained OPQMatrix");
+    auto& t = any_transform_arg(info, 0, Access::Read);
+    if (!t.is_trained) throw TypeError("Expected a trained transform");
     size_t n = size_arg(info, 2);
     auto x = array_arg<float>(info, 1, checked_mul(n, t.d_in));
     t.apply_noalloc(n, x.data, array_arg<float>(info, 3, checked_mul(n, t.d_out)).data);

@@ -1,5 +1,5 @@
-// faiss::OPQMatrix, and the linear transforms an index file may hold, for
-// JavaScript (lib/faiss.ts OPQMatrix).
+// faiss::OPQMatrix, and the transforms of an IndexPreTransform's chain, for
+// JavaScript (lib/faiss/opq-matrix.ts, lib/faiss/normalization-transform.ts).
 #pragma once
 
 #include <faiss/VectorTransform.h>
@@ -17,10 +17,12 @@ constexpr size_t kMaxOpqDimension = 16384;
 
 class LinearTransformObject : public FaissObject {
 public:
-    LinearTransformObject(std::shared_ptr<faiss::LinearTransform> transform,
+    LinearTransformObject(std::shared_ptr<faiss::VectorTransform> transform,
                           std::shared_ptr<faiss::ProductQuantizer> quiet_pq = nullptr, Locks shared = {})
         : FaissObject(std::move(shared)), transform(std::move(transform)), quiet_pq(std::move(quiet_pq)) {}
-    std::shared_ptr<faiss::LinearTransform> transform;  // an OPQMatrix, or a LinearTransform read from a file
+    // An OPQMatrix, or a transform of an index's chain: a LinearTransform
+    // (OPQ, PCA, a rotation) or another kind (NormalizationTransform).
+    std::shared_ptr<faiss::VectorTransform> transform;
     std::shared_ptr<faiss::ProductQuantizer> quiet_pq;  // what an OPQMatrix trains with (see quiet())
 
     size_t held_bytes() const override;

@@ -1,0 +1,245 @@
+// The calls on any index (lib/faiss/index-base.ts), sync and async: train,
+// add, addWithIds, search, rangeSearch, removeIds, and the quick ones
+// (reconstruct, reset, mergeFrom). Each long call is a job struct that the
+// sync binding runs on the JavaScript thread and the async one on a worker;
+// its arrays are read as checked by lib/core/validate.ts, in the memory read here.
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/IDSelector.h>
+
+#include <cstring>
+#include <string>
+
+#include "faiss/index.h"
+#include "runtime/exports.h"
+
+namespace nanopq {
+
+namespace {
+
+// Throws unless the index can do `op`, naming the call.
+void check_can(const AnyIndex& index, Op op, const char* call) {
+    if (const char* why = index.cannot(op))
+        throw TypeError(std::string("Expected an index that can ") + call + "(); an " + index.kind() + " " + why);
+}
+
+IndexObject& trained(IndexObject& o, const char* call) {
+    if (!o.index->get().is_trained)
+        throw TypeError(std::string("Expected a trained index for ") + call + "(); call train() first");
+    return o;
+}
+
+// n ids (BigInt64Array), each >= 0: -1 is Faiss's label for "no result".
+const int64_t* ids_arg(PinnedArgs& args, size_t i, size_t n) {
+    const int64_t* ids = args.array<int64_t>(i, n).data;
+    for (size_t j = 0; j < n; j++)
+        if (ids[j] < 0) throw RangeError("Expected ids >= 0 for " + arg_name(i));
+    return ids;
+}
+
+// {nprobe, maxCodes, efSearch, kFactor} (lib/ checks which the kind takes), or undefined.
+SearchOptions options_arg(const Napi::CallbackInfo& info, size_t i) {
+    SearchOptions options;
+    if (info[i].IsUndefined()) return options;
+    if (!info[i].IsObject()) throw TypeError("Expected an object of search options for " + arg_name(i));
+    auto object = info[i].As<Napi::Object>();
+    auto count = [&](const char* name) { return object.Has(name) ? size_value(object.Get(name), name) : size_t(0); };
+    options.nprobe = count("nprobe");
+    options.max_codes = count("maxCodes");
+    options.ef_search = count("efSearch");
+    if (object.Has("kFactor")) {
+        Napi::Value k_factor = object.Get("kFactor");
+        if (!k_factor.IsNumber()) throw TypeError("Expected a number for kFactor");
+        options.k_factor = k_factor.As<Napi::Number>().DoubleValue();
+        if (!(options.k_factor >= 1 && options.k_factor <= 1e6)) throw RangeError("Expected 1 <= kFactor <= 1e6");
+    }
+    return options;
+}
+
+// The index and rows of x (argument 1, n rows in argument 2) of a job.
+struct RowsJob {
+    std::shared_ptr<AnyIndex> index;
+    const float* x;
+    size_t n;
+
+    RowsJob(IndexObject& o, PinnedArgs& args) : index(o.index), n(size_arg(args.info, 2)) {
+        x = args.array<float>(1, checked_mul(n, size_t(index->get().d))).data;
+    }
+    Napi::Value result(Napi::Env env) { return env.Undefined(); }
+};
+
+// indexTrain(index, x, n)
+struct TrainJob : RowsJob {
+    static constexpr Access access = Access::Write;
+    TrainJob(IndexObject& o, PinnedArgs& args) : RowsJob(o, args) {}
+    void run() { index->train(n, x); }
+};
+
+// indexAdd(index, x, n)
+struct AddJob : RowsJob {
+    static constexpr Access access = Access::Write;
+    AddJob(IndexObject& o, PinnedArgs& args) : RowsJob(trained(o, "add"), args) {}
+    void run() { index->add(n, x); }
+};
+
+// indexAddWithIds(index, x, n, ids)
+struct AddWithIdsJob : RowsJob {
+    static constexpr Access access = Access::Write;
+    const int64_t* ids;
+    AddWithIdsJob(IndexObject& o, PinnedArgs& args) : RowsJob(trained(o, "addWithIds"), args) {
+        check_can(*index, Op::AddWithIds, "addWithIds");
+        ids = ids_arg(args, 3, n);
+    }
+    void run() {
+        // In blocks, as Faiss allocates per row (coarse assignments, codes).
+        faiss::Index& ix = index->get();
+        const size_t d = size_t(ix.d), rows = rows_per_block(d + index->extra_floats_per_row());
+        for (size_t first = 0; first < n; first += rows)
+            ix.add_with_ids(faiss::Index::idx_t(std::min(rows, n - first)), x + first * d, ids + first);
+    }
+};
+
+// indexSearch(index, x, n, k, distances_out, labels_out: BigInt64Array, options)
+struct SearchJob : RowsJob {
+    static constexpr Access access = Access::Read;
+    size_t k;
+    float* distances;
+    int64_t* labels;
+    SearchOptions options;
+    SearchJob(IndexObject& o, PinnedArgs& args) : RowsJob(trained(o, "search"), args) {
+        // lib/faiss clamps k to ntotal: Faiss would fill n x k results whatever ntotal is.
+        k = size_arg(args.info, 3);
+        const faiss::Index& ix = index->get();
+        if (k < 1 || k > size_t(ix.ntotal))
+            throw RangeError("Expected 1 <= k <= ntotal = " + std::to_string(ix.ntotal));
+        distances = args.array<float>(4, checked_mul(n, k)).data;
+        labels = args.array<int64_t>(5, checked_mul(n, k)).data;
+        options = options_arg(args.info, 6);
+    }
+    void run() { index->search(n, x, k, distances, labels, options); }
+};
+
+// indexRangeSearch(index, x, n, radius) -> {lims: Float64Array (n + 1), distances, labels}
+struct RangeSearchJob : RowsJob {
+    static constexpr Access access = Access::Read;
+    float radius;
+    std::shared_ptr<faiss::RangeSearchResult> found;
+    RangeSearchJob(IndexObject& o, PinnedArgs& args) : RowsJob(trained(o, "rangeSearch"), args) {
+        check_can(*index, Op::RangeSearch, "rangeSearch");
+        if (!args.info[3].IsNumber()) throw TypeError("Expected a number for argument 3");
+        radius = args.info[3].As<Napi::Number>().FloatValue();
+    }
+    void run() {
+        found = std::make_shared<faiss::RangeSearchResult>(faiss::Index::idx_t(n));
+        index->get().range_search(faiss::Index::idx_t(n), x, radius, found.get());
+    }
+    Napi::Value result(Napi::Env env) {
+        const size_t total = found->lims[n];
+        auto lims = Napi::Float64Array::New(env, n + 1);
+        for (size_t i = 0; i <= n; i++) lims[i] = double(found->lims[i]);
+        auto distances = Napi::Float32Array::New(env, total);
+        auto labels = Napi::BigInt64Array::New(env, total);
+        if (total > 0) {
+            std::memcpy(distances.Data(), found->distances, total * sizeof(float));
+            std::memcpy(labels.Data(), found->labels, total * sizeof(int64_t));
+        }
+        auto out = Napi::Object::New(env);
+        out.Set("lims", lims);
+        out.Set("distances", distances);
+        out.Set("labels", labels);
+        return out;
+    }
+};
+
+// indexRemoveIds(index, ids, n) -> the number removed
+struct RemoveIdsJob {
+    static constexpr Access access = Access::Write;
+    std::shared_ptr<AnyIndex> index;
+    std::vector<int64_t> ids;
+    size_t removed = 0;
+    RemoveIdsJob(IndexObject& o, PinnedArgs& args) : index(o.index) {
+        check_can(*index, Op::RemoveIds, "removeIds");
+        const size_t n = size_arg(args.info, 2);
+        const int64_t* from = ids_arg(args, 1, n);
+        ids.assign(from, from + n);
+    }
+    void run() {
+        const faiss::IDSelectorBatch selected(ids.size(), ids.data());
+        removed = index->get().remove_ids(selected);
+    }
+    Napi::Value result(Napi::Env env) { return Napi::Number::New(env, double(removed)); }
+};
+
+template <class Job>
+Napi::Value IndexRun(const Napi::CallbackInfo& info) {
+    PinnedArgs args(info, 0);
+    IndexObject& o = index_arg(info, 0, Job::access);
+    Job job(o, args);
+    job.run();
+    account(info.Env(), o);
+    return job.result(info.Env());
+}
+
+// The async twin of IndexRun<Job>: the same arguments, a Promise of its result.
+template <class Job>
+Napi::Value IndexRunAsync(const Napi::CallbackInfo& info) {
+    PinnedArgs args(info, 0);
+    IndexObject& o = index_arg(info, 0, Job::access);
+    return start_job(info.Env(), o, Job::access, Job(o, args), args.pinned);
+}
+
+// indexReconstruct(index, first, n, out): the vectors of ids first .. first + n - 1
+Napi::Value IndexReconstruct(const Napi::CallbackInfo& info) {
+    const AnyIndex& index = *index_arg(info, 0, Access::Read).index;
+    check_can(index, Op::Reconstruct, "reconstruct");
+    const size_t first = size_arg(info, 1), n = size_arg(info, 2), d = size_t(index.get().d);
+    index.check_reconstruct(int64_t(first), n);
+    float* out = array_arg<float>(info, 3, checked_mul(n, d)).data;
+    for (size_t i = 0; i < n; i++) index.get().reconstruct(faiss::Index::idx_t(first + i), out + i * d);
+    return undefined(info);
+}
+
+// indexReset(index): removes every vector (a trained index stays trained)
+Napi::Value IndexReset(const Napi::CallbackInfo& info) {
+    IndexObject& o = index_arg(info, 0, Access::Write);
+    o.index->get().reset();
+    account(info.Env(), o);
+    return undefined(info);
+}
+
+// indexMergeFrom(index, other, addId): moves other's vectors into index (other is left empty)
+Napi::Value IndexMergeFrom(const Napi::CallbackInfo& info) {
+    IndexObject& o = index_arg(info, 0, Access::Write);
+    IndexObject& other = index_arg(info, 1, Access::Write);
+    check_can(*o.index, Op::MergeFrom, "mergeFrom");
+    if (&o.index->get() == &other.index->get()) throw TypeError("Expected another index for argument 1, got the same");
+    if (std::string(o.index->kind()) != other.index->kind())
+        throw TypeError(std::string("Expected an ") + o.index->kind() + " for argument 1, got an " + other.index->kind());
+    o.index->get().merge_from(other.index->get(), faiss::Index::idx_t(size_arg(info, 2)));
+    account(info.Env(), o);
+    account(info.Env(), other);
+    return undefined(info);
+}
+
+void RegisterIndexCalls(Napi::Env env, Napi::Object exports) {
+    export_function<IndexRun<TrainJob>>(env, exports, "indexTrain");
+    export_function<IndexRun<AddJob>>(env, exports, "indexAdd");
+    export_function<IndexRun<AddWithIdsJob>>(env, exports, "indexAddWithIds");
+    export_function<IndexRun<SearchJob>>(env, exports, "indexSearch");
+    export_function<IndexRun<RangeSearchJob>>(env, exports, "indexRangeSearch");
+    export_function<IndexRun<RemoveIdsJob>>(env, exports, "indexRemoveIds");
+    export_function<IndexRunAsync<TrainJob>>(env, exports, "indexTrainAsync");
+    export_function<IndexRunAsync<AddJob>>(env, exports, "indexAddAsync");
+    export_function<IndexRunAsync<AddWithIdsJob>>(env, exports, "indexAddWithIdsAsync");
+    export_function<IndexRunAsync<SearchJob>>(env, exports, "indexSearchAsync");
+    export_function<IndexRunAsync<RangeSearchJob>>(env, exports, "indexRangeSearchAsync");
+    export_function<IndexRunAsync<RemoveIdsJob>>(env, exports, "indexRemoveIdsAsync");
+    export_function<IndexReconstruct>(env, exports, "indexReconstruct");
+    export_function<IndexReset>(env, exports, "indexReset");
+    export_function<IndexMergeFrom>(env, exports, "indexMergeFrom");
+}
+
+const FaissFunctions registered(RegisterIndexCalls);
+
+}  // namespace
+
+}  // namespace nanopq
