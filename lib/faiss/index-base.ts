@@ -34,7 +34,7 @@ export interface SearchParams { nprobe?: number; maxCodes?: number; efSearch?: n
 export type SearchOptionChecks = Record<string, (value: unknown) => number>;
 
 /** Ids: a BigInt64Array, or an array of safe integers, each >= 0 (-1 is Faiss's "no result"). */
-export type IdsLike = BigInt64Array | readonly number[];
+export type IdsLike = BigInt64Array | readonly (number | bigint)[];
 
 type IndexClass = { prototype: Index };
 const kinds = new Map<string, IndexClass>();
@@ -69,9 +69,14 @@ function toIds(ids: unknown, name: string, n?: number): BigInt64Array {
     }
   } else if (Array.isArray(ids)) {
     out = new BigInt64Array(ids.length);
-    ids.forEach((id, i) => { out[i] = BigInt(checkInteger(id, `${name}[${i}]`, 0)); });
+    ids.forEach((id, i) => {
+      // A bigint is taken as it is, up to int64; a number must be a safe integer.
+      if (typeof id === 'bigint' && id >= 0n && id < 2n ** 63n) out[i] = id;
+      else if (typeof id === 'bigint') throw new RangeError(`Expected 0 <= ${name}[${i}] < 2**63, got ${id}`);
+      else out[i] = BigInt(checkInteger(id, `${name}[${i}]`, 0));
+    });
   } else {
-    throw new TypeError(`Expected a BigInt64Array or an array of integers for ${name}, got ${describe(ids)}`);
+    throw new TypeError(`Expected a BigInt64Array or an array of integers (numbers or bigints) for ${name}, got ${describe(ids)}`);
   }
   if (n !== undefined && out.length !== n) throw new RangeError(`Expected ${n} ids for ${name} (one per row of x), got ${out.length}`);
   return out;

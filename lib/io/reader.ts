@@ -55,6 +55,13 @@ export class Reader {
     return Number(value);
   }
 
+  /** An int64 as it is (an id, or a value that may be negative). */
+  i64(what: string): bigint { return this.buf.readBigInt64LE(this.take(8, what)); }
+  /** A uint64 as it is. */
+  u64(what: string): bigint { return this.buf.readBigUInt64LE(this.take(8, what)); }
+  /** One float32. */
+  float(what: string): number { return this.buf.readFloatLE(this.take(4, what)); }
+
   skip(n: number, what: string): void { this.take(n, what); }
 
   /** n bytes of what, in place. */
