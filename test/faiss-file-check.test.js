@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { checkIndexFile } = require('../dist/io/faiss-index.js');
 const { Reader } = require('../dist/io/reader.js');
+const { FieldReader } = require('./helpers/field-reader');
 const { thrown } = require('./helpers/thrown');
 
 const DIR = path.join(__dirname, 'fixtures', 'faiss-kinds');
@@ -17,18 +18,6 @@ const KINDS = ['IndexFlat', 'IndexPQ', 'IndexScalarQuantizer', 'IndexIVFFlat', '
   'IndexPreTransform', 'IndexRefineFlat'];
 const bytesOf = (name) => fs.readFileSync(path.join(DIR, `${name}.faiss`));
 const check = (bytes) => checkIndexFile(new Reader(bytes, 'x.faiss'));
-
-/** A Reader that records each field it reads: fields.get(name) = [{ at, n }, ...] (n bytes from offset at). */
-class FieldReader extends Reader {
-  constructor(bytes) {
-    super(bytes, 'x.faiss');
-    this.fields = new Map();
-  }
-}
-FieldReader.prototype.take = function take(n, what) {
-  this.fields.set(what, [...(this.fields.get(what) ?? []), { at: this.offset, n }]);
-  return Reader.prototype.take.call(this, n, what);
-};
 
 /** A fixture checked (so it passes), with at(name, i): the offset of the i-th field of that name. */
 function parsed(name) {

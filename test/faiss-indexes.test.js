@@ -136,6 +136,27 @@ describe('search options, per call', () => {
   });
 });
 
+describe('fewer results than k', () => {
+  test('are label -1 and the distance Faiss gives no result: FLT_MAX for l2, -FLT_MAX for dot', async () => {
+    for (const [metric, none] of [['l2', 3.4028234663852886e38], ['dot', -3.4028234663852886e38]]) {
+      const flat = faiss.indexFactory(d, 'Flat', metric);
+      flat.add({ data: xb.data.subarray(0, 2 * d), shape: [2, d] });
+      for (const r of [flat.search(xq, 3), await flat.searchAsync(xq, 3)]) {
+        expect(r.shape).toEqual([20, 3]);
+        for (let q = 0; q < 20; q++) {
+          expect(r.labels[q * 3 + 2]).toBe(-1n);
+          expect(r.distances[q * 3 + 2]).toBe(none);
+          expect(new Set(r.labels.subarray(q * 3, q * 3 + 2))).toEqual(new Set([0n, 1n]));
+        }
+      }
+    }
+    // An IVF visiting one list of 16 finds fewer than k = 500 of the 2000 it holds.
+    const ivf = built('IVF16,Flat');
+    const { labels } = ivf.search(xq, 500, { nprobe: 1 });
+    expect(labels).toContain(-1n);
+  });
+});
+
 describe('ids', () => {
   test('an IDMap returns the ids it was given, as BigInt64Array or numbers', () => {
     const index = faiss.indexFactory(d, 'IDMap2,Flat');
@@ -208,7 +229,7 @@ describe('reconstruct, reset, mergeFrom, rangeSearch', () => {
     const ivf = built('IVF16,PQ8np');
     ivf.reset();
     expect([ivf.ntotal, ivf.isTrained]).toEqual([0, true]);
-    expect(ivf.search(xq, 5).shape).toEqual([20, 0]);
+    expect(ivf.search(xq, 5).labels).toEqual(new BigInt64Array(100).fill(-1n));
   });
 
   test('mergeFrom moves the vectors of an index of the same kind, shifting IVF ids by addId', () => {

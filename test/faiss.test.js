@@ -216,20 +216,27 @@ describe('faiss objects', () => {
   // Faiss fills a result row up to k, with label -1 beyond ntotal: k is
   // clamped to ntotal instead, and the result's shape says what was found.
   test.each([['IndexPQ', () => new faiss.IndexPQ(8, 2, 4)],
-    ['IndexPreTransform', () => new faiss.IndexPreTransform(new faiss.OPQMatrix(8, 2), new faiss.IndexPQ(8, 2, 4))]])('%s.search: results (n, min(k, ntotal)), empty rows when empty', async (_, make) => {
+    ['IndexPreTransform', () => new faiss.IndexPreTransform(new faiss.OPQMatrix(8, 2), new faiss.IndexPQ(8, 2, 4))]])('%s.search: results (n, k), label -1 and FLT_MAX where fewer than k', async (_, make) => {
     const X = randomMatrix(300, 8, 63);
     const Xq = randomMatrix(4, 8, 64);
     const index = make();
     index.train(X);
     for (const r of [index.search(Xq, 10), await index.searchAsync(Xq, 10)]) {
-      expect([r.shape, r.labels.length, r.distances.length]).toEqual([[4, 0], 0, 0]);
+      expect(r.shape).toEqual([4, 10]);
+      expect(r.labels).toEqual(new BigInt64Array(40).fill(-1n));
+      expect(r.distances).toEqual(new Float32Array(40).fill(3.4028234663852886e38));
     }
     index.add({ data: X.data.subarray(0, 7 * 8), shape: [7, 8] });
     const all = index.search(Xq, 7);
-    for (const r of [index.search(Xq, 1000), await index.searchAsync(Xq, 2 ** 31 - 1)]) {
-      expect([r.shape, r.labels.length, r.distances.length]).toEqual([[4, 7], 28, 28]);
-      expect(r).toEqual(all);
+    for (const r of [index.search(Xq, 1000), await index.searchAsync(Xq, 1000)]) {
+      expect(r.shape).toEqual([4, 1000]);
+      for (let q = 0; q < 4; q++) {
+        expect(r.labels.subarray(q * 1000, q * 1000 + 7)).toEqual(all.labels.subarray(q * 7, q * 7 + 7));
+        expect(r.distances.subarray(q * 1000, q * 1000 + 7)).toEqual(all.distances.subarray(q * 7, q * 7 + 7));
+        expect(new Set(r.labels.subarray(q * 1000 + 7, (q + 1) * 1000))).toEqual(new Set([-1n]));
+      }
     }
+    expect(() => index.search(Xq, 2 ** 31 - 1)).toThrow(RangeError);
     for (let q = 0; q < 4; q++) expect(Array.from(all.labels.subarray(q * 7, q * 7 + 7)).sort()).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n]);
     expect(index.search(Xq, 3).shape).toEqual([4, 3]);
     expect(() => index.search(Xq, 0)).toThrow(new RangeError('Expected 1 <= k <= 2147483647, got 0'));

@@ -7,7 +7,7 @@
 import type { CodesLike, Matrix, MatrixLike, Metric } from '../core/arrays';
 import { AsyncOptions, ownedNow, settled, zeroCopyOption } from '../core/async';
 import { native } from '../core/native';
-import { checkInteger, describe, kFound, toCodes, toMatrix } from '../core/validate';
+import { checkInteger, describe, toCodes, toMatrix } from '../core/validate';
 import type { FaissHandle } from '../core/addon';
 import { adopt, handleOf } from './object';
 import type { ProductQuantizer } from './product-quantizer';
@@ -60,6 +60,23 @@ export function indexPart<T extends Index = Index>(index: Index, name: string): 
 export const searchOptionsOf = (index: Index): SearchOptionChecks => index['searchOptions']();
 
 /** ids as a BigInt64Array of n ids >= 0. */
+/** The largest float32, Faiss's distance where an L2 search finds nothing. */
+const FLT_MAX = 3.4028234663852886e38;
+
+const searchResult = (rows: number, k: number): FaissSearchResult => ({ distances: new Float32Array(rows * k), labels: new BigInt64Array(rows * k), shape: [rows, k] });
+
+/** result, its first columns those of found (the same object when Faiss was asked for all k). */
+function withColumns(result: FaissSearchResult, found: FaissSearchResult): FaissSearchResult {
+  const [rows, k] = result.shape;
+  const columns = found.shape[1];
+  if (found === result || columns === 0) return result;
+  for (let i = 0; i < rows; i++) {
+    result.distances.set(found.distances.subarray(i * columns, (i + 1) * columns), i * k);
+    result.labels.set(found.labels.subarray(i * columns, (i + 1) * columns), i * k);
+  }
+  return result;
+}
+
 function toIds(ids: unknown, name: string, n?: number): BigInt64Array {
   let out: BigInt64Array;
   if (ids instanceof BigInt64Array) {
@@ -118,13 +135,14 @@ export abstract class Index {
   }
 
   /**
-   * The min(k, ntotal) nearest of each row of x (n, d): n x min(k, ntotal) x
-   * 12 bytes of results. `params` apply to this call only.
+   * The k nearest of each row of x (n, d): n x k x 12 bytes of results, label
+   * -1n (and the distance Faiss gives no result) where fewer than k were
+   * found. `params` apply to this call only.
    */
   search(x: MatrixLike, k: number, params?: SearchParams): FaissSearchResult {
-    const { m, found, result, options } = this.searchArgs(x, k, params, true);
-    if (found > 0) native.indexSearch(indexHandle(this), m.data, m.rows, found, result.distances, result.labels, options);
-    return result;
+    const { m, found, result, into, options } = this.searchArgs(x, k, params, true);
+    if (found > 0) native.indexSearch(indexHandle(this), m.data, m.rows, found, into.distances, into.labels, options);
+    return withColumns(result, into);
   }
 
   /** Every vector within `radius` of each row of x: squared L2 distance below it, or inner product above. */
@@ -229,11 +247,12 @@ export abstract class Index {
   async searchAsync(x: MatrixLike, k: number, params?: SearchParams, options?: AsyncOptions): Promise<FaissSearchResult> {
     const site = new Error();
     const zeroCopy = zeroCopyOption(options, 'searchAsync');
-    const { m, found, result, options: searchOptions } = this.searchArgs(x, k, params, false);
-    if (found === 0) return result;
-    const data = ownedNow(m, 'x', zeroCopy);
-    await settled(native.indexSearchAsync(indexHandle(this), data, m.rows, found, result.distances, result.labels, searchOptions), site);
-    return result;
+    const { m, found, result, into, options: searchOptions } = this.searchArgs(x, k, params, false);
+    if (found > 0) {
+      const data = ownedNow(m, 'x', zeroCopy);
+      await settled(native.indexSearchAsync(indexHandle(this), data, m.rows, found, into.distances, into.labels, searchOptions), site);
+    }
+    return withColumns(result, into);
   }
 
   /** rangeSearch, off the event loop. */
@@ -279,13 +298,19 @@ export abstract class Index {
    * call to Faiss (whose search refuses k = 0), so its x is checked now.
    */
   private searchArgs(x: MatrixLike, k: number, params: SearchParams | undefined, checkValuesNow: boolean) {
-    const { d, ntotal, isTrained } = this.info;
-    const found = kFound(k, ntotal, 2 ** 31 - 1);
+    const { d, ntotal, isTrained, metric } = this.info;
+    checkInteger(k, 'k', 1, 2 ** 31 - 1);
     const options = this.checkSearchParams(params);
-    const m = toMatrix(x, 'x', d, checkValuesNow || found === 0);
+    const m = toMatrix(x, 'x', d, checkValuesNow || ntotal === 0);
     if (!isTrained) throw new TypeError('Expected a trained index for search(); call train() first');
-    const n = m.rows * found;
-    return { m, found, options, result: { distances: new Float32Array(n), labels: new BigInt64Array(n), shape: [m.rows, found] } as FaissSearchResult };
+    // Faiss is asked for no more than the index holds (a huge k would size its
+    // heaps); the other columns are what Faiss gives where it finds nothing.
+    const found = Math.min(k, ntotal);
+    const result = searchResult(m.rows, k);
+    if (found === k) return { m, found, result, into: result, options };
+    result.distances.fill(metric === 'l2' ? FLT_MAX : -FLT_MAX);
+    result.labels.fill(-1n);
+    return { m, found, result, into: searchResult(m.rows, found), options };
   }
 
   private checkSearchParams(params: unknown): SearchParams | undefined {

@@ -3,7 +3,7 @@
 // nearest lists. Made by indexFactory (e.g. 'IVF256,PQ16') or readIndex.
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
-import { checkInteger, checkName } from '../core/validate';
+import { checkInteger, checkName, describe } from '../core/validate';
 import { Index, indexHandle, indexPart, registerKind, SearchOptionChecks } from './index-base';
 import { pqOf } from './index-pq';
 import type { ProductQuantizer } from './product-quantizer';
@@ -56,7 +56,12 @@ export class IndexIVFFlat extends IndexIVF {}
 export class IndexIVFPQ extends IndexIVF {
   /** The index's own ProductQuantizer (not a copy). */
   get pq(): ProductQuantizer { return pqOf(this); }
+  /** Whether codes are of each vector's residual to its list's centroid (Faiss's default) or of the vector: set before training. */
   get byResidual(): boolean { return this.info.byResidual as boolean; }
+  set byResidual(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for byResidual, got ${describe(value)}`);
+    native.indexSet(indexHandle(this), 'byResidual', Number(value));
+  }
 }
 
 /** faiss::IndexIVFScalarQuantizer: scalar-quantized vectors in each list. */

@@ -82,6 +82,12 @@ public:
             ivf().nprobe = size_t(value);
             return true;
         }
+        if (auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(&get()); ivfpq && name == "byResidual") {
+            // The PQ is trained on residuals or on the vectors themselves: set before training.
+            if (ivf().is_trained) throw Error("Expected byResidual to be set before training (the index is trained)");
+            ivfpq->by_residual = value != 0;
+            return true;
+        }
         if (name == "maxCodes" && !fast_scan()) {
             if (!(value >= 0 && value <= 9007199254740991.0 && value == std::floor(value)))
                 throw RangeError("Expected maxCodes a non-negative integer (0: no limit)");
