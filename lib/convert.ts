@@ -67,7 +67,7 @@ export function faissModel(index: faiss.Index | faiss.ProductQuantizer): PQ | OP
   if (index instanceof faiss.IndexPQ) return pqFrom(index.pq, index.metric);
   const inner = index instanceof faiss.IndexPreTransform ? index.index : null;
   if (!(inner instanceof faiss.IndexPQ)) {
-    const kind = inner ? `an IndexPreTransform over ${describe(inner)}` : describe(index);
+    const kind = `an ${index.constructor.name} (${index.description})`;
     throw new TypeError(`Expected ${CONVERTIBLE} for index, got ${kind}; the pq of a kind that has one (index.pq) converts`);
   }
   const chain = (index as faiss.IndexPreTransform).chain;

@@ -10,6 +10,8 @@ const { PQ, OPQ, faiss, io, faissToNanopq } = require('..');
 const { randomMatrix } = require('./helpers/data');
 const { FIXTURES, manifest, npy } = require('./helpers/fixtures');
 const { runPython } = require('./helpers/python');
+const FAISS_KINDS = path.join(__dirname, 'fixtures', 'faiss-kinds');
+const faissKinds = JSON.parse(fs.readFileSync(path.join(FAISS_KINDS, 'manifest.json'), 'utf8'));
 const { thrown } = require('./helpers/thrown');
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli', 'index.js');
@@ -167,6 +169,9 @@ describe('info', () => {
     expect(info).toEqual({
       file, format, kind: 'PQ', M, Ks: 16, D, Ds: 4, metric: 'dot', codeDtype: 'uint8', bytesPerVector: 4,
       ...(format === 'faiss' && { packedCodeSize: 2 }), rotation: false, storedCodes: 0,
+      ...(format === 'faiss' && {
+        index: { kind: 'IndexPQ', description: 'PQ4x4', d: D, ntotal: 0, metric: 'dot', isTrained: true, bytes: D * 16 * 4, bytesPerVector: null },
+      }),
     });
   });
 
@@ -178,11 +183,29 @@ describe('info', () => {
 
   test('a text summary; the format of a file without a known extension from --from', () => {
     const out = ok('info', path.join(FIXTURES, 'faiss_opq_m4.faiss'));
-    expect(out).toMatch(/^format: +Faiss index \(IndexPreTransform\(OPQMatrix, IndexPQ\)\)$/m);
+    expect(out).toMatch(/^format: +Faiss index\nindex: +IndexPreTransform \(LT32,PQ4\)$/m);
     expect(out).toMatch(/^codes: +uint8, 4 bytes per vector; 4 packed in the index$/m);
     expect(out).toMatch(/^rotation: +yes \(R, 32 x 32\)$/m);
     expect(out).toMatch(/^stored codes: +1000$/m);
     expect(ok('info', 'info-npq.model', '--from', 'npq', '--json')).toMatchObject({ format: 'npq', Ks: 16 });
+  });
+
+  test.each(faissKinds.fixtures.map((c) => [c.name, c]))('a Faiss index of any kind: %s', (name, c) => {
+    const info = ok('info', path.join(FAISS_KINDS, c.file), '--json');
+    const index = faiss.readIndex(path.join(FAISS_KINDS, c.file));
+    expect(info.index).toMatchObject({ kind: c.kind, description: index.description, d: c.d, ntotal: c.ntotal, metric: c.metric, isTrained: c.trained, bytes: index.bytes });
+    if (index instanceof faiss.IndexIVF) expect(info.index.lists).toEqual({ nlist: 16, nprobe: 4, directMap: index.directMap });
+    if (c.params.efSearch) expect(info.index.graph).toMatchObject({ M: 16, efSearch: c.params.efSearch });
+    if (c.params.kFactor) expect(info.index.kFactor).toBe(c.params.kFactor);
+    // The kinds nanopq models are that model too.
+    expect('M' in info).toBe(['IndexPQ'].includes(c.kind) || c.factory === 'OPQ8_32,PQ8np');
+  });
+
+  test('a Faiss index of any kind, as text', () => {
+    const out = ok('info', path.join(FAISS_KINDS, 'opq8_ivf16_pq8.faiss'));
+    expect(out).toMatch(/^index: +IndexPreTransform \(LT32,IVF16,PQ8\)\nd, metric: +32, l2\nvectors: +800\nmemory: +\d+ bytes, [\d.]+ per vector\nlists: +16, nprobe 4, direct map none\n$/m);
+    expect(ok('info', path.join(FAISS_KINDS, 'hnsw16_sq8.faiss'))).toMatch(/^graph: +HNSW M 16, efSearch 32, efConstruction 40, \d levels$/m);
+    expect(ok('info', path.join(FAISS_KINDS, 'ivf16_flat_untrained.faiss'))).toMatch(/^d, metric: +32, l2 \(not trained\)\nvectors: +0\nmemory: +0 bytes\n/m);
   });
 
   test('errors', () => {
@@ -379,9 +402,32 @@ describe('search', () => {
     expect(fails('search', 'search.npq', 'search-codes.npy', 'q.npy', '-k', '0')).toMatch("nanopq: option '-k <n>' argument '0' is invalid");
     expect(fails('search', 'search.npq', 'q.npy', 'q.npy')).toMatch('nanopq: Expected codes of dtype uint8, uint16 or uint32 in q.npy, got float32');
     expect(fails('search', 'search.npq', 'search-codes.npy', 'search-codes.npy', '--json')).toBe("nanopq: Expected vectors of the model's D = 16 in search-codes.npy, got d = 4\n");
-    expect(fails('search', 'search.npq', 'search-codes.npy')).toMatch("nanopq: missing required argument 'QUERIES'");
+    expect(fails('search', 'search.npq', 'search-codes.npy')).toBe('nanopq: Expected CODES and QUERIES after a nanopq .npq (only a Faiss index holds what it searches), got one file, search-codes.npy\n');
+    expect(fails('search', 'search.npq', 'search-codes.npy', 'q.npy', '--nprobe', '4')).toMatch('nanopq: Expected --nprobe, --ef-search and --k-factor only with a Faiss index searched on its own');
+    expect(fails('search', 'search.npq', 'search-codes.npy', 'q.npy', '--distances', 'd.bin')).toBe("nanopq: Expected a .npy file for --distances, got 'd.bin'\n");
     io.writeNpy(tmp('big-codes16.npy'), Uint8Array.from({ length: 8 }, () => 16), [2, 4]);
     expect(fails('search', 'search.npq', 'big-codes16.npy', 'q.npy')).toMatch('Expected codes < Ks = 16, got 16 at codes[0][0]');
+  });
+
+  test('a Faiss index of any kind on its own: index.search with --nprobe, --ef-search, --k-factor; -o int64 ids, --distances', () => {
+    const queries = path.join(FAISS_KINDS, 'queries.npy');
+    for (const c of faissKinds.fixtures.filter((f) => f.trained)) {
+      const file = path.join(FAISS_KINDS, c.file);
+      const flags = Object.entries(c.params).flatMap(([name, v]) => [`--${name.replace(/[A-Z]/g, (l) => `-${l.toLowerCase()}`)}`, String(v)]);
+      const result = ok('search', file, queries, '-k', '4', ...flags, '-o', 'index-ids.npy', '--distances', 'index-dists.npy', '--json');
+      const expected = faiss.readIndex(file).search(io.readNpy(queries), 4, c.params);
+      expect(result.ids.flat()).toEqual(Array.from(expected.labels, Number));
+      const ids = io.readNpy(tmp('index-ids.npy'));
+      expect([ids.dtype, ids.shape, ids.data]).toEqual(['int64', [20, 4], expected.labels]);
+      expect(io.readNpy(tmp('index-dists.npy')).data).toEqual(expected.distances);
+    }
+    const out = ok('search', path.join(FAISS_KINDS, 'ivf16_pq8.faiss'), queries, '-k', '3', '--nprobe', '16');
+    expect(out).toMatch(/^20 queries, IndexIVFPQ \(IVF16,PQ8\) of 800 vectors, k = 3, nprobe 16 \(l2\): [\d.]+ ms\nquery 0: \d+ \(/);
+    // Fewer than k found: -1.
+    expect(ok('search', path.join(FAISS_KINDS, 'pq8_empty.faiss'), queries, '-k', '2', '--json').ids[0]).toEqual([-1, -1]);
+    expect(fails('search', path.join(FAISS_KINDS, 'flat.faiss'), queries, '--nprobe', '2')).toBe('nanopq: Expected search parameters an IndexFlat takes (none), got nprobe\n');
+    expect(fails('search', path.join(FAISS_KINDS, 'ivf16_flat.faiss'), queries, '--nprobe', '17')).toMatch(/nprobe <= 16/);
+    expect(fails('search', path.join(FAISS_KINDS, 'ivf16_flat.faiss'), 'search-codes.npy')).toBe("nanopq: Expected vectors of the model's D = 32 in search-codes.npy, got d = 4\n");
   });
 
   test('--debug adds the stack trace', () => {

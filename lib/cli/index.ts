@@ -4,7 +4,7 @@
 // in blocks), over the library below it.
 //
 // The `nanopq` command: info, convert, train, encode and search over model,
-// vectors and codes files. commander parses the arguments and writes --help;
+// vectors and codes files, and info and search over a Faiss index of any kind. commander parses the arguments and writes --help;
 // cli-progress draws the progress bar (on stderr, on a TTY or with
 // --progress). stdout holds only the result, which --json makes one JSON
 // document; notes and errors go to stderr as "nanopq: ...", exit code 1 (130
@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CodeMatrix, Matrix, Metric } from '../core/arrays';
+import * as faiss from '../faiss';
 import * as io from '../io';
 import { OPQ } from '../models/opq';
 import { PQ } from '../models/pq';
@@ -204,20 +205,68 @@ async function writeOutput(file: string, write: (temp: string) => void | Promise
 // ---------------------------------------------------------------- info --
 
 function info(file: string, opts: { from?: string; json?: boolean }): void {
-  const d = describeModel(file, readModel(file, opts.from));
-  if (opts.json) return printJson(d);
-  const packed = d.packedCodeSize !== undefined ? `; ${d.packedCodeSize} packed in the index` : '';
-  print([
-    `file:          ${d.file}`,
-    `format:        ${FORMAT_LABELS[d.format]}${d.format === 'faiss' ? ` (${d.kind === 'OPQ' ? 'IndexPreTransform(OPQMatrix, IndexPQ)' : 'IndexPQ'})` : ''}`,
-    `kind:          ${d.kind}`,
-    `M, Ks:         ${d.M}, ${d.Ks}`,
-    `D, Ds:         ${d.D === null ? 'not trained' : `${d.D}, ${d.Ds}`}`,
-    `metric:        ${d.metric}`,
-    `codes:         ${d.codeDtype}, ${d.bytesPerVector} bytes per vector${packed}`,
-    `rotation:      ${d.rotation ? `yes (R, ${d.D} x ${d.D})` : 'no'}`,
-    `stored codes:  ${d.format === 'faiss' ? d.storedCodes : 'none (this format holds no codes)'}`,
-  ].join('\n'));
+  const format = formatOf(file, opts.from, '--from');
+  checkInput(file, 'MODEL');
+  const index = format === 'faiss' ? faiss.readIndex(file) : null;
+  try {
+    // A Faiss index of a kind nanopq models (IndexPQ, an OPQ chain over one) is also shown as that model.
+    const convertible = index === null || index instanceof faiss.IndexPQ || index instanceof faiss.IndexPreTransform && index.index instanceof faiss.IndexPQ;
+    const d = convertible ? describeModel(file, readModelFile(file, format)) : { file, format };
+    const i = index && describeIndex(index);
+    if (opts.json) return printJson(i ? { ...d, index: i } : d);
+    print([
+      `file:          ${file}`,
+      `format:        ${FORMAT_LABELS[format]}`,
+      ...(i ? indexLines(i) : []),
+      ...('kind' in d ? [
+        `kind:          ${d.kind}`,
+        `M, Ks:         ${d.M}, ${d.Ks}`,
+        `D, Ds:         ${d.D === null ? 'not trained' : `${d.D}, ${d.Ds}`}`,
+        `metric:        ${d.metric}`,
+        `codes:         ${d.codeDtype}, ${d.bytesPerVector} bytes per vector${d.packedCodeSize !== undefined ? `; ${d.packedCodeSize} packed in the index` : ''}`,
+        `rotation:      ${d.rotation ? `yes (R, ${d.D} x ${d.D})` : 'no'}`,
+        `stored codes:  ${d.format === 'faiss' ? d.storedCodes : 'none (this format holds no codes)'}`,
+      ] : []),
+    ].join('\n'));
+  } finally {
+    index?.dispose();
+  }
+}
+
+/** The index and its parts, outermost first (an IDMap's, a PreTransform's or a refine's inner index next). */
+function* nested(index: faiss.Index): Generator<faiss.Index> {
+  for (let i: faiss.Index | null = index; i; ) {
+    yield i;
+    i = i instanceof faiss.IndexIDMap || i instanceof faiss.IndexPreTransform || i instanceof faiss.IndexRefineFlat ? i.index : null;
+  }
+}
+
+/** What `info` shows of a Faiss index: its kind, description, size, and the settings of its IVF, graph or refinement. */
+function describeIndex(index: faiss.Index) {
+  const { d, ntotal, metric, isTrained, bytes } = index;
+  const parts = [...nested(index)];
+  const ivf = parts.find((p): p is faiss.IndexIVF => p instanceof faiss.IndexIVF);
+  const hnsw = parts.find((p): p is faiss.IndexHNSW => p instanceof faiss.IndexHNSW);
+  const refine = parts.find((p): p is faiss.IndexRefineFlat => p instanceof faiss.IndexRefineFlat);
+  return {
+    kind: index.constructor.name, description: index.description, d, ntotal, metric, isTrained, bytes,
+    bytesPerVector: ntotal > 0 ? bytes / ntotal : null,
+    ...(ivf && { lists: { nlist: ivf.nlist, nprobe: ivf.nprobe, directMap: ivf.directMap } }),
+    ...(hnsw && { graph: { M: hnsw.M, efSearch: hnsw.efSearch, efConstruction: hnsw.efConstruction, levels: hnsw.maxLevel + 1 } }),
+    ...(refine && { kFactor: refine.kFactor }),
+  };
+}
+
+function indexLines(i: ReturnType<typeof describeIndex>): string[] {
+  return [
+    `index:         ${i.kind} (${i.description})`,
+    `d, metric:     ${i.d}, ${i.metric}${i.isTrained ? '' : ' (not trained)'}`,
+    `vectors:       ${i.ntotal}`,
+    `memory:        ${i.bytes} bytes${i.bytesPerVector === null ? '' : `, ${i.bytesPerVector.toFixed(1)} per vector`}`,
+    ...(i.lists ? [`lists:         ${i.lists.nlist}, nprobe ${i.lists.nprobe}, direct map ${i.lists.directMap}`] : []),
+    ...(i.graph ? [`graph:         HNSW M ${i.graph.M}, efSearch ${i.graph.efSearch}, efConstruction ${i.graph.efConstruction}, ${i.graph.levels} levels`] : []),
+    ...(i.kFactor !== undefined ? [`refine:        kFactor ${i.kFactor}`] : []),
+  ];
 }
 
 // ------------------------------------------------------------- convert --
@@ -337,12 +386,25 @@ async function encode(modelFile: string, vectorsFile: string,
 
 // -------------------------------------------------------------- search --
 
-async function search(modelFile: string, codesFile: string, queriesFile: string,
-  opts: { k: number; output?: string; from?: string; json?: boolean }): Promise<void> {
-  if (opts.output !== undefined && path.extname(opts.output).toLowerCase() !== '.npy') {
-    throw new Error(`Expected a .npy file for -o, got '${opts.output}'`);
+interface SearchOptions {
+  k: number; output?: string; distances?: string; from?: string; json?: boolean;
+  nprobe?: number; efSearch?: number; kFactor?: number;
+}
+
+/** search MODEL CODES QUERIES, or search INDEX QUERIES for a Faiss index that holds its vectors or codes. */
+async function search(modelFile: string, second: string, third: string | undefined, opts: SearchOptions): Promise<void> {
+  for (const [flag, file] of [['-o', opts.output], ['--distances', opts.distances]] as const) {
+    if (file !== undefined && path.extname(file).toLowerCase() !== '.npy') throw new Error(`Expected a .npy file for ${flag}, got '${file}'`);
   }
-  checkOutputs({ '-o': opts.output }, { MODEL: modelFile, CODES: codesFile, QUERIES: queriesFile });
+  const format = formatOf(modelFile, opts.from, '--from');
+  const params = Object.fromEntries(Object.entries({ nprobe: opts.nprobe, efSearch: opts.efSearch, kFactor: opts.kFactor }).filter(([, v]) => v !== undefined));
+  if (third === undefined) {
+    if (format !== 'faiss') throw new Error(`Expected CODES and QUERIES after a ${FORMAT_LABELS[format]} (only a Faiss index holds what it searches), got one file, ${second}`);
+    return searchIndex(modelFile, second, params, opts);
+  }
+  if (Object.keys(params).length > 0) throw new Error(`Expected --nprobe, --ef-search and --k-factor only with a Faiss index searched on its own (search INDEX QUERIES), got ${Object.keys(params).join(', ')}`);
+  const [codesFile, queriesFile] = [second, third];
+  checkOutputs({ '-o': opts.output, '--distances': opts.distances }, { MODEL: modelFile, CODES: codesFile, QUERIES: queriesFile });
   const { model } = readModel(modelFile, opts.from);
   const D = dimension(model, modelFile);
   const codes = codesArg(codesFile, 'CODES', model.M);
@@ -351,19 +413,46 @@ async function search(modelFile: string, codesFile: string, queriesFile: string,
   const { ids, dists, shape } = await model.searchAsync(queries, codes, opts.k);
   const ms = performance.now() - started;
   if (shape[1] < opts.k) note(`${codesFile} holds ${codes.shape[0]} codes: ${shape[1]} neighbours per query, not ${opts.k}`);
-  if (opts.output !== undefined) await writeOutput(opts.output, (temp) => io.writeNpy(temp, ids, shape));
-  const [nq, k] = shape;
-  const row = <T extends Uint32Array | Float32Array>(a: T, i: number) => Array.from(a.subarray(i * k, (i + 1) * k));
+  await report({ ids, dists, shape }, opts, `${shape[0]} queries, ${codes.shape[0]} codes, k = ${shape[1]} (${model.metric}): ${ms.toFixed(1)} ms`);
+}
+
+async function searchIndex(indexFile: string, queriesFile: string, params: faiss.SearchParams, opts: SearchOptions): Promise<void> {
+  checkOutputs({ '-o': opts.output, '--distances': opts.distances }, { INDEX: indexFile, QUERIES: queriesFile });
+  checkInput(indexFile, 'INDEX');
+  const index = faiss.readIndex(indexFile);
+  try {
+    const queries = vectorsArg(queriesFile, 'QUERIES', readVectors, index.d);
+    const started = performance.now();
+    const { labels, distances, shape } = await index.searchAsync(queries, opts.k, params);
+    const ms = performance.now() - started;
+    const given = Object.entries(params).map(([name, value]) => `, ${name} ${value}`).join('');
+    await report({ ids: labels, dists: distances, shape }, opts,
+      `${shape[0]} queries, ${index.constructor.name} (${index.description}) of ${index.ntotal} vectors, k = ${shape[1]}${given} (${index.metric}): ${ms.toFixed(1)} ms`);
+  } finally {
+    index.dispose();
+  }
+}
+
+/** search's output: ids (and distances) to their files, the rows as JSON or a summary of the first five. */
+async function report(r: { ids: Uint32Array | BigInt64Array; dists: Float32Array; shape: [number, number] }, opts: SearchOptions, summary: string): Promise<void> {
+  const [nq, k] = r.shape;
+  if (opts.output !== undefined) await writeOutput(opts.output, (temp) => io.writeNpy(temp, r.ids, r.shape));
+  if (opts.distances !== undefined) await writeOutput(opts.distances, (temp) => io.writeNpy(temp, r.dists, r.shape));
+  // Faiss labels are int64: a JSON number while safe (ids beyond 2**53 as strings); -1 where fewer than k were found.
+  const id = (v: number | bigint) => (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER)) ? String(v) : Number(v));
+  const ids = (i: number) => Array.from(r.ids.subarray(i * k, (i + 1) * k) as ArrayLike<number | bigint>, id);
+  const dists = (i: number) => Array.from(r.dists.subarray(i * k, (i + 1) * k));
   if (opts.json) {
     return printJson({
-      shape, ids: Array.from({ length: nq }, (_, i) => row(ids, i)), dists: Array.from({ length: nq }, (_, i) => row(dists, i)),
-      ...(opts.output !== undefined && { output: opts.output }),
+      shape: r.shape, ids: Array.from({ length: nq }, (_, i) => ids(i)), dists: Array.from({ length: nq }, (_, i) => dists(i)),
+      ...(opts.output !== undefined && { output: opts.output }), ...(opts.distances !== undefined && { distances: opts.distances }),
     });
   }
-  const lines = [`${nq} queries, ${codes.shape[0]} codes, k = ${k} (${model.metric}): ${ms.toFixed(1)} ms${opts.output ? `; ids written to ${opts.output}` : ''}`];
+  const written = [opts.output && `ids written to ${opts.output}`, opts.distances && `distances to ${opts.distances}`].filter(Boolean).join(', ');
+  const lines = [`${summary}${written ? `; ${written}` : ''}`];
   const shown = Math.min(nq, 5);
   for (let i = 0; i < shown; i++) {
-    lines.push(`query ${i}: ${row(ids, i).map((id, j) => `${id} (${dists[i * k + j].toPrecision(4)})`).join(', ')}`);
+    lines.push(`query ${i}: ${ids(i).map((v, j) => `${v} (${r.dists[i * k + j].toPrecision(4)})`).join(', ')}`);
   }
   if (nq > shown) lines.push(`... ${nq - shown} more (-o ids.npy or --json for all)`);
   print(lines.join('\n'));
@@ -434,12 +523,21 @@ function program(): Command {
     .action(encode);
 
   cli.command('search')
-    .description('the k nearest codes of each query, by asymmetric distance')
-    .argument('<MODEL>', 'the model file').argument('<CODES>', 'codes (n, M) from encode (.npy)').argument('<QUERIES>', 'the query vectors')
+    .description('the k nearest of each query: by a model over its codes, or by a Faiss index of any kind over what it holds')
+    .argument('<MODEL>', 'the model file, or a Faiss index searched on its own (then the next argument is QUERIES)')
+    .argument('<CODES>', 'codes (n, M) from encode (.npy)').argument('[QUERIES]', 'the query vectors')
     .option('-k <n>', 'neighbours per query', integer('-k', 1), 10)
-    .option('-o, --output <ids.npy>', 'write the ids (nq, k) as uint32 .npy')
+    .option('-o, --output <ids.npy>', 'write the ids (nq, k): uint32 of a model\'s codes, int64 of a Faiss index (-1 where fewer than k)')
+    .option('--distances <dists.npy>', 'write the distances (nq, k) as float32')
+    .option('--nprobe <n>', 'a Faiss index with an IVF: lists to visit', integer('--nprobe', 1))
+    .option('--ef-search <n>', 'a Faiss HNSW index: the candidates a search keeps', integer('--ef-search', 1))
+    .option('--k-factor <x>', 'a Faiss refine index: k x this many candidates are refined', (v: string) => {
+      const x = Number(v);
+      if (!(x >= 1)) throw new InvalidArgumentError(`Expected a number >= 1 for --k-factor, got '${v}'.`);
+      return x;
+    })
     .addOption(fromOption()).addOption(jsonOption())
-    .addHelpText('after', `\n${models} QUERIES as VECTORS: ${vectors.slice(11)}\n\nExample:\n  nanopq search model.npq codes.npy queries.npy -k 10 --json`)
+    .addHelpText('after', `\n${models} QUERIES as VECTORS: ${vectors.slice(11)}\nA Faiss index of any kind (IVF, HNSW, flat, IDMap, ...) is searched on its own:\nINDEX QUERIES, with --nprobe, --ef-search or --k-factor as it takes them.\n\nExamples:\n  nanopq search model.npq codes.npy queries.npy -k 10 --json\n  nanopq search index.faiss queries.npy -k 10 --nprobe 16 -o ids.npy --distances dists.npy`)
     .action(search);
   return cli;
 }

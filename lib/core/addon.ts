@@ -71,6 +71,7 @@ export interface Addon {
   opqNew(d: number, M: number): FaissHandle;
   transformInfo(t: FaissHandle): {
     linear: boolean; dIn: number; dOut: number; isTrained: boolean; haveBias: boolean; isOrthonormal: boolean;
+    description: string;
   };
   transformGetA(t: FaissHandle, out: Float32Array): void;
   transformSetA(t: FaissHandle, A: Float32Array): void;
@@ -82,6 +83,8 @@ export interface Addon {
   /** The kind's class name, the Index fields, and the kind's settings (nlist, nprobe, efSearch, ...). */
   indexInfo(index: FaissHandle): {
     kind: string; d: number; ntotal: number; isTrained: boolean; metric: 'l2' | 'dot'; readOnly: boolean;
+    /** What it holds in memory, parts included; as index_factory would describe it. */
+    bytes: number; description: string;
     [setting: string]: string | number | boolean;
   };
   indexSet(index: FaissHandle, name: string, value: number): void;

@@ -15,7 +15,7 @@ import type { ProductQuantizer } from './product-quantizer';
 export const indexHandle = (index: object) => handleOf(index, 'this', 'Index');
 
 /**
- * Faiss search results: row i of `shape` (n, min(k, ntotal)) holds query i's
+ * Faiss search results: row i of `shape` (n, k) holds query i's
  * nearest, best first (label -1n where an index finds fewer).
  */
 export interface FaissSearchResult { distances: Float32Array; labels: BigInt64Array; shape: [number, number] }
@@ -106,6 +106,13 @@ export abstract class Index {
   get ntotal(): number { return this.info.ntotal; }
   get isTrained(): boolean { return this.info.isTrained; }
   get metric(): Metric { return this.info.metric; }
+  /**
+   * What index_factory would build it from ('OPQ16,IVF256,PQ16'; a linear
+   * transform read from a file, OPQ's included, is 'LT<dOut>': files do not say which).
+   */
+  get description(): string { return this.info.description; }
+  /** The bytes it holds in memory (vectors or codes, lists, graph, tables; parts included). */
+  get bytes(): number { return this.info.bytes; }
 
   /** The search options this kind takes, with their checks: none unless a kind says so. */
   protected searchOptions(): SearchOptionChecks { return {}; }

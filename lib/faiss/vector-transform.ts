@@ -19,6 +19,8 @@ export class VectorTransform {
   get dIn(): number { return transformInfo(this).dIn; }
   get dOut(): number { return transformInfo(this).dOut; }
   get isTrained(): boolean { return transformInfo(this).isTrained; }
+  /** As index_factory names it: 'OPQ8_32', 'PCAR16', 'L2norm', 'RR64', or 'LT<dOut>' for another linear one. */
+  get description(): string { return transformInfo(this).description; }
 
   /** The transform of each row: (N, dOut). */
   apply(x: MatrixLike): Matrix {

@@ -3,6 +3,15 @@
 #include <cxxabi.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFPQFastScan.h>
+#include <faiss/IndexPQFastScan.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
+#include <faiss/IndexScalarQuantizer.h>
 #include <faiss/index_io.h>
 
 #include <cstdlib>
@@ -11,6 +20,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "faiss/linear_transform.h"
 #include "kernels/parallel.h"
 #include "runtime/exports.h"
 
@@ -35,6 +45,44 @@ std::string type_name(const std::type_info& type) {
     std::string out = status == 0 && name ? name : type.name();
     std::free(name);
     return out;
+}
+
+std::string pq_name(const faiss::ProductQuantizer& pq, const char* suffix = "") {
+    return "PQ" + std::to_string(pq.M) + (pq.nbits == 8 && !*suffix ? "" : "x" + std::to_string(pq.nbits)) + suffix;
+}
+
+std::string sq_name(const faiss::ScalarQuantizer& sq) {
+    static const char* const names[] = {"SQ8", "SQ4", "SQ8_uniform", "SQ4_uniform", "SQfp16", "SQ8_direct", "SQ6"};
+    return sq.qtype < sizeof(names) / sizeof(*names) ? names[sq.qtype] : "SQ";
+}
+
+// The index as a description index_factory builds it from ("OPQ16_64,IVF256,PQ16"): what `nanopq info` shows.
+std::string factory_description(const faiss::Index& index) {
+    using namespace faiss;
+    if (auto* t = dynamic_cast<const IndexPreTransform*>(&index)) {
+        std::string out;
+        for (auto* step : t->chain) out += factory_name(*step) + ",";
+        return out + factory_description(*t->index);
+    }
+    if (auto* m = dynamic_cast<const IndexIDMap2*>(&index)) return "IDMap2," + factory_description(*m->index);
+    if (auto* m = dynamic_cast<const IndexIDMap*>(&index)) return "IDMap," + factory_description(*m->index);
+    if (auto* r = dynamic_cast<const IndexRefine*>(&index)) return factory_description(*r->base_index) + ",RFlat";
+    if (auto* h = dynamic_cast<const IndexHNSW*>(&index)) {
+        const std::string M = "HNSW" + std::to_string(h->hnsw.nb_neighbors(1));
+        return dynamic_cast<const IndexFlat*>(h->storage) ? M : M + "," + factory_description(*h->storage);
+    }
+    if (auto* ivf = dynamic_cast<const IndexIVF*>(&index)) {
+        const std::string lists = "IVF" + std::to_string(ivf->nlist) + ",";
+        if (auto* fs = dynamic_cast<const IndexIVFPQFastScan*>(&index)) return lists + pq_name(fs->pq, "fs");
+        if (auto* pq = dynamic_cast<const IndexIVFPQ*>(&index)) return lists + pq_name(pq->pq);
+        if (auto* sq = dynamic_cast<const IndexIVFScalarQuantizer*>(&index)) return lists + sq_name(sq->sq);
+        return lists + "Flat";
+    }
+    if (auto* fs = dynamic_cast<const IndexPQFastScan*>(&index)) return pq_name(fs->pq, "fs");
+    if (auto* pq = dynamic_cast<const IndexPQ*>(&index)) return pq_name(pq->pq);
+    if (auto* sq = dynamic_cast<const IndexScalarQuantizer*>(&index)) return sq_name(sq->sq);
+    if (dynamic_cast<const IndexFlat*>(&index)) return "Flat";
+    return type_name(typeid(index));
 }
 
 }  // namespace
@@ -136,6 +184,8 @@ Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
     out.Set("isTrained", index.is_trained);
     out.Set("metric", index.metric_type == faiss::METRIC_L2 ? "l2" : "dot");
     out.Set("readOnly", o.read_only);
+    out.Set("bytes", double(o.index->held_bytes()));
+    out.Set("description", factory_description(index));
     o.index->describe(out);
     return out;
 }

@@ -21,6 +21,18 @@ size_t LinearTransformObject::held_bytes() const {
     return (transform_floats(transform.get()) + (quiet_pq ? quiet_pq->centroids.size() : 0)) * sizeof(float);
 }
 
+// The transform as index_factory names it (OPQ8_32, PCAR16, L2norm, RR64), or LT<d_out> for another linear one.
+std::string factory_name(const faiss::VectorTransform& t) {
+    const std::string out = std::to_string(t.d_out);
+    if (auto* opq = dynamic_cast<const faiss::OPQMatrix*>(&t))
+        return "OPQ" + std::to_string(opq->M) + (t.d_out == t.d_in ? "" : "_" + out);
+    if (auto* pca = dynamic_cast<const faiss::PCAMatrix*>(&t))
+        return std::string("PCA") + (pca->eigen_power == -0.5f ? "W" : "") + (pca->random_rotation ? "R" : "") + out;
+    if (dynamic_cast<const faiss::RandomRotationMatrix*>(&t)) return "RR" + out;
+    if (dynamic_cast<const faiss::NormalizationTransform*>(&t)) return "L2norm";
+    return "LT" + out;
+}
+
 namespace {
 
 faiss::VectorTransform& any_transform_arg(const Napi::CallbackInfo& info, size_t i, Access access) {
@@ -57,6 +69,7 @@ Napi::Value TransformInfo(const Napi::CallbackInfo& info) {
     out.Set("isTrained", t.is_trained);
     out.Set("haveBias", linear && linear->have_bias);
     out.Set("isOrthonormal", linear && linear->is_orthonormal);
+    out.Set("description", factory_name(t));
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <faiss/impl/ProductQuantizer.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "faiss/object.h"
@@ -31,6 +32,9 @@ public:
         quiet_pq.reset();
     }
 };
+
+// The transform as index_factory names it (OPQ8_32, PCAR16, L2norm, RR64), or LT<d_out> for another linear one.
+std::string factory_name(const faiss::VectorTransform& t);
 
 // The floats of A and b, for any VectorTransform (0 unless linear).
 size_t transform_floats(const faiss::VectorTransform* t);
