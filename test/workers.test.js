@@ -13,7 +13,7 @@ function runWorkers(mainLoadsAddon, rounds) {
     const { Worker } = require('node:worker_threads');
     ${mainLoadsAddon ? `require(${JSON.stringify(ROOT)});` : ''}
     const work = \`
-      const { PQ, OPQ } = require(${JSON.stringify(ROOT)});
+      const { PQ, OPQ, faiss } = require(${JSON.stringify(ROOT)});
       const x = { data: Float32Array.from({ length: 2000 * 32 }, Math.random), shape: [2000, 32] };
       (async () => {
         const pq = new PQ({ M: 4, Ks: 10 }).fit(x, { iter: 2 });
@@ -21,6 +21,14 @@ function runWorkers(mainLoadsAddon, rounds) {
         pq.search(x, codes, 3);
         await pq.searchAsync(x, codes, 3);
         await new OPQ({ M: 4, Ks: 16 }).fitAsync(x, { rotationIter: 2, pqIter: 2 });
+        const some = { data: x.data.subarray(0, 500 * 32), shape: [500, 32] };
+        const ivf = faiss.indexFactory(32, 'IVF16,PQ4x4np');
+        await ivf.trainAsync(some);
+        await ivf.addWithIdsAsync(some, BigInt64Array.from({ length: 500 }, (_, i) => BigInt(i * 3)));
+        await Promise.all([ivf.searchAsync(some, 3, { nprobe: 4 }), ivf.searchAsync(some, 3, { nprobe: 16 })]);
+        const hnsw = faiss.indexFactory(32, 'HNSW8');
+        await hnsw.addAsync(some);
+        await hnsw.searchAsync(some, 3, { efSearch: 16 });
         require('node:worker_threads').parentPort.postMessage('done');
       })();\`;
     (async () => {
