@@ -60,6 +60,12 @@ export function indexPart<T extends Index = Index>(index: Index, name: string): 
 export const searchOptionsOf = (index: Index): SearchOptionChecks => index['searchOptions']();
 
 /** ids as a BigInt64Array of n ids >= 0. */
+/**
+ * The most results a search returns (3 GiB of them): a result is allocated and
+ * filled whole, and memory past this is more likely the OOM killer's than the user's.
+ */
+const MAX_RESULTS = 2 ** 28;
+
 /** The largest float32, Faiss's distance where an L2 search finds nothing. */
 const FLT_MAX = 3.4028234663852886e38;
 
@@ -313,6 +319,9 @@ export abstract class Index {
     // Faiss is asked for no more than the index holds (a huge k would size its
     // heaps); the other columns are what Faiss gives where it finds nothing.
     const found = Math.min(k, ntotal);
+    if (m.rows * k > MAX_RESULTS) {
+      throw new RangeError(`Expected n * k <= ${MAX_RESULTS} results (12 bytes each), got n = ${m.rows}, k = ${k}${k > ntotal ? ` (the index holds ${ntotal})` : ''}`);
+    }
     const result = searchResult(m.rows, k);
     if (found === k) return { m, found, result, into: result, options };
     result.distances.fill(metric === 'l2' ? FLT_MAX : -FLT_MAX);
