@@ -228,6 +228,14 @@ describe('reconstruct, reset, mergeFrom, rangeSearch', () => {
     expect(() => built('HNSW16').mergeFrom(built('HNSW16'))).toThrow(/cannot merge/);
   });
 
+  // Found by scripts/fuzz.js: Faiss compares the quantizers' nlist centroids, which an untrained one does not hold (a segfault).
+  test.each(['IVF16,Flat', 'IDMap,IVF16,Flat', 'IDMap2,IVF16,PQ4np'])('mergeFrom an untrained %s is refused, either way', (description) => {
+    const untrained = () => faiss.indexFactory(d, description);
+    expect(() => untrained().mergeFrom(untrained())).toThrow(/Expected trained indexes for mergeFrom\(\)/);
+    expect(() => untrained().mergeFrom(built(description))).toThrow(/Expected trained indexes/);
+    expect(() => built(description).mergeFrom(untrained())).toThrow(/Expected trained indexes/);
+  });
+
   test('rangeSearch finds what an exhaustive scan finds', () => {
     const flat = built('Flat');
     const q = { data: xq.data.subarray(0, 2 * d), shape: [2, d] };
