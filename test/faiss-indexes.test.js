@@ -297,9 +297,16 @@ describe('bad input', () => {
 
   test('a description Faiss refuses is an Error with its message; numbers Faiss would crash on are refused first', () => {
     expect(() => faiss.indexFactory(d, 'IVF16,Fla')).toThrow(/Faiss/);
-    for (const bad of ['PQ0', 'HNSW0', 'HNSW1', 'IVF0,Flat', 'IVF16,PQ8x0', 'OPQ0,PQ8', 'OPQ4_32,PQ4', 'IVF100000000,Flat', 'PCA32,Flat']) {
+    // Fast scan's block size: 0 divides by zero; one without a search kernel aborts (found by scripts/fuzz.js).
+    // A random rotation to many more dimensions: out**2 entries past 2**31 crash (found by scripts/fuzz.js).
+    for (const bad of ['RR65536,Flat', 'RR1025,Flat', 'RR46341,Flat']) expect(() => faiss.indexFactory(8, bad)).toThrow(RangeError);
+    expect(faiss.indexFactory(8, 'RR1024,Flat').d).toBe(8);
+    const blocks = ['PQ8x4fs_0', 'PQ8x4fs_64', 'IVF16,PQ8x4fs_0', 'IVF16,PQ8x4fs_48', 'IVF16,PQ8x4fs_192', 'IVF16,PQ8x4fsr_1024'];
+    for (const bad of ['PQ0', 'HNSW0', 'HNSW1', 'IVF0,Flat', 'IVF16,PQ8x0', 'OPQ0,PQ8', 'OPQ4_32,PQ4', 'IVF100000000,Flat', 'PCA32,Flat', ...blocks]) {
       expect(() => faiss.indexFactory(d, bad)).toThrow(RangeError);
     }
+    expect(faiss.indexFactory(d, 'IVF16,PQ8x4fs_160')).toBeInstanceOf(faiss.IndexIVFPQFastScan);
+    expect(faiss.indexFactory(d, 'PQ8x4fs_32')).toBeInstanceOf(faiss.IndexPQFastScan);
     expect(() => faiss.indexFactory(d, 'LSH')).toThrow(/IndexLSH/);
     expect(() => faiss.indexFactory(0, 'Flat')).toThrow(RangeError);
     expect(() => faiss.indexFactory(d, 'Flat', 'cosine')).toThrow(TypeError);
