@@ -184,7 +184,8 @@ function editField(bytes, s, rand) {
   // A length and its array, changed together: the array grows (repeating its last bytes) or shrinks.
   const next = s.fields[i + 1];
   if (f.what.startsWith('the length of ') && f.n === 8 && next && next.what === f.what.slice(14) && pick(2)) {
-    const old = Number(bytes.readBigInt64LE(f.at));
+    const old = Number(bytes.readBigInt64LE(f.at));  // an earlier edit may have set it to anything
+    if (!(old >= 0 && old <= 1e7)) return bytes;
     const size = old > 0 ? next.n / old : [1, 4, 8][pick(3)];
     const count = Math.max(0, [old + 1, old - 1, 0, old * 2, old + 2][pick(5)]);
     if (!Number.isInteger(size) || size < 1 || count * size > 1e7 || next.at + next.n > bytes.length) return bytes;
