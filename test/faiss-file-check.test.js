@@ -245,10 +245,22 @@ describe('direct maps', () => {
 describe('fast scan', () => {
   test.each(['pq16x4fs', 'ivf16_pq16x4fs'])('%s', (name) => {
     expectRefused(name, (b, at) => i64(b, at('pq.nbits'), 5), /pq\.nbits = 5 in a fast-scan index \(only 4 is supported\)/);
-    expectRefused(name, (b, at) => i32(b, at('bbs'), 48), /bbs = 48 \(a positive multiple of 32\)/);
+    expectRefused(name, (b, at) => i32(b, at('bbs'), 48), /bbs = 48 \((32, 64|only 32)/);
     expectRefused(name, (b, at) => i32(b, at('bbs'), 0), /bbs = 0/);
     expectRefused(name, (b, at) => addI64(b, at('M2'), 2), /M2 = 18 where pq\.M rounded up to even = 16/);
     expectRefused(name, (b, at) => i32(b, at('implem'), 1), /implem = 1 \(/);
+  });
+
+  // Found by scripts/fuzz.js: Faiss 1.7.3 aborts a search it has no kernel for ("nq=5 bbs=64 not instantiated").
+  test('a block size Faiss has no search kernel for: other than 32 in IndexPQFastScan, above 160 in an IVF', () => {
+    // bbs = 64 with ntotal2 and the codes made to agree: 800 rows round up to 832.
+    expectRefused('pq16x4fs', (b, at) => {
+      i32(b, at('bbs'), 64);
+      i64(b, at('ntotal2'), 832);
+      addI64(b, at('the length of codes'), 32 * 8);
+      return Buffer.concat([b, Buffer.alloc(32 * 8)]);
+    }, /bbs = 64 \(only 32 in an IndexPQFastScan\)/);
+    expectRefused('ivf16_pq16x4fs', (b, at) => i32(b, at('bbs'), 192), /bbs = 192 \(32, 64, 96, 128 or 160 in an IndexIVFPQFastScan\)/);
   });
 
   test('IndexPQFastScan: ntotal2, qbs, packed codes', () => {
@@ -268,6 +280,13 @@ describe('fast scan', () => {
     expectRefused(name, (b, at) => addI64(b, at('invlists.n_per_block'), 32), /invlists\.n_per_block = 64 where bbs = 32/);
     expectRefused(name, (b, at) => addI64(b, at('invlists.block_size'), 1), /invlists\.block_size = 257 where bbs \* M2 \/ 2 = 256/);
     expectRefused(name, (b, at) => i64(b, at('invlists.code_size'), 3), /invlists\.code_size = 3 \(block lists have/);
+    // Found by scripts/fuzz.js: fast scan's search takes nprobe as it is, where IndexIVF's takes min(nprobe, nlist).
+    expectRefused(name, (b, at) => i64(b, at('nprobe'), 2 ** 31 - 1), /nprobe = 2147483647 where nlist = 16 \(a fast-scan IVF visits nprobe lists\)/);
+    expectRefused(name, (b, at) => i64(b, at('nprobe'), 17), /nprobe = 17 where nlist = 16/);
+    const p = parsed('ivf16_flat');
+    const many = Buffer.from(p.bytes);
+    many.writeBigInt64LE(2n ** 31n - 1n, p.at('nprobe'));
+    expect(check(many)).toBe('IndexIVFFlat');
     expectRefused(name, (b, at) => { b.write('ilar', at('the type of invlists'), 'latin1'); }, /invlists of type 'ilar' \(ArrayInvertedLists\) where this kind has BlockInvertedLists \('ilbl'\)/);
     expectRefused(name, (b, at) => addI64(b, at('ntotal'), -1), /holding 800 ids where ntotal = 799/);
     // A list's size against its packed codes: 32 more ids (their bytes taken from the codes) is a block more.
@@ -316,6 +335,10 @@ describe('HNSW graphs', () => {
     expectRefused(name, (b, at) => i32(b, at('hnsw.entry_point'), low), new RegExp(`hnsw\\.entry_point = ${low} \\(`));
     expectRefused(name, (b, at) => i32(b, at('hnsw.upper_beam'), 0), /hnsw\.upper_beam = 0/);
     expectRefused(name, (b, at) => i32(b, at('hnsw.efSearch'), -3), /hnsw\.efSearch = -3/);
+    // Found by scripts/fuzz.js: a search with efSearch 2**30 sizes its heaps by it, and never ends.
+    expectRefused(name, (b, at) => i32(b, at('hnsw.efSearch'), 2 ** 30), /hnsw\.efSearch = 1073741824 \(1 to 1000000\)/);
+    expectRefused(name, (b, at) => i32(b, at('hnsw.efConstruction'), 1e6 + 1), /hnsw\.efConstruction = 1000001 \(1 to 1000000\)/);
+    expectRefused(name, (b, at) => i32(b, at('hnsw.upper_beam'), 2 ** 31 - 1), /hnsw\.upper_beam = 2147483647/);
   });
 
   test.each(byKind('IndexHNSWFlat', 'IndexHNSWPQ', 'IndexHNSWSQ'))('%s: its storage', (name) => {

@@ -249,6 +249,14 @@ describe('reconstruct, reset, mergeFrom, rangeSearch', () => {
     expect(() => built('HNSW16').mergeFrom(built('HNSW16'))).toThrow(/cannot merge/);
   });
 
+  // Found by scripts/fuzz.js: Faiss compares the quantizers' nlist centroids, which an untrained one does not hold (a segfault).
+  test.each(['IVF16,Flat', 'IDMap,IVF16,Flat', 'IDMap2,IVF16,PQ4np'])('mergeFrom an untrained %s is refused, either way', (description) => {
+    const untrained = () => faiss.indexFactory(d, description);
+    expect(() => untrained().mergeFrom(untrained())).toThrow(/Expected trained indexes for mergeFrom\(\)/);
+    expect(() => untrained().mergeFrom(built(description))).toThrow(/Expected trained indexes/);
+    expect(() => built(description).mergeFrom(untrained())).toThrow(/Expected trained indexes/);
+  });
+
   test('rangeSearch finds what an exhaustive scan finds', () => {
     const flat = built('Flat');
     const q = { data: xq.data.subarray(0, 2 * d), shape: [2, d] };
@@ -310,9 +318,16 @@ describe('bad input', () => {
 
   test('a description Faiss refuses is an Error with its message; numbers Faiss would crash on are refused first', () => {
     expect(() => faiss.indexFactory(d, 'IVF16,Fla')).toThrow(/Faiss/);
-    for (const bad of ['PQ0', 'HNSW0', 'HNSW1', 'IVF0,Flat', 'IVF16,PQ8x0', 'OPQ0,PQ8', 'OPQ4_32,PQ4', 'IVF100000000,Flat', 'PCA32,Flat']) {
+    // Fast scan's block size: 0 divides by zero; one without a search kernel aborts (found by scripts/fuzz.js).
+    // A random rotation to many more dimensions: out**2 entries past 2**31 crash (found by scripts/fuzz.js).
+    for (const bad of ['RR65536,Flat', 'RR1025,Flat', 'RR46341,Flat']) expect(() => faiss.indexFactory(8, bad)).toThrow(RangeError);
+    expect(faiss.indexFactory(8, 'RR1024,Flat').d).toBe(8);
+    const blocks = ['PQ8x4fs_0', 'PQ8x4fs_64', 'IVF16,PQ8x4fs_0', 'IVF16,PQ8x4fs_48', 'IVF16,PQ8x4fs_192', 'IVF16,PQ8x4fsr_1024'];
+    for (const bad of ['PQ0', 'HNSW0', 'HNSW1', 'IVF0,Flat', 'IVF16,PQ8x0', 'OPQ0,PQ8', 'OPQ4_32,PQ4', 'IVF100000000,Flat', 'PCA32,Flat', ...blocks]) {
       expect(() => faiss.indexFactory(d, bad)).toThrow(RangeError);
     }
+    expect(faiss.indexFactory(d, 'IVF16,PQ8x4fs_160')).toBeInstanceOf(faiss.IndexIVFPQFastScan);
+    expect(faiss.indexFactory(d, 'PQ8x4fs_32')).toBeInstanceOf(faiss.IndexPQFastScan);
     expect(() => faiss.indexFactory(d, 'LSH')).toThrow(/IndexLSH/);
     expect(() => faiss.indexFactory(0, 'Flat')).toThrow(RangeError);
     expect(() => faiss.indexFactory(d, 'Flat', 'cosine')).toThrow(TypeError);

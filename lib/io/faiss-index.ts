@@ -36,6 +36,8 @@ export type IndexType =
 
 /** How deep indexes may nest (an IDMap over a PreTransform over an IVF has its quantizer at depth 4). */
 const MAX_DEPTH = 8;
+/** The most candidates an HNSW search or add keeps (efSearch, efConstruction, upper_beam), as IndexHNSW's setters take. */
+const MAX_EF = 1e6;
 /** IndexRefine searches its base index for k * k_factor results: a bound that keeps that a sane size. */
 const MAX_K_FACTOR = 2 ** 20;
 
@@ -313,6 +315,8 @@ function ivfHeader(r: Reader, h: Header, place: Place): { nlist: number; map: Di
   if (nlist < 1) throw invalid(r, `${p}nlist = ${nlist}`);
   const nprobe = r.size64(`${p}nprobe`);
   if (nprobe < 1) throw invalid(r, `${p}nprobe = ${nprobe}`);
+  // IndexIVF's search visits min(nprobe, nlist) lists; fast scan's takes nprobe as it is (and never ends on 2**31).
+  if (h.tag === 'IwPf' && nprobe > nlist) throw invalid(r, `${p}nprobe = ${nprobe} where nlist = ${nlist} (a fast-scan IVF visits nprobe lists)`);
   const q = index(r, { ...place, path: `${p}quantizer.`, depth: place.depth + 1 });
   if (q.d !== h.d) throw invalid(r, `${p}quantizer.d = ${q.d} where d = ${h.d}`, q.at);
   // Faiss looks up lists by what the quantizer returns, and reconstructs centroids 0..nlist-1 from it.
@@ -394,9 +398,10 @@ function hnswGraph(r: Reader, h: Header, p: string): void {
     const want = h.ntotal === 0 ? '-1 in an empty graph' : `a node below ntotal = ${h.ntotal} on the top level, ${top}`;
     throw invalid(r, `${g}.entry_point = ${entry} (${want})`, entryAt);
   }
+  // Faiss sizes a search's (or an add's) candidate heaps by these: 1e6 at most, as the efSearch setter takes.
   for (const field of ['efConstruction', 'efSearch', 'upper_beam']) {
     const v = r.i32(`${g}.${field}`);
-    if (v < 1) throw invalid(r, `${g}.${field} = ${v}`);
+    if (v < 1 || v > MAX_EF) throw invalid(r, `${g}.${field} = ${v} (1 to ${MAX_EF})`);
   }
 }
 
@@ -407,10 +412,16 @@ function queryBlocks(qbs: number): boolean {
   return qbs > 0;
 }
 
-/** Fast scan's block size: vectors are packed bbs at a time, and its kernels take 32 at a time. */
-function blockSize(r: Reader, p: string): number {
+/**
+ * Fast scan's block size: vectors are packed bbs at a time. Faiss 1.7.3's
+ * search has kernels for 32 to 160 (by 32) in an IVF, and for 32 alone in an
+ * IndexPQFastScan (but for a few queries): another aborts the process ("bbs not instantiated").
+ */
+function blockSize(r: Reader, p: string, ivf: boolean): number {
   const bbs = r.i32(`${p}bbs`);
-  if (bbs < 32 || bbs % 32 !== 0) throw invalid(r, `${p}bbs = ${bbs} (a positive multiple of 32)`);
+  if (ivf ? !(bbs >= 32 && bbs <= 160 && bbs % 32 === 0) : bbs !== 32) {
+    throw invalid(r, `${p}bbs = ${bbs} (${ivf ? '32, 64, 96, 128 or 160 in an IndexIVFPQFastScan' : 'only 32 in an IndexPQFastScan'})`);
+  }
   return bbs;
 }
 
@@ -539,7 +550,7 @@ function indexIVFScalarQuantizer(r: Reader, h: Header, place: Place): Partial<Pa
 function indexPQFastScan(r: Reader, h: Header, { path: p }: Place): void {
   const pq = productQuantizer(r, h.d, p, true);
   oneOf(r, `${p}implem`, [0, 12, 13, 14, 15]);
-  const bbs = blockSize(r, p);
+  const bbs = blockSize(r, p, false);
   const qbs = r.i32(`${p}qbs`);
   if (!queryBlocks(qbs)) throw invalid(r, `${p}qbs = ${qbs} (0, or hex digits of 1 to 4 queries)`);
   const ntotal2 = r.size64(`${p}ntotal2`);
@@ -554,7 +565,7 @@ function indexIVFPQFastScan(r: Reader, h: Header, place: Place): Partial<Part> {
   const { nlist, map } = ivfHeader(r, h, place);
   bool(r, `${p}by_residual`);
   const field = codeSizeField(r, p);
-  const bbs = blockSize(r, p);
+  const bbs = blockSize(r, p, true);
   const M2 = r.size64(`${p}M2`);
   const M2At = r.offset - 8;
   oneOf(r, `${p}implem`, [0, 10, 11, 12, 13, 14, 15]);

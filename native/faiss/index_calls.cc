@@ -214,6 +214,9 @@ Napi::Value IndexMergeFrom(const Napi::CallbackInfo& info) {
     if (&o.index->get() == &other.index->get()) throw TypeError("Expected another index for argument 1, got the same");
     if (std::string(o.index->kind()) != other.index->kind())
         throw TypeError(std::string("Expected an ") + o.index->kind() + " for argument 1, got an " + other.index->kind());
+    // An untrained IVF's quantizer holds no centroids, which Faiss's merge compares by reconstructing nlist of them.
+    if (!o.index->get().is_trained || !other.index->get().is_trained)
+        throw TypeError("Expected trained indexes for mergeFrom(); call train() first");
     o.index->get().merge_from(other.index->get(), faiss::Index::idx_t(size_arg(info, 2)));
     account(info.Env(), o);
     account(info.Env(), other);
