@@ -269,6 +269,24 @@ describe('reconstruct, reset, mergeFrom, rangeSearch', () => {
     expect(() => built('HNSW16').rangeSearch(q, 1)).toThrow(/no range search/);
     expect(() => flat.rangeSearch(q, NaN)).toThrow(TypeError);
   });
+
+  // Queries go to Faiss in blocks of at most 2**26 / ntotal rows (958 here), so that a radius taking
+  // in everything cannot grow Faiss's lists until an allocation fails inside its threads.
+  test('rangeSearch over blocks of queries gives what it gives query by query; more than 2**26 results is a RangeError', async () => {
+    const wide = faiss.indexFactory(2, 'Flat');
+    wide.add({ data: Float32Array.from({ length: 70000 * 2 }, (_, i) => Math.sin(i * 1.7)), shape: [70000, 2] });
+    const q = { data: Float32Array.from({ length: 2000 * 2 }, (_, i) => Math.cos(i * 0.3)), shape: [2000, 2] };
+    const all = await wide.rangeSearchAsync(q, 1e-4);
+    expect(all.lims.length).toBe(2001);
+    for (const at of [0, 957, 958, 1915, 1999]) {
+      const one = wide.rangeSearch({ data: q.data.subarray(2 * at, 2 * at + 2), shape: [1, 2] }, 1e-4);
+      expect(all.lims[at + 1] - all.lims[at]).toBe(one.lims[1]);
+      expect(all.labels.subarray(all.lims[at], all.lims[at + 1])).toEqual(one.labels);
+    }
+    expect(all.lims[2000]).toBe(all.labels.length);
+    const tooMany = /^Expected a radius that finds at most 67108864 results in all, got more in the first 1916 queries$/;
+    await expect(wide.rangeSearchAsync(q, 1e30)).rejects.toThrow(tooMany);
+  });
 });
 
 describe('parts', () => {

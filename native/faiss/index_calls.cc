@@ -6,7 +6,9 @@
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/IDSelector.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 #include <string>
 
 #include "faiss/index.h"
@@ -119,33 +121,53 @@ struct SearchJob : RowsJob {
 };
 
 // indexRangeSearch(index, x, n, radius) -> {lims: Float64Array (n + 1), distances, labels}
+//
+// Queries go to Faiss a block at a time, a block of at most kMaxRangeResults
+// / ntotal rows, so that no block can find more than kMaxRangeResults (a
+// radius that takes in everything would otherwise grow Faiss's result lists,
+// inside its OpenMP loop, until the allocation fails: std::terminate); more
+// than that in all is a RangeError.
+constexpr size_t kMaxRangeResults = size_t(1) << 26;  // 768 MB of labels and distances
+
 struct RangeSearchJob : RowsJob {
     static constexpr Access access = Access::Read;
     float radius;
-    std::shared_ptr<faiss::RangeSearchResult> found;
+    std::vector<double> lims;
+    std::vector<float> distances;
+    std::vector<int64_t> labels;
     RangeSearchJob(IndexObject& o, PinnedArgs& args) : RowsJob(trained(o, "rangeSearch"), args) {
         check_can(*index, Op::RangeSearch, "rangeSearch");
         if (!args.info[3].IsNumber()) throw TypeError("Expected a number for argument 3");
         radius = args.info[3].As<Napi::Number>().FloatValue();
     }
     void run() {
-        found = std::make_shared<faiss::RangeSearchResult>(faiss::Index::idx_t(n));
-        index->get().range_search(faiss::Index::idx_t(n), x, radius, found.get());
+        const faiss::Index& searched = index->get();
+        const size_t rows = std::max<size_t>(1, kMaxRangeResults / std::max<size_t>(1, size_t(searched.ntotal)));
+        lims.assign(1, 0);
+        for (size_t first = 0; first < n; first += rows) {
+            const size_t count = std::min(rows, n - first);
+            faiss::RangeSearchResult found{faiss::Index::idx_t(count)};
+            searched.range_search(faiss::Index::idx_t(count), x + first * searched.d, radius, &found);
+            const size_t total = found.lims[count];
+            if (distances.size() + total > kMaxRangeResults)
+                throw RangeError("Expected a radius that finds at most " + std::to_string(kMaxRangeResults) +
+                                 " results in all, got more in the first " + std::to_string(first + count) + " queries");
+            for (size_t i = 1; i <= count; i++) lims.push_back(double(distances.size() + found.lims[i]));
+            distances.insert(distances.end(), found.distances, found.distances + total);
+            labels.insert(labels.end(), found.labels, found.labels + total);
+        }
     }
     Napi::Value result(Napi::Env env) {
-        const size_t total = found->lims[n];
-        auto lims = Napi::Float64Array::New(env, n + 1);
-        for (size_t i = 0; i <= n; i++) lims[i] = double(found->lims[i]);
-        auto distances = Napi::Float32Array::New(env, total);
-        auto labels = Napi::BigInt64Array::New(env, total);
-        if (total > 0) {
-            std::memcpy(distances.Data(), found->distances, total * sizeof(float));
-            std::memcpy(labels.Data(), found->labels, total * sizeof(int64_t));
-        }
         auto out = Napi::Object::New(env);
-        out.Set("lims", lims);
-        out.Set("distances", distances);
-        out.Set("labels", labels);
+        out.Set("lims", typed_copy<Napi::Float64Array>(env, lims));
+        out.Set("distances", typed_copy<Napi::Float32Array>(env, distances));
+        out.Set("labels", typed_copy<Napi::BigInt64Array>(env, labels));
+        return out;
+    }
+    template <class Array, class T>
+    static Array typed_copy(Napi::Env env, const std::vector<T>& values) {
+        auto out = Array::New(env, values.size());
+        if (!values.empty()) std::memcpy(out.Data(), values.data(), values.size() * sizeof(T));
         return out;
     }
 };
