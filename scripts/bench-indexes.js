@@ -7,10 +7,12 @@
 // file with faiss.readIndex; both time index.search, top-10, of the same
 // queries with the same search parameters (Python through ParameterSpace,
 // Node through the call's options), the median of RUNS runs after a warm-up,
-// the runs of the two sides alternating (the peer answers requests), and the
-// labels of the two are compared. Then, on the IVF256,PQ16 index:
-// searchAsync split in two against one sync search (wall time, and the cores
-// the process kept busy), and the event loop's worst lateness under 16
+// the runs of the two sides alternating (the peer answers requests); the
+// labels of the two are compared, and the CPU seconds of each given (which
+// other load on the machine changes less than the wall time). Then, on the
+// IVF256,PQ16 index: searchAsync split in two against one sync search (wall
+// time, and the cores the process kept busy, next to those the machine gives
+// spinning threads just then), and the event loop's worst lateness under 16
 // concurrent searchAsync calls.
 //   node scripts/bench-indexes.js [--json]     (--json: one JSON object on stdout)
 const fs = require('node:fs');
@@ -23,7 +25,8 @@ const { startPeer } = require('./peer');
 
 const K = 10, RUNS = 5, SPREAD_RUNS = 3, LAG_CALLS = 16;
 // Training rows: 10,000 (Faiss 1.7.3 trains an IVF256,PQ16 on 20,000 in about
-// a minute on one OpenBLAS thread). HNSW32: 20,000 vectors and 2,000 queries
+// a minute on one OpenBLAS thread, without its polysemous training, which the
+// peer leaves out: it reorders codewords, and the search's work is the same). HNSW32: 20,000 vectors and 2,000 queries
 // (adding 60,000 x 784 takes over a minute, and searching 10,000 ~10 s a run).
 const SPECS = [
   { name: 'ivfpq', factory: 'IVF256,PQ16', params: 'nprobe=16', search: { nprobe: 16 }, train: 10000, n: 60000, nq: 10000 },
@@ -41,6 +44,19 @@ async function timedCores(fn) {
   const result = await fn();
   const wall = seconds(t0), cpu = process.cpuUsage(cpu0);
   return [result, wall, (cpu.user + cpu.system) / 1e6 / wall];
+}
+
+/**
+ * The cores this machine gives the process now: `threads` worker threads
+ * spinning `ms` each, their CPU time over the wall time. Less than the cores
+ * there are when other work (other processes, other VMs) holds some.
+ */
+async function coresFree(threads, ms = 300) {
+  const { Worker } = require('node:worker_threads');
+  const spin = `const end = Date.now() + ${ms}; while (Date.now() < end);`;
+  const [, , cores] = await timedCores(() => Promise.all(Array.from({ length: threads },
+    () => new Promise((resolve, reject) => new Worker(spin, { eval: true }).on('exit', resolve).on('error', reject)))));
+  return cores;
 }
 
 /** The fraction of labels (rows of K) equal, entry by entry. */
@@ -77,20 +93,27 @@ async function benchIndexes(log, t, { train: X, test: Xq }) {
           const index = nanopq.faiss.readIndex(path.join(tmp, `${s.name}.faiss`));
           const queries = rows(Xq, 0, s.nq);
           index.search(rows(Xq, 0, 100), K, s.search);  // warm-up
-          const ours = [], theirs = [];
+          const ours = [], theirs = [], ourCpu = [], theirCpu = [];
           let res;
+          const peerRun = async () => {
+            const { s: wall, cpu } = await peer.request({ name: s.name });
+            theirs.push(wall);
+            theirCpu.push(cpu);
+          };
           // Alternating, each side first in turn: the machine's load falls on both alike.
           for (let r = 0; r < RUNS; r++) {
-            if (r % 2) theirs.push((await peer.request({ name: s.name })).s);
-            const t0 = process.hrtime.bigint();
-            res = index.search(queries, K, s.search);
-            ours.push(seconds(t0));
-            if (!(r % 2)) theirs.push((await peer.request({ name: s.name })).s);
+            if (r % 2) await peerRun();
+            const [found, wall, cores] = await timedCores(() => index.search(queries, K, s.search));
+            res = found;
+            ours.push(wall);
+            ourCpu.push(wall * cores);
+            if (!(r % 2)) await peerRun();
           }
           const labels = new BigInt64Array(new Uint8Array(fs.readFileSync(path.join(tmp, `${s.name}.labels.i64`))).buffer);
           row(name, 's', median(ours), `faiss ${index.constructor.name}.search`, median(theirs), '<= 1.05',
             median(ours) <= 1.05 * median(theirs),
-            `labels equal: ${(100 * sameLabels(res.labels, labels)).toFixed(2)}%${s.train ? `; trained on ${thousands(s.train)}` : ''}`);
+            `labels equal: ${(100 * sameLabels(res.labels, labels)).toFixed(2)}%; CPU s ${median(ourCpu).toFixed(2)} vs ` +
+            `${median(theirCpu).toFixed(2)}${s.train ? `; trained on ${thousands(s.train)}` : ''}`);
           if (s.name === 'ivfpq') ivfpq = { index, search: s.search, sync: median(ours), nq: s.nq };
         });
       }
@@ -98,6 +121,8 @@ async function benchIndexes(log, t, { train: X, test: Xq }) {
     if (!ivfpq) return;
     const { index, search, nq } = ivfpq;
     const cores = os.availableParallelism();
+    const free = await coresFree(cores);
+    log(`  (${cores} cores; ${cores} spinning threads got ${free.toFixed(2)} of them just now)`);
 
     // Row 2: two searchAsync of half the queries each, together, against one
     // sync search of all: with our threads (every core in each call), and with
@@ -121,7 +146,7 @@ async function benchIndexes(log, t, { train: X, test: Xq }) {
           // With one thread a call, the two calls should take the wall time to 1 / min(cores, 2).
           const goal = threads === 1 ? 1.1 / Math.min(cores, 2) : 1.05;
           row(name, 's', ours, `one sync search of ${thousands(nq)}`, peerS, `<= ${goal.toFixed(2)}`, ours <= goal * peerS,
-            `cores busy: ${spreadCores.toFixed(2)} async, ${syncCores.toFixed(2)} sync; ${cores} cores`);
+            `cores busy: ${spreadCores.toFixed(2)} async, ${syncCores.toFixed(2)} sync; ${free.toFixed(2)} of ${cores} free`);
         } finally { nanopq.setNumThreads(before); }
       });
     }
@@ -133,7 +158,7 @@ async function benchIndexes(log, t, { train: X, test: Xq }) {
       const parts = Array.from({ length: LAG_CALLS }, (_, i) => rows(Xq, i * per, (i + 1) * per));
       const ms = await maxLagMs(() => Promise.all(parts.map((p) => index.searchAsync(p, K, search))));
       row(name, 'ms', ms, `blocking search ${thousands(per * LAG_CALLS)} stalls`, ivfpq.sync * 1e3, '< 20 ms', ms < 20,
-        `${LAG_CALLS} x ${per} queries`);
+        `${LAG_CALLS} x ${per} queries; ${free.toFixed(2)} of ${cores} cores free`);
     });
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 }

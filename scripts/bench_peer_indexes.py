@@ -7,7 +7,8 @@ it to DIR/<name>.faiss (as built: the search parameters are not in the file),
 then sets the parameters with ParameterSpace, as a Python user would.
 Then it prints one JSON line (its threads, the build times) and serves, one
 JSON line each, requests {"name": ...} from stdin: index.search of the first
-queries of the spec, top-K, timed, answered {"s": seconds}; the first request
+queries of the spec, top-K, timed, answered {"s": seconds, "cpu": the
+process's CPU seconds, every thread's}; the first request
 of an index first runs a warm-up of 100 queries, and writes the labels to
 DIR/<name>.labels.i64 (int64, queries x K) for the Node side to compare. So
 the Node side can alternate its runs with these, under the same load.
@@ -63,10 +64,10 @@ for line in sys.stdin:
     index, queries = indexes[name]
     if name not in warm:
         index.search(queries[:100], K)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     _, labels = index.search(queries, K)
-    s = time.perf_counter() - t0
+    s, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     if name not in warm:
         labels.astype(np.int64).tofile(os.path.join(DIR, name + ".labels.i64"))
         warm.add(name)
-    print(json.dumps({"s": s}), flush=True)
+    print(json.dumps({"s": s, "cpu": cpu}), flush=True)
