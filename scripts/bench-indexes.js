@@ -110,7 +110,7 @@ async function benchIndexes(log, t, { train: X, test: Xq }) {
             if (!(r % 2)) await peerRun();
           }
           const labels = new BigInt64Array(new Uint8Array(fs.readFileSync(path.join(tmp, `${s.name}.labels.i64`))).buffer);
-          row(name, 's', median(ours), `faiss ${index.constructor.name}.search`, median(theirs), '<= 1.05',
+          row(name, 's', median(ours), `faiss ${index.constructor.name.replace(/^Index/, '')}.search`, median(theirs), '<= 1.05',
             median(ours) <= 1.05 * median(theirs),
             `labels equal: ${(100 * sameLabels(res.labels, labels)).toFixed(2)}%; CPU s ${median(ourCpu).toFixed(2)} vs ` +
             `${median(theirCpu).toFixed(2)}${s.train ? `; trained on ${thousands(s.train)}` : ''}`);
