@@ -164,7 +164,7 @@ async function benchServing(log, t, { train: X, test: Xq }, fitted = fitPQ(X)) {
   } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
 }
 
-module.exports = { benchServing, fitPQ };
+module.exports = { benchServing, fitPQ, maxLagMs };
 
 if (require.main === module) {
   const json = process.argv.includes('--json');

@@ -6,9 +6,10 @@
 // /usr/bin/python3) and, when NANOPQ_SRC names a checkout of matsui528/nanopq,
 // Python nanopq, both on the arrays this run uses. Every row: ours, the peer,
 // ratio = ours / peer in the row's unit, the goal. Then the serving rows
-// (scripts/bench-serving.js).
+// (scripts/bench-serving.js) and the Faiss index rows (scripts/bench-indexes.js).
 //   --json               one JSON object on stdout (the table and the machine); the log goes to stderr
 //   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
+//   --skip-indexes       leave out the Faiss index rows (Python builds three indexes: a minute or two)
 //   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js)
 //   --help, -h           this list
 const fs = require('node:fs');
@@ -18,6 +19,7 @@ const { parseArgs } = require('node:util');
 const { OPQ, exactSearch } = require('..');
 const { loadData, environment, table, recallAt, rows, timed, relativeError } = require('./common');
 const { benchServing, fitPQ } = require('./bench-serving');
+const { benchIndexes } = require('./bench-indexes');
 const { recallChart, MS } = require('./bench-chart');
 const { runPeer } = require('./peer');
 
@@ -27,7 +29,7 @@ function parseOptions() {
   try {
     return parseArgs({
       options: {
-        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, chart: { type: 'string' },
+        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, chart: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -116,6 +118,11 @@ async function main() {
 
   log('\nserving: one query at a time, batches, and the event loop');
   await benchServing(log, t, data, served);
+
+  if (!options['skip-indexes']) {
+    log('\nindexes: an index Python Faiss built, searched from Node and from Python; searchAsync');
+    await benchIndexes(log, t, data);
+  }
 
   let chart;
   if (options.chart) {
