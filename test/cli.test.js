@@ -275,6 +275,11 @@ describe('convert', () => {
   test('errors', () => {
     const pkl = path.join(FIXTURES, 'pq_m4_ks256.pkl');
     expect(fails('convert', pkl, 'x.onnx')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index or .npq for x.onnx, got '.onnx'");
+    // A kind nanopq has no model for is named (its pq converts in code: faissToNanopq(index.pq)).
+    for (const out of ['x.npq', 'x.pkl']) {
+      expect(fails('convert', path.join(FAISS_KINDS, 'opq8_ivf16_pq8.faiss'), out)).toBe('nanopq: Expected a faiss.IndexPQ, an IndexPreTransform(OPQMatrix, IndexPQ) or a ProductQuantizer for index, got an IndexPreTransform (LT32,IVF16,PQ8); the pq of a kind that has one (index.pq) converts\n');
+    }
+    expect(fs.existsSync(tmp('x.npq'))).toBe(false);
     expect(fails('convert', pkl, 'x.npq', '--codes', 'c.npy')).toBe('nanopq: Expected --codes only between a Faiss index and a .pkl or .npq model (it names the codes beside the model), got pkl to npq\n');
     expect(fails('convert', pkl, 'x.faiss', '--codes', 'missing.npy')).toBe("nanopq: Expected an existing file for --codes, got 'missing.npy' (no such file or directory)\n");
     io.writeNpy(tmp('wide.npy'), new Uint8Array(10), [2, 5]);
