@@ -3,7 +3,7 @@
 // the parts of an index, and bad input (a clear Error, never a crash).
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
-const { faiss } = require('..');
+const { faiss, faissToNanopq } = require('..');
 const { randomMatrix } = require('./helpers/data');
 
 const ROOT = path.join(__dirname, '..');
@@ -286,6 +286,17 @@ describe('reconstruct, reset, mergeFrom, rangeSearch', () => {
     expect(all.lims[2000]).toBe(all.labels.length);
     const tooMany = /^Expected a radius that finds at most 67108864 results in all, got more in the first 1916 queries$/;
     await expect(wide.rangeSearchAsync(q, 1e30)).rejects.toThrow(tooMany);
+  });
+});
+
+describe('conversion', () => {
+  test.each(['IVF16,PQ8np', 'HNSW16,PQ8np', 'IVF16,PQ8x4fs'])('the pq of %s converts to a PQ; the index itself is refused, named', (description) => {
+    const index = built(description);
+    const { pq } = index;
+    const [model, codes] = faissToNanopq(pq);
+    expect([model.M, model.Ks, codes.shape]).toEqual([pq.M, 2 ** pq.nbits, [0, pq.M]]);
+    expect(model.encode(xq)).toEqual(pq.computeCodes(xq));
+    expect(() => faissToNanopq(index)).toThrow(`got an ${index.constructor.name} (${index.description})`);
   });
 });
 

@@ -5,6 +5,8 @@ import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { checkInteger } from '../core/validate';
 import { Index, indexHandle, indexPart, registerKind, SearchOptionChecks } from './index-base';
+import { pqOf } from './index-pq';
+import type { ProductQuantizer } from './product-quantizer';
 
 /** What every HNSW kind shares. */
 export abstract class IndexHNSW extends Index {
@@ -31,7 +33,10 @@ export abstract class IndexHNSW extends Index {
 }
 
 export class IndexHNSWFlat extends IndexHNSW {}
-export class IndexHNSWPQ extends IndexHNSW {}
+export class IndexHNSWPQ extends IndexHNSW {
+  /** Its storage's ProductQuantizer (the index's own, not a copy). */
+  get pq(): ProductQuantizer { return pqOf(this); }
+}
 export class IndexHNSWSQ extends IndexHNSW {}
 
 registerKind('IndexHNSWFlat', IndexHNSWFlat);
