@@ -72,7 +72,11 @@ struct RowsJob {
 // indexTrain(index, x, n)
 struct TrainJob : RowsJob {
     static constexpr Access access = Access::Write;
-    TrainJob(IndexObject& o, PinnedArgs& args) : RowsJob(o, args) {}
+    // Faiss trains on at least one vector: a ScalarQuantizer's ranges start
+    // from the first (x[0] of no rows was a segfault), and k-means refuses fewer.
+    TrainJob(IndexObject& o, PinnedArgs& args) : RowsJob(o, args) {
+        if (n == 0) throw RangeError("Expected at least one training vector in x, got 0 rows");
+    }
     void run() { index->train(n, x); }
 };
 
