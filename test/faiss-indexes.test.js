@@ -301,6 +301,20 @@ describe('conversion', () => {
 });
 
 describe('parts', () => {
+  test('mergeFrom refuses an index into itself, also through two IndexPreTransforms over it (Faiss read the lists it grew)', () => {
+    const ivf = built('IVF16,Flat');
+    const t = new faiss.OPQMatrix(d, 4);
+    t.A = Float32Array.from({ length: d * d }, (_, i) => (i % (d + 1) === 0 ? 1 : 0));
+    const one = new faiss.IndexPreTransform(t, ivf);
+    const two = new faiss.IndexPreTransform(t, ivf);
+    const same = /^Expected another index for argument 1, got the same \(or one over the same index\)$/;
+    expect(() => ivf.mergeFrom(ivf)).toThrow(same);
+    expect(() => two.mergeFrom(one)).toThrow(same);
+    expect(() => one.mergeFrom(one.index)).toThrow(TypeError);
+    expect([ivf.ntotal, one.ntotal, two.ntotal]).toEqual([2000, 2000, 2000]);
+  });
+
+
   test('the parts of an index are read-only; an IndexPreTransform\'s index takes vectors', () => {
     const ivf = built('IVF16,PQ8np');
     expect(ivf.quantizer).toBeInstanceOf(faiss.IndexFlat);

@@ -200,3 +200,51 @@ describe('messages that name the problem, and read-only fields that stay so', ()
     pq.verbose = false;  // the one field meant to change
   });
 });
+
+describe('the Faiss indexes\' public API (crash hunt): each once crashed the process', () => {
+  const data = `
+    const rnd = (n, seed) => { let s = seed; const a = new Float32Array(n * 16); for (let i = 0; i < a.length; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = s / 2147483648 - 0.5; } return { data: a, shape: [n, 16] }; };
+    const xb = rnd(2000, 1), xq = rnd(20, 7);
+    const report = (e) => console.log(e.name + ': ' + e.message);`;
+
+  test('a transform of a factory chain trains after its index was disposed of (it trained with the freed index\'s ProductQuantizer)', () => {
+    const r = run(`${data}
+      const pre = faiss.indexFactory(16, 'OPQ4,Flat');
+      const t = pre.chain[0];
+      pre.dispose();
+      const junk = []; for (let i = 0; i < 2000; i++) junk.push(new Float64Array(64).fill(2));
+      const x = { data: xb.data.subarray(0, 300 * 16), shape: [300, 16] };
+      t.train(x);
+      const again = new faiss.IndexPreTransform(faiss.indexFactory(16, 'OPQ4,Flat').chain[0], new faiss.IndexFlat(16));
+      global.gc();
+      again.train(x);
+      console.log(t.isTrained, again.isTrained);`, ['--expose-gc']);
+    expect([r.status, r.signal, r.out]).toEqual([0, null, 'true true']);
+  });
+
+  test('training on no vectors is a RangeError (a ScalarQuantizer read x[0] of none: a segfault)', () => {
+    const r = run(`${data}
+      const none = { data: new Float32Array(0), shape: [0, 16] };
+      for (const f of ['SQ8', 'HNSW16,SQ8', 'IDMap,SQ4']) try { faiss.indexFactory(16, f).train(none); } catch (e) { report(e); }
+      faiss.indexFactory(16, 'SQ6').trainAsync(none).catch(report);`);
+    expect([r.status, r.signal]).toEqual([0, null]);
+    expect(r.out.split('\n')).toEqual(Array(4).fill('RangeError: Expected at least one training vector in x, got 0 rows'));
+  });
+
+  // In 4 GiB of address space: asking the base for k * kFactor results each, or HNSW for
+  // efSearch, allocated tens of GB (minutes, or the OOM killer); no more than ntotal now.
+  test('a huge kFactor (refine) or efSearch (HNSW) asks for no more than the index holds', () => {
+    const r = run(`${data}
+      const same = (a, b) => a.labels.every((l, i) => l === b.labels[i]) ? 'same' : 'differ';
+      const refine = faiss.indexFactory(16, 'IVF16,PQ8np,RFlat'); refine.train(xb); refine.add(xb);
+      const all = refine.search(xq, 100, { kFactor: 20, nprobe: 16 });
+      refine.kFactor = 1e6;
+      const hnsw = faiss.indexFactory(16, 'HNSW16'); hnsw.add(xb);
+      const q = { data: new Float32Array(200 * 16).fill(0.1), shape: [200, 16] };
+      try {
+        console.log(same(refine.search(xq, 100, { nprobe: 16 }), all), same(refine.search(xq, 100, { kFactor: 1e6, nprobe: 16 }), all));
+        console.log(same(hnsw.search(q, 1, { efSearch: 1e6 }), hnsw.search(q, 1, { efSearch: 2000 })));
+      } catch (e) { report(e); }`, [], 4 * 2 ** 20);
+    expect([r.status, r.signal, r.out]).toEqual([0, null, 'same same\nsame']);
+  });
+});

@@ -72,7 +72,11 @@ struct RowsJob {
 // indexTrain(index, x, n)
 struct TrainJob : RowsJob {
     static constexpr Access access = Access::Write;
-    TrainJob(IndexObject& o, PinnedArgs& args) : RowsJob(o, args) {}
+    // Faiss trains on at least one vector: a ScalarQuantizer's ranges start
+    // from the first (x[0] of no rows was a segfault), and k-means refuses fewer.
+    TrainJob(IndexObject& o, PinnedArgs& args) : RowsJob(o, args) {
+        if (n == 0) throw RangeError("Expected at least one training vector in x, got 0 rows");
+    }
     void run() { index->train(n, x); }
 };
 
@@ -233,7 +237,10 @@ Napi::Value IndexMergeFrom(const Napi::CallbackInfo& info) {
     IndexObject& o = index_arg(info, 0, Access::Write);
     IndexObject& other = index_arg(info, 1, Access::Write);
     check_can(*o.index, Op::MergeFrom, "mergeFrom");
-    if (&o.index->get() == &other.index->get()) throw TypeError("Expected another index for argument 1, got the same");
+    // Two IndexPreTransforms over one index merge that index into itself
+    // (Faiss then reads the lists it is growing: a use after free).
+    if (&o.index->get() == &other.index->get() || &o.index->storage().get() == &other.index->storage().get())
+        throw TypeError("Expected another index for argument 1, got the same (or one over the same index)");
     if (std::string(o.index->kind()) != other.index->kind())
         throw TypeError(std::string("Expected an ") + o.index->kind() + " for argument 1, got an " + other.index->kind());
     // An untrained IVF's quantizer holds no centroids, which Faiss's merge compares by reconstructing nlist of them.

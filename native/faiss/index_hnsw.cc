@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "faiss/index.h"
+#include "kernels/parallel.h"
 
 namespace nanopq {
 
@@ -53,24 +54,31 @@ public:
     // whatever SearchParametersHNSW says: asking for max(k, efSearch)
     // results sizes it by the efSearch of the call too, and the first k of
     // them are a search with that efSearch (the graph walk does not depend
-    // on how many results are kept).
+    // on how many results are kept). Never more than ntotal of them (a list
+    // that holds every node keeps all it visits, as a longer one would:
+    // efSearch 1e6 allocated and filled a million results a query), for
+    // rows_per_block of those rows at a time.
     void search_with(size_t n, const float* x, size_t k, float* distances, int64_t* labels,
                      const SearchOptions& options) const override {
+        using idx_t = faiss::Index::idx_t;
         if (options.nprobe || options.max_codes || options.k_factor)
             throw TypeError(std::string("Expected only efSearch as a search option for an ") + kind());
-        if (!options.ef_search) return hnsw_index().search(faiss::Index::idx_t(n), x, faiss::Index::idx_t(k), distances, labels);
+        if (!options.ef_search) return hnsw_index().search(idx_t(n), x, idx_t(k), distances, labels);
         faiss::SearchParametersHNSW params;
         params.efSearch = int(options.ef_search);
-        const size_t wide = std::max(k, options.ef_search);
-        if (wide == k)
-            return hnsw_index().search(faiss::Index::idx_t(n), x, faiss::Index::idx_t(k), distances, labels, &params);
-        std::vector<float> wide_distances(checked_mul(n, wide));
-        std::vector<int64_t> wide_labels(n * wide);
-        hnsw_index().search(faiss::Index::idx_t(n), x, faiss::Index::idx_t(wide), wide_distances.data(),
-                            wide_labels.data(), &params);
-        for (size_t i = 0; i < n; i++) {
-            std::copy_n(wide_distances.data() + i * wide, k, distances + i * k);
-            std::copy_n(wide_labels.data() + i * wide, k, labels + i * k);
+        const size_t wide = std::max(k, std::min(options.ef_search, size_t(get().ntotal)));
+        if (wide == k) return hnsw_index().search(idx_t(n), x, idx_t(k), distances, labels, &params);
+        const size_t rows = rows_per_block(3 * wide), d = size_t(get().d);
+        std::vector<float> wide_distances(checked_mul(std::min(n, rows), wide));
+        std::vector<int64_t> wide_labels(wide_distances.size());
+        for (size_t first = 0; first < n; first += rows) {
+            const size_t count = std::min(rows, n - first);
+            hnsw_index().search(idx_t(count), x + first * d, idx_t(wide), wide_distances.data(), wide_labels.data(),
+                                &params);
+            for (size_t i = 0; i < count; i++) {
+                std::copy_n(wide_distances.data() + i * wide, k, distances + (first + i) * k);
+                std::copy_n(wide_labels.data() + i * wide, k, labels + (first + i) * k);
+            }
         }
     }
 

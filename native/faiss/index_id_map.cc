@@ -53,7 +53,8 @@ public:
 
     void search_with(size_t n, const float* x, size_t k, float* distances, int64_t* labels,
                      const SearchOptions& options) const override {
-        if (!options.any()) return id_map().search(faiss::Index::idx_t(n), x, faiss::Index::idx_t(k), distances, labels);
+        // As Faiss's IndexIDMap::search, through the index's own search_with
+        // (which bounds what a refine index asks of its base).
         inner_->search_with(n, x, k, distances, labels, options);
         const auto& ids = id_map().id_map;
         for (size_t i = 0; i < n * k; i++)

@@ -65,8 +65,9 @@ const char* PreTransformIndex::cannot(Op op) const {
 
 void PreTransformIndex::search_with(size_t n, const float* x, size_t k, float* distances, int64_t* labels,
                                     const SearchOptions& options) const {
+    // As Faiss's IndexPreTransform::search, through the index's own
+    // search_with (which bounds what a refine index asks of its base).
     const auto nn = faiss::Index::idx_t(n);
-    if (!options.any()) return pre().search(nn, x, faiss::Index::idx_t(k), distances, labels);
     const float* xt = pre().apply_chain(nn, x);
     // apply_chain returns x itself for an empty chain, else a new array.
     const std::unique_ptr<const float[]> owned(xt == x ? nullptr : xt);
@@ -107,11 +108,15 @@ Napi::Value PreTransformChain(const Napi::CallbackInfo& info) {
     if (!pt) throw TypeError("Expected an IndexPreTransform for argument 0");
     const faiss::IndexPreTransform& pre = pt->pre();
     auto chain = Napi::Array::New(info.Env(), pre.chain.size());
+    // Each shares the PreTransformIndex, not only its faiss::Index: an
+    // OPQMatrix of a chain that after_read() gave a ProductQuantizer trains
+    // with it, which the PreTransformIndex holds (a transform kept after the
+    // index was disposed of or collected trained with freed memory).
     for (size_t i = 0; i < pre.chain.size(); i++) {
         chain.Set(uint32_t(i), wrap(info.Env(),
                                     std::make_unique<LinearTransformObject>(
-                                        std::shared_ptr<faiss::VectorTransform>(pt->shared(), pre.chain[i]), nullptr,
-                                        o.locks),
+                                        std::shared_ptr<faiss::VectorTransform>(index_object->index, pre.chain[i]),
+                                        nullptr, o.locks),
                                     false));
     }
     return chain;
