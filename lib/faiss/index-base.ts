@@ -180,7 +180,8 @@ export abstract class Index {
   /** The vectors of ids first .. first + n - 1, (n, d). */
   reconstructN(first: number, n: number): Matrix {
     checkInteger(first, 'first', 0);
-    checkInteger(n, 'n', 0, 2 ** 31 - 1);
+    // n ids, each one the index holds: no more than ntotal.
+    checkInteger(n, 'n', 0, this.ntotal);
     this.checkCan('reconstruct');
     const out = new Float32Array(n * this.d);
     native.indexReconstruct(indexHandle(this), first, n, out);

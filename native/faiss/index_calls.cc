@@ -3,6 +3,8 @@
 // (reconstruct, reset, mergeFrom). Each long call is a job struct that the
 // sync binding runs on the JavaScript thread and the async one on a worker;
 // its arrays are read as checked by lib/core/validate.ts, in the memory read here.
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/IDSelector.h>
 
@@ -189,8 +191,20 @@ struct RemoveIdsJob {
         ids.assign(from, from + n);
     }
     void run() {
-        const faiss::IDSelectorBatch selected(ids.size(), ids.data());
-        removed = index->get().remove_ids(selected);
+        // Faiss removes from an IVF's hash-table direct map id by id, and takes
+        // only an IDSelectorArray for it; elsewhere a batch tests membership faster.
+        if (hashtable_ivf(index->get())) {
+            const faiss::IDSelectorArray selected(ids.size(), ids.data());
+            removed = index->get().remove_ids(selected);
+        } else {
+            const faiss::IDSelectorBatch selected(ids.size(), ids.data());
+            removed = index->get().remove_ids(selected);
+        }
+    }
+    static bool hashtable_ivf(const faiss::Index& index) {
+        if (auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(&index)) return hashtable_ivf(*pre->index);
+        auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index);
+        return ivf && ivf->direct_map.type == faiss::DirectMap::Hashtable;
     }
     Napi::Value result(Napi::Env env) { return Napi::Number::New(env, double(removed)); }
 };

@@ -29,19 +29,25 @@ public:
     }
     size_t extra_floats_per_row() const override { return inner_->extra_floats_per_row(); }
 
+    // Whether the index's labels are its rows in the order added, moved down by a
+    // removal and after the other's by a merge (flat codes, fast scan), as the id map assumes.
+    bool numbers_in_order() const {
+        return dynamic_cast<const faiss::IndexFlatCodes*>(&inner_->get()) ||
+               dynamic_cast<const faiss::IndexFastScan*>(&inner_->get());
+    }
+
     const char* cannot(Op op) const override {
         switch (op) {
             case Op::AddWithIds: return nullptr;
-            // Faiss removes from the index and then from the id map as if the
-            // index had moved its later vectors down, as only these do.
             case Op::RemoveIds:
-                return dynamic_cast<const faiss::IndexFlatCodes*>(&inner_->get()) ||
-                               dynamic_cast<const faiss::IndexFastScan*>(&inner_->get())
-                           ? nullptr
-                           : "over an index that does not number its vectors in order cannot remove";
+                return numbers_in_order() ? nullptr : "over an index that does not number its vectors in order cannot remove";
             case Op::Reconstruct: return id_map2() ? nullptr : "cannot reconstruct; an IndexIDMap2 can";
-            case Op::RangeSearch:
-            case Op::MergeFrom: return inner_->cannot(op);
+            case Op::RangeSearch: return inner_->cannot(op);
+            // Faiss merges the indexes without shifting the other's row numbers,
+            // which only an index that numbers its vectors in order shifts itself.
+            case Op::MergeFrom:
+                return numbers_in_order() ? inner_->cannot(op)
+                                          : "over an index that does not number its vectors in order cannot merge";
         }
         return nullptr;
     }
