@@ -395,3 +395,33 @@ test('verbose: false prints nothing from the async twins either', () => {
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   expect([r.status, r.stdout, r.stderr]).toEqual([0, '', '']);
 });
+
+// The threads that compute for async calls run at nice 10, so that the
+// threads running JavaScript get a core first; JavaScript's own stay at 0.
+// (Linux, where each thread has its own nice value: /proc/self/task/<tid>/stat field 19.)
+test('async work runs on threads of a lower priority than JavaScript\'s', () => {
+  const script = `
+    const fs = require('node:fs');
+    const { Worker } = require('node:worker_threads');
+    const { PQ, faiss } = require(${JSON.stringify(ROOT)});
+    const nice = (tid) => Number(fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ')[16]);
+    const x = { data: Float32Array.from({ length: 3000 * 16 }, (_, i) => Math.sin(i)), shape: [3000, 16] };
+    (async () => {
+      const pq = new PQ({ M: 4, Ks: 16 }).fit(x, { iter: 2 });
+      pq.search(x, pq.encode(x), 3);  // the JavaScript thread's own OpenMP team
+      const index = faiss.indexFactory(16, 'IVF8,Flat');
+      await index.trainAsync(x);
+      await index.addAsync(x);
+      await index.searchAsync(x, 3);
+      const tids = fs.readdirSync('/proc/self/task').map(Number);
+      const values = tids.map(nice);
+      const worker = await new Promise((resolve) => new Worker('require("node:worker_threads").parentPort.postMessage(require("node:fs").readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1].split(" ")[16])', { eval: true }).on('message', resolve));
+      console.log(JSON.stringify({ main: nice(process.pid), lowered: values.filter((v) => v === 10).length, worker: Number(worker) }));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  const { main, lowered, worker } = JSON.parse(r.stdout);
+  expect(main).toBeLessThan(10);  // as this test runs (0 unless started under nice)
+  expect(worker).toBe(main);
+  expect(lowered).toBeGreaterThanOrEqual(1);
+});

@@ -20,6 +20,16 @@ void set_num_threads(int n);
 // libuv's threads, not on the one that called setNumThreads().
 void use_num_threads();
 
+// Lowers the calling thread, and the OpenMP threads of its parallel regions,
+// to a background priority (nice +10 on Linux, where each thread has its own;
+// nothing elsewhere): for the threads that run async calls (libuv's pool), so
+// that the threads running JavaScript, whose event loops must answer in
+// milliseconds, are not kept waiting for a core by the work they started. A
+// thread lowered stays lowered: raising it back needs CAP_SYS_NICE. JavaScript
+// threads never call this, and the OpenMP threads of their regions are theirs
+// alone (an OpenMP runtime keeps a pool of threads per thread that starts regions).
+void run_in_background();
+
 // body(i) for i in [0, n), on num_threads() threads when `parallel` (else on
 // the calling thread, with no parallel region: a small call should not wake a
 // team of threads). An exception cannot leave an OpenMP region (the runtime

@@ -43,6 +43,7 @@ struct Settlement {
     void run(Run&& body) {
         try {
             use_num_threads();
+            run_in_background();
             body();
         } catch (...) {
             error = std::current_exception();
