@@ -6,7 +6,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-const EXPORTS = ["AbortError", "DistanceTable", "OPQ", "PQ", "exactSearch", "faiss", "faissToNanopq", "getNumThreads", "io",
+const EXPORTS = ["AbortError", "DistanceTable", "OPQ", "PQ", "Rii", "exactSearch", "faiss", "faissToNanopq", "getNumThreads", "io",
   "nanopqToFaiss", "setNumThreads"];
 
 function node(args, cwd) {

@@ -2,7 +2,7 @@
 // what they share, around the native model; pq.ts and opq.ts what differs),
 // the DistanceTable of one query, exactSearch, and models made from the plain
 // fields that io/ reads from a file, or written as them (fields.ts, pickle.ts).
-// This file is its public face.
+// Rii (rii.ts), the inverted index over their codes. This file is its public face.
 export { PQ } from './pq';
 export type { FitOptions } from './pq';
 export type { PQOptions, Minit, Progress, AsyncFitOptions, AbortSignalLike, ModelOptions } from './quantizer';
@@ -11,3 +11,5 @@ export type { OPQFitOptions } from './opq';
 export { DistanceTable } from './distance-table';
 export { exactSearch } from './search';
 export type { SearchResult } from './search';
+export { Rii } from './rii';
+export type { RiiOptions, ConfigureOptions, AddOptions, QueryOptions, QueryResult, Threshold } from './rii';

@@ -1,9 +1,10 @@
 // Compiled (not run) by test/types.test.js in a consumer project that has the
 // packed package in node_modules and neither @types/node nor the DOM: the
 // documented API type-checks under --strict, and misuse does not.
-import { DistanceTable, exactSearch, faiss, faissToNanopq, nanopqToFaiss, OPQ, PQ } from 'nanopq';
+import { DistanceTable, exactSearch, faiss, faissToNanopq, nanopqToFaiss, OPQ, PQ, Rii } from 'nanopq';
 import type {
   AbortSignalLike, AsyncFitOptions, CodeMatrix, FitOptions, Matrix, ModelOptions, OPQFitOptions, PQOptions, Progress,
+  QueryOptions, QueryResult, Threshold,
 } from 'nanopq';
 
 // Shapes written the natural way: a number[] and a readonly tuple are taken as they are.
@@ -64,10 +65,20 @@ pq.fit(X, { rotationIter: 3 });
 const wrong: [OPQ, CodeMatrix] = faissToNanopq(index);
 // @ts-expect-error written to a file, there are no bytes
 const none: Uint8Array = faiss.writeIndex(index, 'index.faiss');
+// Rii: an inverted index over the codes of a PQ or OPQ.
+const rii: Rii = new Rii({ fineQuantizer: pq }).addConfigure(X, { nlist: 10, iter: 5 });
+rii.add(X, { updatePostingLists: 'auto' });
+const queryOptions: QueryOptions = { topk: 3, L: 20, targetIds: new BigInt64Array([1n, 2n, 3n]), sortTargetIds: true, method: 'ivf' };
+const found2: QueryResult = rii.query(new Float32Array(12), queryOptions);
+const listed: Uint32Array[] = rii.postingLists;
+const line: Threshold | null = rii.threshold;
+const centres: CodeMatrix | null = rii.coarseCenters;
+// @ts-expect-error method is 'auto', 'linear' or 'ivf'
+rii.query([1, 2], { method: 'fast' });
 // @ts-expect-error codes are integers in typed arrays, not floats
 pq.decode({ data: new Float32Array(4), shape: [1, 4] });
 
 export {
   codes, decoded, dists, top, own, same, copy, ids, d2, shape, fitted, one, oneArray, many, R, parts, found, fromIndex,
-  indexCodes, fromPre, read, either, toFile, truth, wrong, none,
+  indexCodes, fromPre, read, either, toFile, truth, wrong, none, found2, listed, line, centres,
 };
