@@ -188,9 +188,6 @@ describe("Python rii's tests", () => {
     }
   });
 
-  // Python's test_pickle: save/load and io.writeRiiPickle come in a later change.
-  test.todo('pickle: a saved and loaded Rii has the same M, Ks, threshold, coarse centers, codes and posting lists');
-
   test('clear', () => {
     const e = new Rii({ fineQuantizer: codec(PQ, 4, 20) }).addConfigure(X, { nlist: 20 });
     expect(e.threshold).not.toBeNull();
