@@ -205,6 +205,14 @@ describe('info', () => {
     const out = ok('info', path.join(FAISS_KINDS, 'opq8_ivf16_pq8.faiss'));
     expect(out).toMatch(/^index: +IndexPreTransform \(LT32,IVF16,PQ8\)\nd, metric: +32, l2\nvectors: +800\nmemory: +\d+ bytes, [\d.]+ per vector\nlists: +16, nprobe 4, direct map none\n$/m);
     expect(ok('info', path.join(FAISS_KINDS, 'hnsw16_sq8.faiss'))).toMatch(/^graph: +HNSW M 16, efSearch 32, efConstruction 40, \d levels$/m);
+    // A PreTransform over an IndexPQ that is no OPQ (PCA, L2norm) is an index nanopq has no model for: shown as one.
+    for (const description of ['PCAR8,PQ4np', 'L2norm,PQ4np']) {
+      const index = faiss.indexFactory(16, description);
+      index.train(X);
+      faiss.writeIndex(index, tmp('chain.faiss'));
+      const shown = ok('info', 'chain.faiss', '--json');
+      expect(shown).toEqual({ file: 'chain.faiss', format: 'faiss', index: expect.objectContaining({ description: description.replace('np', '') }) });
+    }
     expect(ok('info', path.join(FAISS_KINDS, 'ivf16_flat_untrained.faiss'))).toMatch(/^d, metric: +32, l2 \(not trained\)\nvectors: +0\nmemory: +0 bytes\n/m);
   });
 

@@ -4,11 +4,12 @@
 // in blocks), over the library below it.
 //
 // The `nanopq` command: info, convert, train, encode and search over model,
-// vectors and codes files, and info and search over a Faiss index of any kind. commander parses the arguments and writes --help;
-// cli-progress draws the progress bar (on stderr, on a TTY or with
-// --progress). stdout holds only the result, which --json makes one JSON
-// document; notes and errors go to stderr as "nanopq: ...", exit code 1 (130
-// when Ctrl-C stopped the work, which then writes nothing; 143 on SIGTERM).
+// vectors and codes files, and info and search over a Faiss index of any
+// kind. commander parses the arguments and writes --help; cli-progress
+// draws the progress bar (on stderr, on a TTY or with --progress). stdout
+// holds only the result, which --json makes one JSON document; notes and
+// errors go to stderr as "nanopq: ...", exit code 1 (130 when Ctrl-C stopped
+// the work, which then writes nothing; 143 on SIGTERM).
 // An output is never one of the inputs, and replaces an existing file only
 // once complete (checkOutputs, writeOutput).
 import * as fs from 'node:fs';
@@ -22,7 +23,7 @@ import * as io from '../io';
 import { OPQ } from '../models/opq';
 import { PQ } from '../models/pq';
 import {
-  checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, readModelFile, writeModelFile,
+  checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, modelFileOf, readModelFile, writeModelFile,
 } from './model-files';
 import { CodesWriter, openVectors, readCodes, readVectors, VectorSource, vectorFormatOf } from './vector-files';
 
@@ -209,9 +210,9 @@ function info(file: string, opts: { from?: string; json?: boolean }): void {
   checkInput(file, 'MODEL');
   const index = format === 'faiss' ? faiss.readIndex(file) : null;
   try {
-    // A Faiss index of a kind nanopq models (IndexPQ, an OPQ chain over one) is also shown as that model.
-    const convertible = index === null || index instanceof faiss.IndexPQ || index instanceof faiss.IndexPreTransform && index.index instanceof faiss.IndexPQ;
-    const d = convertible ? describeModel(file, readModelFile(file, format)) : { file, format };
+    // A Faiss index of a kind nanopq models (a trained IndexPQ, an OPQ over one) is also shown as that model.
+    const model = index ? modelOf(index) : readModelFile(file, format);
+    const d = model ? describeModel(file, model) : { file, format };
     const i = index && describeIndex(index);
     if (opts.json) return printJson(i ? { ...d, index: i } : d);
     print([
@@ -230,6 +231,16 @@ function info(file: string, opts: { from?: string; json?: boolean }): void {
     ].join('\n'));
   } finally {
     index?.dispose();
+  }
+}
+
+/** The model nanopq makes of index, or null for a kind it has none for (faissToNanopq's TypeError). */
+function modelOf(index: faiss.Index): ModelFile | null {
+  try {
+    return modelFileOf(index);
+  } catch (err) {
+    if (err instanceof TypeError) return null;
+    throw err;
   }
 }
 

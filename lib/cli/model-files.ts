@@ -56,12 +56,20 @@ export function readModelFile(file: string, format: ModelFormat, withCodes = fal
   }
   const index = faiss.readIndex(file);
   try {
-    const [model, codes] = withCodes ? faissToNanopq(index) : [faissModel(index), null];
-    const { M, nbits } = ((index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ).pq;
-    return { model, format, codes, storedCodes: index.ntotal, packedCodeSize: packedCodeSize(M, nbits) };
+    return modelFileOf(index, withCodes);
   } finally {
     index.dispose();
   }
+}
+
+/**
+ * What readModelFile gives of a Faiss index already read: its model, a
+ * TypeError for a kind nanopq has no model for (faissToNanopq's).
+ */
+export function modelFileOf(index: faiss.Index, withCodes = false): ModelFile {
+  const [model, codes] = withCodes ? faissToNanopq(index) : [faissModel(index), null];
+  const { M, nbits } = ((index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ).pq;
+  return { model, format: 'faiss', codes, storedCodes: index.ntotal, packedCodeSize: packedCodeSize(M, nbits) };
 }
 
 /**

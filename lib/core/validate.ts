@@ -102,6 +102,12 @@ export const MAX_ABS_VALUE = native.limits.maxAbsValue;
 export const MAX_ABS_CODEWORD = 1e17;
 
 /**
+ * The largest finite float32 (as a limit of the native checks, Number.MAX_VALUE
+ * would arrive as Infinity and let infinities pass).
+ */
+export const FLT_MAX = 3.4028234663852886e38;
+
+/**
  * The one check of vector values, for every call, sync or async, on the memory
  * the native call will read (an async call's copy: lib/core/async.ts): a
  * RangeError naming the first NaN, infinity or value beyond limit in

@@ -7,7 +7,7 @@
 import type { CodesLike, Matrix, MatrixLike, Metric } from '../core/arrays';
 import { AsyncOptions, ownedNow, settled, zeroCopyOption } from '../core/async';
 import { native } from '../core/native';
-import { checkInteger, describe, toCodes, toMatrix } from '../core/validate';
+import { checkInteger, describe, FLT_MAX, toCodes, toMatrix } from '../core/validate';
 import type { FaissHandle } from '../core/addon';
 import { adopt, handleOf } from './object';
 import type { ProductQuantizer } from './product-quantizer';
@@ -59,15 +59,11 @@ export function indexPart<T extends Index = Index>(index: Index, name: string): 
 /** The search options an index takes: a wrapper takes those of the index it wraps. */
 export const searchOptionsOf = (index: Index): SearchOptionChecks => index['searchOptions']();
 
-/** ids as a BigInt64Array of n ids >= 0. */
 /**
  * The most results a search returns (3 GiB of them): a result is allocated and
  * filled whole, and memory past this is more likely the OOM killer's than the user's.
  */
 const MAX_RESULTS = 2 ** 28;
-
-/** The largest float32, Faiss's distance where an L2 search finds nothing. */
-const FLT_MAX = 3.4028234663852886e38;
 
 const searchResult = (rows: number, k: number): FaissSearchResult => ({ distances: new Float32Array(rows * k), labels: new BigInt64Array(rows * k), shape: [rows, k] });
 
@@ -83,6 +79,7 @@ function withColumns(result: FaissSearchResult, found: FaissSearchResult): Faiss
   return result;
 }
 
+/** ids as a BigInt64Array of n ids >= 0. */
 function toIds(ids: unknown, name: string, n?: number): BigInt64Array {
   let out: BigInt64Array;
   if (ids instanceof BigInt64Array) {
@@ -325,6 +322,7 @@ export abstract class Index {
     }
     const result = searchResult(m.rows, k);
     if (found === k) return { m, found, result, into: result, options };
+    // Faiss's distance where it finds nothing: the worst of the metric.
     result.distances.fill(metric === 'l2' ? FLT_MAX : -FLT_MAX);
     result.labels.fill(-1n);
     return { m, found, result, into: searchResult(m.rows, found), options };

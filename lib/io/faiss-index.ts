@@ -8,7 +8,7 @@
 // kind; the structures kinds share (the index header, ProductQuantizer,
 // ScalarQuantizer, inverted lists, direct map, HNSW graph) have a helper each.
 import { native } from '../core/native';
-import { MAX_ABS_CODEWORD } from '../core/validate';
+import { FLT_MAX, MAX_ABS_CODEWORD } from '../core/validate';
 import { Reader } from './reader';
 
 /** Bytes of one row of Faiss's bit-packed PQ codes: ceil(M * nbits / 8). */
@@ -49,8 +49,6 @@ const FAISS_FILE = 'a Faiss index file';
 /** The error for what was found at the field read last (or at byte at). */
 const invalid = (r: Reader, found: string, at?: number) => r.error(FAISS_FILE, found, at);
 
-/** The largest finite float32: a limit of Number.MAX_VALUE would reach the native check as Infinity, and pass infinities. */
-const FLT_MAX = 3.4028234663852886e38;
 
 /** A vector of float32 (count, then values) that must all be finite and within limit; returns the count. */
 function finiteFloats(r: Reader, what: string, limit = FLT_MAX): number {

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "faiss/index.h"
 #include "runtime/exports.h"
