@@ -18,16 +18,45 @@ namespace nanopq {
 
 namespace {
 
-// A copy of a fast-scan IVF that searches with its own nprobe (Faiss 1.7.3's
-// fast scan takes no SearchParameters): it shares the lists and quantizer
-// and copies the rest (the PQ's tables), so that the index itself, which
-// other searches may be reading, is not changed.
+// A view of a fast-scan IVF that searches with its own nprobe (Faiss 1.7.3's
+// fast scan takes no SearchParameters and reads the member), so that the
+// index itself, which other searches may be reading, is not changed. It
+// copies the settings a search reads and the small PQ, and borrows the
+// lists, the quantizer and the precomputed tables (up to nlist * M * 16
+// floats): a search costs no copy of them, nor of the direct map.
 struct FastScanWithNprobe : faiss::IndexIVFPQFastScan {
-    FastScanWithNprobe(const faiss::IndexIVFPQFastScan& index, size_t with_nprobe)
-        : faiss::IndexIVFPQFastScan(index) {
+    FastScanWithNprobe(const faiss::IndexIVFPQFastScan& index, size_t with_nprobe) {
+        d = index.d;
+        ntotal = index.ntotal;
+        is_trained = index.is_trained;
+        metric_type = index.metric_type;
+        metric_arg = index.metric_arg;
+        quantizer = index.quantizer;  // own_fields and own_invlists stay false
+        nlist = index.nlist;
+        invlists = index.invlists;
+        code_size = index.code_size;
         nprobe = with_nprobe;
-        own_fields = false;
-        own_invlists = false;
+        max_codes = index.max_codes;
+        parallel_mode = index.parallel_mode;
+        bbs = index.bbs;
+        M = index.M;
+        nbits = index.nbits;
+        ksub = index.ksub;
+        M2 = index.M2;
+        implem = index.implem;
+        by_residual = index.by_residual;
+        qbs = index.qbs;
+        qbs2 = index.qbs2;
+        pq = index.pq;
+        use_precomputed_table = index.use_precomputed_table;
+        borrow(index.precomputed_table.tab.ptr, index.precomputed_table.numel);
+    }
+    ~FastScanWithNprobe() override { borrow(nullptr, 0); }  // not freed here
+
+private:
+    void borrow(float* table, size_t numel) {
+        precomputed_table.tab.ptr = table;
+        precomputed_table.tab.numel = precomputed_table.numel = numel;
     }
 };
 
