@@ -458,3 +458,46 @@ describe('bad input: an Error naming the argument, the index unchanged', () => {
     expect(() => new Rii({ fineQuantizer: disposed })).toThrow(/disposed/);
   });
 });
+
+describe('parts (what files, pickles and Faiss carry)', () => {
+  const built = () => new Rii({ fineQuantizer: codec(PQ, 4, 20) }).addConfigure(X, { nlist: 10 });
+
+  test('fromParts(toParts()) is the same Rii, and answers the same', () => {
+    const e = built();
+    const f = Rii.fromParts(e.toParts());
+    expect([f.N, f.nlist, f.L0]).toEqual([e.N, e.nlist, e.L0]);
+    expect(f.codes).toEqual(e.codes);
+    expect(f.coarseCenters).toEqual(e.coarseCenters);
+    expect(f.postingLists).toEqual(e.postingLists);
+    expect(f.threshold).toEqual(e.threshold);
+    const q = row(X, 7);
+    for (const method of ['linear', 'ivf']) {
+      expect(plain(f.query(q, { topk: 5, method }))).toEqual(plain(e.query(q, { topk: 5, method })));
+    }
+  });
+
+  test('codes alone: a Rii without posting lists; a missing threshold is estimated', () => {
+    const e = built();
+    const f = Rii.fromParts({ ...e.toParts(), coarseCenters: null, postingLists: [] });
+    expect([f.N, f.nlist]).toEqual([N, 0]);
+    const g = Rii.fromParts({ ...e.toParts(), threshold: null });
+    expect(g.threshold).toEqual(e.threshold);
+  });
+
+  test('bad parts: an Error naming the part', () => {
+    const p = built().toParts();
+    const codes = p.codes.slice();
+    codes[5] = 20;
+    expect(() => Rii.fromParts({ ...p, codes })).toThrow(/codes < Ks = 20 in codes, got 20 at codes\[5\]/);
+    expect(() => Rii.fromParts({ ...p, codes: p.codes.subarray(1) })).toThrow(/codes/);
+    expect(() => Rii.fromParts({ ...p, codes: Array.from(p.codes) })).toThrow(/Uint8Array.*codes/);
+    expect(() => Rii.fromParts({ ...p, postingLists: p.postingLists.slice(1) })).toThrow(/nlist = 10 posting lists/);
+    const lists = p.postingLists.map((l) => Array.from(l));
+    lists[3].push(N);
+    expect(() => Rii.fromParts({ ...p, postingLists: lists })).toThrow(/\[0, N = 1000\) in postingLists\[3\]/);
+    lists[3][lists[3].length - 1] = lists[0][0];
+    expect(() => Rii.fromParts({ ...p, postingLists: lists })).toThrow(/at most one posting list/);
+    expect(() => Rii.fromParts({ ...p, threshold: { slope: NaN, intercept: 1 } })).toThrow(/threshold/);
+    expect(() => Rii.fromParts({ ...p, extra: 1 })).toThrow(/extra/);
+  });
+});

@@ -77,6 +77,23 @@ export interface QueryResult { ids: Uint32Array; dists: Float32Array }
  */
 export interface Threshold { slope: number; intercept: number }
 
+/**
+ * Everything a Rii holds, as its files, Python rii's pickles and Faiss's
+ * IndexIVFPQ carry it (Rii.fromParts, rii.toParts).
+ */
+export interface RiiParts {
+  /** A fitted PQ or OPQ with Ks <= 256 (the Rii keeps a copy). */
+  fineQuantizer: PQ | OPQ;
+  /** (N, M) codes of the fine quantizer: id n is row n. */
+  codes: Uint8Array;
+  /** (nlist, M) coarse centres, PQ codes; null (or empty) for none. */
+  coarseCenters: Uint8Array | null;
+  /** nlist lists of ids in [0, N), each id in at most one list. */
+  postingLists: ArrayLike<number>[];
+  /** Which method 'auto' picks; null: estimated (where there are lists). */
+  threshold: Threshold | null;
+}
+
 const METHODS = ['auto', 'linear', 'ivf'] as const;
 const MAX_N = 2 ** 32 - 1;  // ids are Uint32
 
@@ -146,6 +163,14 @@ function targetIdsOf(x: unknown, N: number, sort: boolean): Uint32Array {
   return ids;
 }
 
+function checkThreshold(t: unknown): Threshold {
+  const { slope, intercept } = (t ?? {}) as Record<string, unknown>;
+  if (typeof t !== 'object' || !Number.isFinite(slope) || !Number.isFinite(intercept)) {
+    throw new TypeError(`Expected a threshold { slope, intercept } of finite numbers, got ${describe(t)}`);
+  }
+  return { slope: slope as number, intercept: intercept as number };
+}
+
 /** Whether sorted holds id (binary search). */
 function has(sorted: Uint32Array, id: number): boolean {
   let lo = 0, hi = sorted.length;
@@ -201,6 +226,66 @@ export class Rii {
     this.#fq.verbose = fq.verbose;
     this.#M = fq.M;
     this.#Ks = fq.Ks;
+  }
+
+  /**
+   * A Rii of the given parts, checked (code ranges, list ids, shapes), as
+   * read from a file, a Python rii pickle or a Faiss IndexIVFPQ; the parts
+   * are copied.
+   */
+  static fromParts(parts: RiiParts): Rii {
+    if (parts === null || typeof parts !== 'object') throw new TypeError(`Expected a RiiParts object, got ${describe(parts)}`);
+    const { codes, coarseCenters, postingLists, threshold } =
+      checkOptions(parts, ['fineQuantizer', 'codes', 'coarseCenters', 'postingLists', 'threshold'], 'Rii.fromParts');
+    const rii = new Rii({ fineQuantizer: parts.fineQuantizer });
+    const M = rii.#M, Ks = rii.#Ks;
+    const byteRows = (x: unknown, name: string): Uint8Array<ArrayBuffer> => {
+      if (!(x instanceof Uint8Array) || x.length % M !== 0) {
+        throw new TypeError(`Expected a Uint8Array of (rows, M = ${M}) codes for ${name}, got ${describe(x)}`);
+      }
+      const bad = x.findIndex((c) => c >= Ks);
+      if (bad >= 0) throw new RangeError(`Expected codes < Ks = ${Ks} in ${name}, got ${x[bad]} at ${name}[${bad}]`);
+      return x.slice();
+    };
+    const all = byteRows(codes, 'codes');
+    const N = all.length / M;
+    if (N > MAX_N) throw new RangeError(`Expected at most ${MAX_N} codes in a Rii, got ${N}`);
+    const centers = coarseCenters === null || coarseCenters === undefined ? null : byteRows(coarseCenters, 'coarseCenters');
+    const nlist = centers ? centers.length / M : 0;
+    if (!Array.isArray(postingLists) || postingLists.length !== nlist) {
+      throw new TypeError(`Expected an array of nlist = ${nlist} posting lists for postingLists, got ${describe(postingLists)}`);
+    }
+    const seen = new Uint8Array(N);
+    const lists = postingLists.map((list: unknown, k: number) => {
+      const ids = Array.from(list as ArrayLike<unknown>);
+      ids.forEach((id, i) => {
+        if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= N) {
+          throw new RangeError(`Expected ids in [0, N = ${N}) in postingLists[${k}], got ${describe(id)} at ${i}`);
+        }
+        if (seen[id]) throw new RangeError(`Expected each id in at most one posting list, got ${id} twice (postingLists[${k}])`);
+        seen[id] = 1;
+      });
+      return (ids as number[]).sort((a, b) => a - b);
+    });
+    rii.#codes = all;
+    rii.#N = N;
+    if (centers && nlist > 0) {
+      rii.#centers = centers;
+      rii.#lists = lists;
+      rii.#threshold = threshold === null || threshold === undefined ? rii.#estimateThreshold() : checkThreshold(threshold);
+    }
+    return rii;
+  }
+
+  /** Copies of everything the Rii holds (see fromParts). */
+  toParts(): RiiParts {
+    return {
+      fineQuantizer: this.#fq,
+      codes: this.#codes.slice(0, this.#N * this.#M),
+      coarseCenters: this.#centers && this.#centers.slice(),
+      postingLists: this.postingLists,
+      threshold: this.threshold,
+    };
   }
 
   /** The Rii's own copy of the PQ or OPQ that encodes its vectors. */
