@@ -4,6 +4,7 @@
 // targetIds is a linear scan of those ids, and bad input is an Error that
 // names the argument and leaves the index as it was.
 const { PQ, OPQ, Rii } = require('..');
+const { NO_ID } = Rii;
 const { randomMatrix, row } = require('./helpers/data');
 
 const N = 1000, D = 40;
@@ -499,5 +500,40 @@ describe('parts (what files, pickles and Faiss carry)', () => {
     expect(() => Rii.fromParts({ ...p, postingLists: lists })).toThrow(/at most one posting list/);
     expect(() => Rii.fromParts({ ...p, threshold: { slope: NaN, intercept: 1 } })).toThrow(/threshold/);
     expect(() => Rii.fromParts({ ...p, extra: 1 })).toThrow(/extra/);
+  });
+});
+
+describe('search: query for many rows', () => {
+  test('each row is the query of that row, for each method and with targetIds', () => {
+    const e = new Rii({ fineQuantizer: codec(PQ, 4, 20) }).addConfigure(X, { nlist: 10 });
+    const Q = rows(X, 100, 6);
+    for (const options of [{ topk: 4 }, { topk: 4, method: 'linear' }, { topk: 3, L: 50, method: 'ivf' }, { topk: 2, targetIds: S }]) {
+      const r = e.search(Q, options);
+      expect(r.shape).toEqual([6, options.topk]);
+      for (let i = 0; i < 6; i++) {
+        const one = e.query(row(Q, i), options);
+        const k = options.topk;
+        expect(Array.from(r.ids.subarray(i * k, i * k + one.ids.length))).toEqual(Array.from(one.ids));
+        expect(Array.from(r.dists.subarray(i * k, i * k + one.ids.length))).toEqual(Array.from(one.dists));
+      }
+    }
+  });
+
+  test('a row ivf finds fewer than topk for ends in NO_ID and Infinity', () => {
+    const e = new Rii({ fineQuantizer: codec(PQ, 4, 20) });
+    e.add(rows(X, 0, 500), { updatePostingLists: false });
+    e.reconfigure({ nlist: 5 });
+    e.add(rows(X, 500, 500), { updatePostingLists: false });  // not in the lists
+    const r = e.search(rows(X, 0, 2), { topk: 3, L: 3, method: 'ivf', targetIds: [0, 1, 600, 700] });
+    expect(r.shape).toEqual([2, 3]);
+    const missing = Array.from(r.ids).filter((id) => id === NO_ID).length;
+    expect(missing).toBeGreaterThan(0);
+    r.ids.forEach((id, i) => expect(id === NO_ID).toBe(r.dists[i] === Infinity));
+  });
+
+  test('bad queries', () => {
+    const e = new Rii({ fineQuantizer: codec(PQ, 4, 20) }).addConfigure(X, { nlist: 10 });
+    expect(() => e.search([[1, 2, 3]])).toThrow(/queries.*40 columns/);
+    expect(() => e.search(rows(X, 0, 2), { topk: 0 })).toThrow(/topk/);
   });
 });

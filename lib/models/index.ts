@@ -12,4 +12,4 @@ export { DistanceTable } from './distance-table';
 export { exactSearch } from './search';
 export type { SearchResult } from './search';
 export { Rii } from './rii';
-export type { RiiOptions, ConfigureOptions, AddOptions, QueryOptions, QueryResult, Threshold } from './rii';
+export type { RiiOptions, ConfigureOptions, AddOptions, QueryOptions, QueryResult, Threshold, RiiParts } from './rii';

@@ -5,10 +5,11 @@
 // (native); PQk-means is here in TypeScript, its distance scans native too.
 import { CodeMatrix, Codewords, MatrixLike, VectorLike } from '../core/arrays';
 import { defineInspect } from '../core/inspect';
-import { checkInteger, checkOptions, describe } from '../core/validate';
+import { checkInteger, checkOptions, describe, toMatrix } from '../core/validate';
 import { DistanceTable, tableOf } from './distance-table';
 import { OPQ } from './opq';
 import { PQ } from './pq';
+import type { SearchResult } from './search';
 
 /** What `new Rii(...)` takes. */
 export interface RiiOptions {
@@ -94,8 +95,14 @@ export interface RiiParts {
   threshold: Threshold | null;
 }
 
+/** A checked query: linear or ivf, over targets (sorted, distinct) or every id. */
+interface QueryPlan { topk: number; L: number; targets: Uint32Array | null; linear: boolean }
+
+/** The id of a missing result in a row of search (fewer than topk found): Rii.NO_ID. */
+const NO_ID = 2 ** 32 - 1;
+
 const METHODS = ['auto', 'linear', 'ivf'] as const;
-const MAX_N = 2 ** 32 - 1;  // ids are Uint32
+const MAX_N = NO_ID;  // ids are Uint32, below NO_ID
 
 /** A seeded generator of uniform [0, 1) doubles (mulberry32): the same sample everywhere. */
 function generator(seed: number): () => number {
@@ -204,6 +211,9 @@ export class Rii {
   #lists: number[][] = [];
   #threshold: Threshold | null = null;
   #symmetric: Float32Array | null = null;  // (M, Ks, Ks): squared distances between codewords, made when first needed
+
+  /** The id of a missing result in a row of search (fewer than topk found), 2**32 - 1. */
+  static readonly NO_ID = NO_ID;
 
   static {
     defineInspect(Rii, (r) => ({
@@ -420,15 +430,42 @@ export class Rii {
    * return fewer than topk.
    */
   query(q: VectorLike, options: QueryOptions = {}): QueryResult {
-    const o = checkOptions(options, ['topk', 'L', 'targetIds', 'sortTargetIds', 'method'], 'Rii.query');
-    const N = this.#N;
-    if (N === 0) throw new Error('Expected a Rii with vectors for query(); it has no vectors: call addConfigure() first');
-    if (this.nlist === 0) {
-      throw new Error('Expected a Rii with posting lists for query(); it has no posting lists: call reconfigure() (or addConfigure()) first');
+    const plan = this.#plan('query', options, ['topk', 'L', 'targetIds', 'sortTargetIds', 'method']);
+    return this.#queryOne(this.#fq.dtable(q), plan);
+  }
+
+  /**
+   * query for each row of queries (nq, D): rows of topk ids and distances,
+   * shape [nq, topk]; a row with fewer than topk results (ivf) ends in
+   * Rii.NO_ID and Infinity (-Infinity for 'dot').
+   */
+  search(queries: MatrixLike, options: QueryOptions = {}): SearchResult {
+    const plan = this.#plan('search', options, ['topk', 'L', 'targetIds', 'sortTargetIds', 'method']);
+    const q = toMatrix(queries, 'queries', this.#M * this.#fq.Ds!);
+    const { topk } = plan;
+    const ids = new Uint32Array(q.rows * topk).fill(NO_ID);
+    const dists = new Float32Array(q.rows * topk).fill(this.#fq.metric === 'dot' ? -Infinity : Infinity);
+    for (let i = 0; i < q.rows; i++) {
+      const r = this.#queryOne(this.#fq.dtable(q.data.subarray(i * q.cols, (i + 1) * q.cols)), plan);
+      ids.set(r.ids, i * topk);
+      dists.set(r.dists, i * topk);
     }
-    const method = o.method ?? 'auto';
-    if (!METHODS.includes(method as typeof METHODS[number])) {
-      throw new TypeError(`Expected 'auto', 'linear' or 'ivf' for method, got ${describe(method)}`);
+    return { ids, dists, shape: [q.rows, topk] };
+  }
+
+  // ===== the parts =====
+
+  /** The checked options of a query or search. */
+  #plan(method: string, options: QueryOptions, known: string[]): QueryPlan {
+    const o = checkOptions(options, known, `Rii.${method}`);
+    const N = this.#N;
+    if (N === 0) throw new Error(`Expected a Rii with vectors for ${method}(); it has no vectors: call addConfigure() first`);
+    if (this.nlist === 0) {
+      throw new Error(`Expected a Rii with posting lists for ${method}(); it has no posting lists: call reconfigure() (or addConfigure()) first`);
+    }
+    const how = o.method ?? 'auto';
+    if (!METHODS.includes(how as typeof METHODS[number])) {
+      throw new TypeError(`Expected 'auto', 'linear' or 'ivf' for method, got ${describe(how)}`);
     }
     const topk = checkInteger(o.topk ?? 1, 'topk', 1, N);
     const L = o.L === undefined ? this.#coveringL(topk) : checkInteger(o.L, 'L', 0);
@@ -440,13 +477,14 @@ export class Rii {
     if (topk > S) {
       throw new RangeError(`Expected topk <= targetIds.length <= N, got topk = ${topk}, targetIds.length = ${S}, N = ${N}`);
     }
-    const table = this.#fq.dtable(q);
     const t = this.#threshold!;
-    const linear = method === 'linear' || (method === 'auto' && S <= t.slope * L + t.intercept);
-    return linear ? this.#linear(table, topk, targets) : this.#ivf(table, topk, L, targets);
+    const linear = how === 'linear' || (how === 'auto' && S <= t.slope * L + t.intercept);
+    return { topk, L, targets, linear };
   }
 
-  // ===== the parts =====
+  #queryOne(table: DistanceTable, { topk, L, targets, linear }: QueryPlan): QueryResult {
+    return linear ? this.#linear(table, topk, targets) : this.#ivf(table, topk, L, targets);
+  }
 
   #resolveUpdate(value: unknown, method: string): boolean {
     const flag = updateFlag(value ?? 'auto');
