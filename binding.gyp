@@ -7,6 +7,7 @@
         "native/bindings/kernel_binding.cc",
         "native/bindings/model_object.cc",
         "native/bindings/opq_binding.cc",
+        "native/bindings/rii_binding.cc",
         "native/faiss/index.cc",
         "native/faiss/index_calls.cc",
         "native/faiss/index_flat.cc",
@@ -33,6 +34,7 @@
         "native/model/linalg.cc",
         "native/model/model.cc",
         "native/model/opq.cc",
+        "native/model/rii.cc",
         "native/runtime/errors.cc",
         "native/runtime/runtime.cc"
       ],

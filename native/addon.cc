@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
         RegisterModel(env, exports);
         RegisterKernels(env, exports);
         RegisterOPQ(env, exports);
+        RegisterRii(env, exports);
         RegisterFaiss(env, exports);
     } catch (const Napi::Error&) {
         // The environment is going away; nothing can use the exports.

@@ -537,3 +537,121 @@ describe('search: query for many rows', () => {
     expect(() => e.search(rows(X, 0, 2), { topk: 0 })).toThrow(/topk/);
   });
 });
+
+describe('remove: ids stay stable, removed ones are never found', () => {
+  const fresh = () => new Rii({ fineQuantizer: codec(PQ, 4, 20) }).addConfigure(X, { nlist: 10 });
+
+  test('no method finds a removed id; the others answer as before', () => {
+    const e = fresh();
+    const q = row(X, 3);
+    const before = e.query(q, { topk: 20, method: 'linear' });
+    const gone = Array.from(before.ids.subarray(0, 5));
+    expect(e.remove([...gone, gone[0]])).toBe(5);  // a repeat is ignored
+    expect([e.N, e.removedCount]).toEqual([N, 5]);
+    const after = e.query(q, { topk: 15, method: 'linear' });
+    expect(plain(after)).toEqual({ ids: Array.from(before.ids.subarray(5)), dists: Array.from(before.dists.subarray(5)) });
+    for (const method of ['ivf', 'auto']) {
+      const r = e.query(q, { topk: 10, L: 200, method });
+      expect(Array.from(r.ids).some((id) => gone.includes(id))).toBe(false);
+    }
+    const subset = e.query(q, { topk: 2, targetIds: [gone[1], 500, 600] });
+    expect(Array.from(subset.ids).sort((a, b) => a - b)).toEqual([500, 600]);
+    expect(e.remove([gone[2]])).toBe(0);
+  });
+
+  test('reconfigure drops removed ids from the lists; parts carry them', () => {
+    const e = fresh();
+    e.remove([1, 2, 3]);
+    const ids = (lists) => lists.flatMap((l) => Array.from(l));
+    expect(ids(e.postingLists)).not.toContain(1);
+    e.reconfigure({ nlist: 7 });
+    expect(ids(e.postingLists).length).toBe(N - 3);
+    const f = Rii.fromParts(e.toParts());
+    expect(f.removedCount).toBe(3);
+    expect(f.query(row(X, 1), { topk: 1, method: 'linear' }).ids[0]).not.toBe(1);
+  });
+
+  test('bad ids: an Error, nothing removed', () => {
+    const e = fresh();
+    expect(() => e.remove([5, N])).toThrow(/\[0, N = 1000\) in ids, got 1000 at ids\[1\]/);
+    expect(() => e.remove([1.5])).toThrow(/integer ids in ids/);
+    expect(() => e.remove('1')).toThrow(TypeError);
+    expect(e.removedCount).toBe(0);
+  });
+});
+
+describe('adds into the posting lists one at a time', () => {
+  test('each id lands in the list of its nearest centre, as one add of all', () => {
+    const one = new Rii({ fineQuantizer: codec(PQ, 4, 20) }).addConfigure(rows(X, 0, 300), { nlist: 8 });
+    const all = Rii.fromParts(one.toParts());
+    for (let i = 300; i < N; i++) one.add(rows(X, i, 1));
+    all.add(rows(X, 300, N - 300));
+    expect(one.postingLists).toEqual(all.postingLists);
+    expect(plain(one.query(row(X, 5), { topk: 5, method: 'ivf', L: 100 }))).toEqual(plain(all.query(row(X, 5), { topk: 5, method: 'ivf', L: 100 })));
+  });
+});
+
+describe('async twins', () => {
+  const pq = () => codec(PQ, 4, 20);
+
+  test('addConfigureAsync, reconfigureAsync and addAsync give what the synchronous calls give', async () => {
+    const a = new Rii({ fineQuantizer: pq() }).addConfigure(rows(X, 0, 600), { nlist: 9 });
+    const b = await new Rii({ fineQuantizer: pq() }).addConfigureAsync(rows(X, 0, 600), { nlist: 9 });
+    expect(b.toParts()).toEqual(a.toParts());
+    a.add(rows(X, 600, 400));
+    await b.addAsync(rows(X, 600, 400));
+    expect(b.toParts()).toEqual(a.toParts());
+    a.reconfigure({ nlist: 12, iter: 3 });
+    const progress = [];
+    await b.reconfigureAsync({ nlist: 12, iter: 3, onProgress: (p) => progress.push(p) });
+    expect(b.toParts()).toEqual(a.toParts());
+    expect(progress).toEqual([1, 2, 3].map((iteration) => ({ phase: 'pqkmeans', iteration, of: 3 })));
+  });
+
+  test('searchAsync gives search\'s rows; adds and removals meanwhile are not seen', async () => {
+    const e = new Rii({ fineQuantizer: pq() }).addConfigure(X, { nlist: 10 });
+    const Q = rows(X, 0, 50);
+    for (const options of [{ topk: 5 }, { topk: 5, method: 'ivf', L: 60 }, { topk: 3, targetIds: S }]) {
+      const expected = e.search(Q, options);
+      const pending = e.searchAsync(Q, options);
+      e.add(rows(X, 0, 10));
+      e.remove([expected.ids[0]]);
+      expect(await pending).toEqual(expected);
+    }
+  });
+
+  test('abort, a throwing onProgress, and calls that would change the Rii meanwhile', async () => {
+    const e = new Rii({ fineQuantizer: pq() }).addConfigure(X, { nlist: 10 });
+    const before = e.toParts();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(e.reconfigureAsync({ signal: controller.signal })).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
+    const oops = new Error('oops');
+    await expect(e.reconfigureAsync({ nlist: 20, onProgress: () => { throw oops; } })).rejects.toBe(oops);
+    const running = e.reconfigureAsync({ nlist: 20 });
+    expect(() => e.add(rows(X, 0, 1))).toThrow(/no reconfigureAsync\(\) running on this Rii for add\(\)/);
+    expect(() => e.remove([1])).toThrow(/reconfigureAsync/);
+    expect(e.query(row(X, 0), { topk: 1 }).ids).toHaveLength(1);  // reads go on
+    await running;
+    const aborted = new AbortController();
+    const stopped = e.reconfigureAsync({ nlist: 30, signal: aborted.signal, onProgress: () => aborted.abort() });
+    await expect(stopped).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
+    expect(e.nlist).toBe(20);
+    expect(e.toParts().codes).toEqual(before.codes);
+    expect(() => e.add(rows(X, 0, 1))).not.toThrow();
+  });
+});
+
+describe('the native scans check what they read', () => {
+  const path = require('path');
+  const { native } = require(path.join(__dirname, '..', 'dist', 'core', 'native.js'));
+
+  test('list bounds, ids and targets out of range: a RangeError, no read outside', () => {
+    const M = 4, Ks = 20;
+    const sym = new Float32Array(M * Ks * Ks);
+    expect(() => native.riiAssign(sym, M, Ks, new Uint8Array([0, 1, 2, 20]), 1, new Uint8Array(4), 1, new Uint32Array(1)))
+      .toThrow(/codes < Ks = 20/);
+    expect(() => native.riiAssign(sym, M, Ks, new Uint8Array(4), 1, new Uint8Array([0, 0, 0, 99]), 1, new Uint32Array(1)))
+      .toThrow(/codes < Ks = 20/);
+  });
+});

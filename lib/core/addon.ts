@@ -26,6 +26,14 @@ export type OnStep = (phase: string, iteration: number, of: number, objective: n
 export type ModelHandle = { readonly __modelHandle: unique symbol };
 
 /** What the addon exports. */
+/**
+ * riiSearch's arguments after the queries: codes, N, centers, nlist, listIds,
+ * listStart, listSize, removed, targets, topk, L, linear, idsOut, distsOut.
+ */
+export type RiiSearchArgs = [codes: Uint8Array, N: number, centers: Uint8Array, nlist: number, listIds: Uint32Array,
+  listStart: Uint32Array, listSize: Uint32Array, removed: Uint8Array | null, targets: Uint32Array | null,
+  topk: number, L: number, linear: boolean, idsOut: Uint32Array, distsOut: Float32Array];
+
 export interface Addon {
   // A trained PQ or OPQ held natively, called through its handle: NativeModel
   // (native-model.ts) is its class.
@@ -45,6 +53,13 @@ export interface Addon {
     idsOut: Uint32Array, distsOut: Float32Array): void;
   modelSearchAsync(model: ModelHandle, queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number,
     idsOut: Uint32Array, distsOut: Float32Array): Promise<void>;
+  riiSearch(model: ModelHandle, queries: Float32Array, nq: number, ...rest: RiiSearchArgs): void;
+  riiSearchAsync(model: ModelHandle, queries: Float32Array, nq: number, ...rest: RiiSearchArgs): Promise<void>;
+  /** labelsOut[i]: the nearest of K centres to code i by the symmetric distances sym (M, Ks, Ks). */
+  riiAssign(sym: Float32Array, M: number, Ks: number, codes: Uint8Array, n: number, centers: Uint8Array, K: number,
+    labelsOut: Uint32Array): void;
+  riiAssignAsync(sym: Float32Array, M: number, Ks: number, codes: Uint8Array, n: number, centers: Uint8Array, K: number,
+    labelsOut: Uint32Array): Promise<void>;
   /** yOut = x @ R, or x @ R^T when inverse (OPQ only). */
   modelRotate(model: ModelHandle, x: Float32Array, n: number, inverse: boolean, yOut: Float32Array): void;
   modelDispose(model: ModelHandle): void;

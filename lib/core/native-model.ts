@@ -7,6 +7,18 @@ import type { ModelHandle, OnStep, TrainingOptions } from './addon';
 import type { CodeArray } from './arrays';
 import { native } from './native';
 
+/** A Rii's arrays as its native scans read them: list k is listIds[listStart[k] .. + listSize[k]). */
+export interface RiiArrays {
+  codes: Uint8Array; N: number; centers: Uint8Array; nlist: number;
+  listIds: Uint32Array; listStart: Uint32Array; listSize: Uint32Array; removed: Uint8Array | null;
+}
+/** A Rii query: topk over targets (sorted, distinct) or every id, linear or through the lists. */
+export interface RiiPlan { topk: number; L: number; targets: Uint32Array | null; linear: boolean }
+
+const riiArgs = (ix: RiiArrays, plan: RiiPlan) => [
+  ix.codes, ix.N, ix.centers, ix.nlist, ix.listIds, ix.listStart, ix.listSize, ix.removed,
+  plan.targets, plan.topk, plan.L, plan.linear] as const;
+
 export class NativeModel {
   readonly #handle: ModelHandle;
 
@@ -65,6 +77,16 @@ export class NativeModel {
   searchAsync(queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number, idsOut: Uint32Array,
     distsOut: Float32Array): Promise<void> {
     return native.modelSearchAsync(this.#handle, queries, nq, codes, n, k, idsOut, distsOut);
+  }
+
+  /** Rii's queries over its codes and posting lists (model/rii.h). */
+  riiSearch(queries: Float32Array, nq: number, index: RiiArrays, plan: RiiPlan, idsOut: Uint32Array, distsOut: Float32Array): void {
+    native.riiSearch(this.#handle, queries, nq, ...riiArgs(index, plan), idsOut, distsOut);
+  }
+
+  riiSearchAsync(queries: Float32Array, nq: number, index: RiiArrays, plan: RiiPlan, idsOut: Uint32Array,
+    distsOut: Float32Array): Promise<void> {
+    return native.riiSearchAsync(this.#handle, queries, nq, ...riiArgs(index, plan), idsOut, distsOut);
   }
 
   /** yOut = x @ R, or x @ R^T when inverse (OPQ only). */

@@ -122,6 +122,15 @@ export function checkNotDisposed(model: Quantizer, what: string): void {
   modelOf(model, what);
 }
 
+/**
+ * The native model of a fitted quantizer, for classes built over one (Rii);
+ * the Errors of fitted(`method`) otherwise.
+ */
+export function fittedModelOf(model: Quantizer, method: string): NativeModel {
+  return fittedOf(model, method);
+}
+let fittedOf: (model: Quantizer, method: string) => NativeModel;
+
 export abstract class Quantizer {
   readonly M: number;
   readonly Ks: number;
@@ -150,6 +159,7 @@ export abstract class Quantizer {
 
   static {
     modelOf = (model, what) => model.modelFor(what);
+    fittedOf = (model, method) => model.fitted(method);
     // From the fields, not the getters, which throw once disposed of.
     defineInspect(Quantizer, (q) => {
       const Ds = q.#model && q.#model.Ds;

@@ -1,14 +1,20 @@
 // Rii, the Reconfigurable Inverted Index (Matsui, Hinami and Satoh, ACM MM
 // 2018), with the interface of Python rii 0.2: an inverted file over the PQ
 // codes of a fitted PQ or OPQ, whose coarse centres are themselves PQ codes,
-// found by PQk-means over the stored codes. Its scans are the DistanceTable's
-// (native); PQk-means is here in TypeScript, its distance scans native too.
+// found by PQk-means over the stored codes. Its scans are native
+// (model/rii.h): queries, one or many on every core, and PQk-means'
+// assignments; the index is held here, in typed arrays.
 import { CodeMatrix, Codewords, MatrixLike, VectorLike } from '../core/arrays';
+import { AsyncOptions, eachRowPiece, settled, zeroCopyOption } from '../core/async';
+import { AbortError, atSite } from '../core/errors';
 import { defineInspect } from '../core/inspect';
-import { checkInteger, checkOptions, describe, toMatrix } from '../core/validate';
-import { DistanceTable, tableOf } from './distance-table';
+import { native } from '../core/native';
+import type { NativeModel, RiiArrays, RiiPlan } from '../core/native-model';
+import { checkInteger, checkOptions, describe, toMatrix, toVector } from '../core/validate';
 import { OPQ } from './opq';
+import { PostingLists } from './posting-lists';
 import { PQ } from './pq';
+import { AbortSignalLike, fittedModelOf, Progress } from './quantizer';
 import type { SearchResult } from './search';
 
 /** What `new Rii(...)` takes. */
@@ -29,6 +35,20 @@ export interface ConfigureOptions {
    * @defaultValue 5
    */
   iter?: number;
+}
+
+/** What `addConfigureAsync` and `reconfigureAsync` take. */
+export interface AsyncConfigureOptions extends ConfigureOptions, AsyncOptions {
+  /**
+   * Aborting stops PQk-means between iterations; the call then rejects with an AbortError and the Rii is left as it was.
+   * @defaultValue none
+   */
+  signal?: AbortSignalLike;
+  /**
+   * Called on the event loop after each PQk-means iteration ({ phase: 'pqkmeans', iteration, of }); if it throws, the call stops and rejects with that error.
+   * @defaultValue none
+   */
+  onProgress?: (progress: Progress) => void;
 }
 
 /** What `add` and `merge` take. */
@@ -69,6 +89,9 @@ export interface QueryOptions {
   method?: 'auto' | 'linear' | 'ivf';
 }
 
+/** What `searchAsync` takes: query's options and zeroCopy. */
+export interface SearchAsyncOptions extends QueryOptions, AsyncOptions {}
+
 /** The best topk, best first (smallest for 'l2', largest for 'dot'), ties to the lower id. */
 export interface QueryResult { ids: Uint32Array; dists: Float32Array }
 
@@ -93,10 +116,9 @@ export interface RiiParts {
   postingLists: ArrayLike<number>[];
   /** Which method 'auto' picks; null: estimated (where there are lists). */
   threshold: Threshold | null;
+  /** Ids removed (Rii.remove): in no posting list, never found. */
+  removed?: ArrayLike<number>;
 }
-
-/** A checked query: linear or ivf, over targets (sorted, distinct) or every id. */
-interface QueryPlan { topk: number; L: number; targets: Uint32Array | null; linear: boolean }
 
 /** The id of a missing result in a row of search (fewer than topk found): Rii.NO_ID. */
 const NO_ID = 2 ** 32 - 1;
@@ -139,10 +161,13 @@ function updateFlag(value: unknown): boolean | 'auto' {
   throw new TypeError(`Expected true, false or 'auto' for updatePostingLists, got ${describe(value)}`);
 }
 
-/** targetIds as sorted, distinct Uint32 ids in [0, N) (a copy: the caller's array is not sorted). */
-function targetIdsOf(x: unknown, N: number, sort: boolean): Uint32Array {
+/**
+ * ids (targetIds, or remove's) as sorted Uint32 ids in [0, N) (a copy: the
+ * caller's array is not sorted); with distinct, duplicates are refused.
+ */
+function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinct: boolean): Uint32Array {
   if (!Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView))) {
-    throw new TypeError(`Expected targetIds to be a BigInt64Array, an integer typed array or an array of ids, got ${describe(x)}`);
+    throw new TypeError(`Expected ${name} to be a BigInt64Array, an integer typed array or an array of ids, got ${describe(x)}`);
   }
   const given = x as ArrayLike<unknown>;
   const ids = new Uint32Array(given.length);
@@ -154,21 +179,49 @@ function targetIdsOf(x: unknown, N: number, sort: boolean): Uint32Array {
     } else if (typeof v === 'number' && Number.isInteger(v)) {
       id = v >= 0 && v < N ? v : -1;
     } else {
-      throw new TypeError(`Expected integer ids in targetIds, got ${describe(v)} at targetIds[${i}]`);
+      throw new TypeError(`Expected integer ids in ${name}, got ${describe(v)} at ${name}[${i}]`);
     }
-    if (id < 0) throw new RangeError(`Expected ids in [0, N = ${N}) in targetIds, got ${describe(v)} at targetIds[${i}]`);
+    if (id < 0) throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${describe(v)} at ${name}[${i}]`);
     ids[i] = id;
   }
   if (sort) ids.sort();
   for (let i = 1; i < ids.length; i++) {
     if (ids[i] < ids[i - 1]) {
-      throw new RangeError(`Expected targetIds sorted in ascending order when sortTargetIds is false, ` +
-        `got ${ids[i]} after ${ids[i - 1]} at targetIds[${i}]`);
+      throw new RangeError(`Expected ${name} sorted in ascending order when sortTargetIds is false, ` +
+        `got ${ids[i]} after ${ids[i - 1]} at ${name}[${i}]`);
     }
-    if (ids[i] === ids[i - 1]) throw new RangeError(`Expected no duplicate ids in targetIds, got ${ids[i]} twice`);
+    if (distinct && ids[i] === ids[i - 1]) throw new RangeError(`Expected no duplicate ids in ${name}, got ${ids[i]} twice`);
   }
   return ids;
 }
+
+/** What the async configurations take besides nlist and iter: signal and onProgress, checked. */
+interface ProgressControl {
+  /** Throws an AbortError (at site) once the signal aborted, or the error onProgress threw. */
+  check(site: Error): void;
+  report(progress: Progress): void;
+}
+
+function progressControl(o: Record<string, unknown>): ProgressControl {
+  const { signal, onProgress } = o as { signal?: AbortSignalLike; onProgress?: (p: Progress) => void };
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`Expected an AbortSignal for signal, got ${describe(signal)}`);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new TypeError(`Expected a function for onProgress, got ${describe(onProgress)}`);
+  }
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+  return {
+    check(site) {
+      if (signal?.aborted) throw atSite(new AbortError(undefined, { cause: signal.reason }), site);
+    },
+    report(progress) {
+      onProgress?.(progress);
+    },
+  };
+}
+
+const QUERY_OPTIONS = ['topk', 'L', 'targetIds', 'sortTargetIds', 'method'];
 
 function checkThreshold(t: unknown): Threshold {
   const { slope, intercept } = (t ?? {}) as Record<string, unknown>;
@@ -176,17 +229,6 @@ function checkThreshold(t: unknown): Threshold {
     throw new TypeError(`Expected a threshold { slope, intercept } of finite numbers, got ${describe(t)}`);
   }
   return { slope: slope as number, intercept: intercept as number };
-}
-
-/** Whether sorted holds id (binary search). */
-function has(sorted: Uint32Array, id: number): boolean {
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < sorted.length && sorted[lo] === id;
 }
 
 /**
@@ -208,9 +250,13 @@ export class Rii {
   #codes = new Uint8Array(0);  // (capacity, M); the first N rows are the codes
   #N = 0;
   #centers: Uint8Array | null = null;  // (nlist, M)
-  #lists: number[][] = [];
+  #lists: PostingLists | null = null;
   #threshold: Threshold | null = null;
+  #removed: Uint8Array | null = null;  // a flag per id (capacity), once remove() was called
+  #removedCount = 0;
   #symmetric: Float32Array | null = null;  // (M, Ks, Ks): squared distances between codewords, made when first needed
+  #reading = 0;  // async searches running: #removed is replaced, not written, while they read it
+  #changing: string | null = null;  // the async call changing the Rii, while it runs
 
   /** The id of a missing result in a row of search (fewer than topk found), 2**32 - 1. */
   static readonly NO_ID = NO_ID;
@@ -218,6 +264,7 @@ export class Rii {
   static {
     defineInspect(Rii, (r) => ({
       fineQuantizer: r.#fq instanceof OPQ ? 'OPQ' : 'PQ', M: r.#M, Ks: r.#Ks, N: r.#N, nlist: r.nlist, L0: r.L0,
+      ...(r.#removedCount > 0 ? { removed: r.#removedCount } : {}),
     }));
   }
 
@@ -245,8 +292,8 @@ export class Rii {
    */
   static fromParts(parts: RiiParts): Rii {
     if (parts === null || typeof parts !== 'object') throw new TypeError(`Expected a RiiParts object, got ${describe(parts)}`);
-    const { codes, coarseCenters, postingLists, threshold } =
-      checkOptions(parts, ['fineQuantizer', 'codes', 'coarseCenters', 'postingLists', 'threshold'], 'Rii.fromParts');
+    const { codes, coarseCenters, postingLists, threshold, removed } =
+      checkOptions(parts, ['fineQuantizer', 'codes', 'coarseCenters', 'postingLists', 'threshold', 'removed'], 'Rii.fromParts');
     const rii = new Rii({ fineQuantizer: parts.fineQuantizer });
     const M = rii.#M, Ks = rii.#Ks;
     const byteRows = (x: unknown, name: string): Uint8Array<ArrayBuffer> => {
@@ -265,23 +312,34 @@ export class Rii {
     if (!Array.isArray(postingLists) || postingLists.length !== nlist) {
       throw new TypeError(`Expected an array of nlist = ${nlist} posting lists for postingLists, got ${describe(postingLists)}`);
     }
-    const seen = new Uint8Array(N);
-    const lists = postingLists.map((list: unknown, k: number) => {
-      const ids = Array.from(list as ArrayLike<unknown>);
-      ids.forEach((id, i) => {
+    const idsIn = (list: unknown, name: string, each: (id: number, i: number) => void) => {
+      if (!Array.isArray(list) && !(ArrayBuffer.isView(list) && !(list instanceof DataView))) {
+        throw new TypeError(`Expected an array of ids for ${name}, got ${describe(list)}`);
+      }
+      Array.from(list as ArrayLike<unknown>).forEach((id, i) => {
         if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= N) {
-          throw new RangeError(`Expected ids in [0, N = ${N}) in postingLists[${k}], got ${describe(id)} at ${i}`);
+          throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${describe(id)} at ${i}`);
         }
-        if (seen[id]) throw new RangeError(`Expected each id in at most one posting list, got ${id} twice (postingLists[${k}])`);
-        seen[id] = 1;
+        each(id, i);
       });
-      return (ids as number[]).sort((a, b) => a - b);
-    });
+    };
+    const gone = new Uint8Array(N);
+    if (removed !== undefined) idsIn(removed, 'removed', (id) => { gone[id] = 1; });
+    const labels = new Uint32Array(N).fill(NO_ID);
+    postingLists.forEach((list: unknown, k: number) => idsIn(list, `postingLists[${k}]`, (id) => {
+      if (labels[id] !== NO_ID) throw new RangeError(`Expected each id in at most one posting list, got ${id} twice (postingLists[${k}])`);
+      if (gone[id]) throw new RangeError(`Expected no removed id in the posting lists, got ${id} in postingLists[${k}]`);
+      labels[id] = k;
+    }));
     rii.#codes = all;
     rii.#N = N;
+    if (removed !== undefined) {
+      rii.#removed = gone;
+      rii.#removedCount = gone.reduce((s, f) => s + f, 0);
+    }
     if (centers && nlist > 0) {
       rii.#centers = centers;
-      rii.#lists = lists;
+      rii.#lists = PostingLists.fromLabels(labels, nlist);
       rii.#threshold = threshold === null || threshold === undefined ? rii.#estimateThreshold() : checkThreshold(threshold);
     }
     return rii;
@@ -295,6 +353,7 @@ export class Rii {
       coarseCenters: this.#centers && this.#centers.slice(),
       postingLists: this.postingLists,
       threshold: this.threshold,
+      ...(this.#removed ? { removed: this.#removedIds() } : {}),
     };
   }
 
@@ -311,14 +370,19 @@ export class Rii {
     return this.#Ks;
   }
 
-  /** The number of codes (vectors added). */
+  /** The number of codes (vectors added; removed ones too: ids stay stable). */
   get N(): number {
     return this.#N;
   }
 
+  /** How many ids were removed (remove): they are never found. */
+  get removedCount(): number {
+    return this.#removedCount;
+  }
+
   /** The number of posting lists; 0 before addConfigure or reconfigure. */
   get nlist(): number {
-    return this.#centers ? this.#lists.length : 0;
+    return this.#lists ? this.#lists.nlist : 0;
   }
 
   /** The average length of a posting list, round(N / nlist) (halves to even, as numpy); null when nlist is 0. */
@@ -341,9 +405,17 @@ export class Rii {
     return { data: this.#codes.slice(0, this.#N * this.#M), shape: [this.#N, this.#M] };
   }
 
-  /** A copy of the posting lists: list k holds, in ascending order, the ids whose nearest coarse centre is k. */
+  /**
+   * A copy of the posting lists: list k holds, in ascending order, the ids
+   * whose nearest coarse centre is k (removed ids until reconfigure drops them).
+   */
   get postingLists(): Uint32Array[] {
-    return this.#lists.map((list) => Uint32Array.from(list));
+    const lists = this.#lists;
+    if (!lists) return [];
+    return Array.from({ length: lists.nlist }, (_, k) => {
+      const list = lists.list(k).slice();
+      return this.#removed ? list.filter((id) => !this.#removed![id]) : list;
+    });
   }
 
   /** Which method 'auto' picks (see Threshold); null when nlist is 0. */
@@ -367,14 +439,30 @@ export class Rii {
    * until reconfigure.
    */
   add(vecs: MatrixLike, options: AddOptions = {}): void {
+    this.#notChanging('add');
     const o = checkOptions(options, ['updatePostingLists'], 'Rii.add');
     const update = this.#resolveUpdate(o.updatePostingLists, 'add');
     const codes = this.#fq.encode(vecs);
-    this.#append(codes.data as Uint8Array, codes.shape[0], update);
+    this.#append(codes.data as Uint8Array, codes.shape[0], update && this.#assign(codes.data as Uint8Array, codes.shape[0]));
+  }
+
+  /** add, off the event loop (encoding and the assignment to lists). */
+  async addAsync(vecs: MatrixLike, options: AddOptions & AsyncOptions = {}): Promise<void> {
+    const site = new Error();
+    this.#notChanging('addAsync');
+    const o = checkOptions(options, ['updatePostingLists', 'zeroCopy'], 'Rii.addAsync');
+    const zeroCopy = zeroCopyOption({ zeroCopy: o.zeroCopy }, 'Rii.addAsync');
+    const update = this.#resolveUpdate(o.updatePostingLists, 'addAsync');
+    await this.#changeAsync('addAsync', async () => {
+      const codes = await this.#fq.encodeAsync(vecs, { zeroCopy });
+      const rows = codes.shape[0], data = codes.data as Uint8Array;
+      this.#append(data, rows, update && await this.#assignAsync(data, rows, this.#centers!, this.nlist, site));
+    });
   }
 
   /** add without updating the posting lists, then reconfigure: what to call first. Returns this. */
   addConfigure(vecs: MatrixLike, options: ConfigureOptions = {}): this {
+    this.#notChanging('addConfigure');
     const o = checkOptions(options, ['nlist', 'iter'], 'Rii.addConfigure');
     const codes = this.#fq.encode(vecs);
     const rows = codes.shape[0];
@@ -384,22 +472,54 @@ export class Rii {
     return this;
   }
 
+  /** addConfigure, off the event loop, with signal and onProgress (between PQk-means iterations). */
+  async addConfigureAsync(vecs: MatrixLike, options: AsyncConfigureOptions = {}): Promise<this> {
+    const site = new Error();
+    this.#notChanging('addConfigureAsync');
+    const o = checkOptions(options, ['nlist', 'iter', 'signal', 'onProgress', 'zeroCopy'], 'Rii.addConfigureAsync');
+    const zeroCopy = zeroCopyOption({ zeroCopy: o.zeroCopy }, 'Rii.addConfigureAsync');
+    const control = progressControl(o);
+    const rows = toMatrix(vecs, 'vecs', this.#M * this.#fq.Ds!, false).rows;
+    const { nlist, iter } = this.#configuration(o, this.#N + rows, 'addConfigureAsync', 'pass vectors to add');
+    await this.#changeAsync('addConfigureAsync', async () => {
+      const codes = await this.#fq.encodeAsync(vecs, { zeroCopy });
+      const configured = await this.#configureAsync(nlist, iter, site, control, codes.data as Uint8Array);
+      this.#append(codes.data as Uint8Array, rows, false);
+      configured();
+    });
+    return this;
+  }
+
   /**
    * New coarse centres by PQk-means over (a sample of up to 100 nlist of) the
-   * codes, every id in the list of its nearest, and a new threshold. Call it
-   * when the lists have grown long after many adds.
+   * codes, every id but the removed in the list of its nearest, and a new
+   * threshold. Call it when the lists have grown long after many adds.
    */
   reconfigure(options: ConfigureOptions = {}): void {
+    this.#notChanging('reconfigure');
     const o = checkOptions(options, ['nlist', 'iter'], 'Rii.reconfigure');
     const { nlist, iter } = this.#configuration(o, this.#N, 'reconfigure', 'call add() first');
     this.#reconfigure(nlist, iter);
   }
 
+  /** reconfigure, off the event loop, with signal and onProgress (between PQk-means iterations). */
+  async reconfigureAsync(options: AsyncConfigureOptions = {}): Promise<void> {
+    const site = new Error();
+    this.#notChanging('reconfigureAsync');
+    const o = checkOptions(options, ['nlist', 'iter', 'signal', 'onProgress'], 'Rii.reconfigureAsync');
+    const control = progressControl(o);
+    const { nlist, iter } = this.#configuration(o, this.#N, 'reconfigureAsync', 'call add() first');
+    await this.#changeAsync('reconfigureAsync', async () => {
+      (await this.#configureAsync(nlist, iter, site, control, null))();
+    });
+  }
+
   /**
    * Appends the codes of other, a Rii with an equal fine quantizer, as ids
-   * N..; this Rii's posting lists grow as in add.
+   * N..; this Rii's posting lists grow as in add. Ids other removed stay removed.
    */
   merge(other: Rii, options: AddOptions = {}): void {
+    this.#notChanging('merge');
     const o = checkOptions(options, ['updatePostingLists'], 'Rii.merge');
     if (!(other instanceof Rii)) throw new TypeError(`Expected a Rii for other, got ${describe(other)}`);
     if (!this.#fq.equals(other.#fq)) {
@@ -408,17 +528,36 @@ export class Rii {
         `metric and codewords), got a different ${kind(other.#fq)}`);
     }
     const update = this.#resolveUpdate(o.updatePostingLists, 'merge');
-    if (other.#N > 0) this.#append(other.#codes.slice(0, other.#N * this.#M), other.#N, update);
+    const N0 = this.#N, rows = other.#N;
+    if (rows > 0) {
+      const codes = other.#codes.slice(0, rows * this.#M);
+      this.#append(codes, rows, update && this.#assign(codes, rows));
+      if (other.#removed) this.#markRemoved(other.#removedIds().map((id) => N0 + id));
+    }
     if (this.verbose) console.log(`The number of codes: ${this.#N}`);
+  }
+
+  /**
+   * Removes ids (integers in [0, N); already removed ones are ignored): no
+   * query finds them again. Ids stay stable; reconfigure drops them from the
+   * posting lists. Returns how many were newly removed.
+   */
+  remove(ids: BigInt64Array | ArrayLike<number | bigint>): number {
+    this.#notChanging('remove');
+    const sorted = targetIdsOf(ids, this.#N, true, 'ids', false);
+    return this.#markRemoved(sorted);
   }
 
   /** Forgets the codes, coarse centres, posting lists and threshold; keeps the fine quantizer. */
   clear(): void {
+    this.#notChanging('clear');
     this.#codes = new Uint8Array(0);
     this.#N = 0;
     this.#centers = null;
-    this.#lists = [];
+    this.#lists = null;
     this.#threshold = null;
+    this.#removed = null;
+    this.#removedCount = 0;
   }
 
   /**
@@ -427,37 +566,72 @@ export class Rii {
    * 'ivf' (L candidates from the posting lists of the nearest coarse centres)
    * or 'auto' (the faster, by the threshold). Ids the posting lists do not
    * hold (added with updatePostingLists false) ivf does not find, and may
-   * return fewer than topk.
+   * return fewer than topk; removed ids are never found.
    */
   query(q: VectorLike, options: QueryOptions = {}): QueryResult {
-    const plan = this.#plan('query', options, ['topk', 'L', 'targetIds', 'sortTargetIds', 'method']);
-    return this.#queryOne(this.#fq.dtable(q), plan);
+    const { model, plan } = this.#plan('query', options);
+    const query = toVector(q, 'query', this.#M * this.#fq.Ds!);
+    const ids = new Uint32Array(plan.topk), dists = new Float32Array(plan.topk);
+    model.riiSearch(query, 1, this.#arrays(false), plan, ids, dists);
+    const found = ids.indexOf(NO_ID);
+    return found < 0 ? { ids, dists } : { ids: ids.slice(0, found), dists: dists.slice(0, found) };
   }
 
   /**
-   * query for each row of queries (nq, D): rows of topk ids and distances,
-   * shape [nq, topk]; a row with fewer than topk results (ivf) ends in
-   * Rii.NO_ID and Infinity (-Infinity for 'dot').
+   * query for each row of queries (nq, D), on every core: rows of topk ids
+   * and distances, shape [nq, topk]; a row with fewer than topk results
+   * ends in Rii.NO_ID and Infinity (-Infinity for 'dot').
    */
   search(queries: MatrixLike, options: QueryOptions = {}): SearchResult {
-    const plan = this.#plan('search', options, ['topk', 'L', 'targetIds', 'sortTargetIds', 'method']);
+    const { model, plan } = this.#plan('search', options);
     const q = toMatrix(queries, 'queries', this.#M * this.#fq.Ds!);
-    const { topk } = plan;
-    const ids = new Uint32Array(q.rows * topk).fill(NO_ID);
-    const dists = new Float32Array(q.rows * topk).fill(this.#fq.metric === 'dot' ? -Infinity : Infinity);
-    for (let i = 0; i < q.rows; i++) {
-      const r = this.#queryOne(this.#fq.dtable(q.data.subarray(i * q.cols, (i + 1) * q.cols)), plan);
-      ids.set(r.ids, i * topk);
-      dists.set(r.dists, i * topk);
+    const ids = new Uint32Array(q.rows * plan.topk), dists = new Float32Array(q.rows * plan.topk);
+    model.riiSearch(q.data, q.rows, this.#arrays(false), plan, ids, dists);
+    return { ids, dists, shape: [q.rows, plan.topk] };
+  }
+
+  /** search, off the event loop (see AsyncOptions for what it copies). Adds and removals meanwhile are not seen. */
+  async searchAsync(queries: MatrixLike, options: SearchAsyncOptions = {}): Promise<SearchResult> {
+    const site = new Error();
+    const { zeroCopy, ...rest } = checkOptions(options, [...QUERY_OPTIONS, 'zeroCopy'], 'Rii.searchAsync');
+    const own = zeroCopyOption({ zeroCopy }, 'Rii.searchAsync');
+    const { model, plan } = this.#plan('searchAsync', rest);
+    const q = toMatrix(queries, 'queries', this.#M * this.#fq.Ds!, false);
+    const k = plan.topk;
+    const ids = new Uint32Array(q.rows * k), dists = new Float32Array(q.rows * k);
+    const index = this.#arrays(true);
+    this.#reading++;
+    try {
+      await eachRowPiece(q, 'queries', own, (rows, first, count) => settled(model.riiSearchAsync(rows, count, index, plan,
+        ids.subarray(first * k, (first + count) * k), dists.subarray(first * k, (first + count) * k)), site));
+    } finally {
+      this.#reading--;
     }
-    return { ids, dists, shape: [q.rows, topk] };
+    return { ids, dists, shape: [q.rows, k] };
   }
 
   // ===== the parts =====
 
-  /** The checked options of a query or search. */
-  #plan(method: string, options: QueryOptions, known: string[]): QueryPlan {
-    const o = checkOptions(options, known, `Rii.${method}`);
+  #notChanging(method: string): void {
+    if (this.#changing) {
+      throw new Error(`Expected no ${this.#changing}() running on this Rii for ${method}(); await it first`);
+    }
+  }
+
+  /** Runs work, an async call that changes the Rii, as the one running (its native errors are made at its site). */
+  async #changeAsync(method: string, work: () => Promise<void>): Promise<void> {
+    this.#changing = method;
+    try {
+      await work();
+    } finally {
+      this.#changing = null;
+    }
+  }
+
+  /** The checked options of a query or search, and the native model that runs it. */
+  #plan(method: string, options: QueryOptions): { model: NativeModel; plan: RiiPlan } {
+    const o = checkOptions(options, QUERY_OPTIONS, `Rii.${method}`);
+    const model = fittedModelOf(this.#fq, `fineQuantizer.${method}`);
     const N = this.#N;
     if (N === 0) throw new Error(`Expected a Rii with vectors for ${method}(); it has no vectors: call addConfigure() first`);
     if (this.nlist === 0) {
@@ -472,18 +646,47 @@ export class Rii {
     if (L < topk || L > N) throw new RangeError(`Expected topk <= L <= N, got topk = ${topk}, L = ${L}, N = ${N}`);
     const sort = o.sortTargetIds ?? true;
     if (typeof sort !== 'boolean') throw new TypeError(`Expected a boolean for sortTargetIds, got ${describe(sort)}`);
-    const targets = o.targetIds === undefined ? null : targetIdsOf(o.targetIds, N, sort);
+    const targets = o.targetIds === undefined ? null : targetIdsOf(o.targetIds, N, sort, 'targetIds', true);
     const S = targets ? targets.length : N;
     if (topk > S) {
       throw new RangeError(`Expected topk <= targetIds.length <= N, got topk = ${topk}, targetIds.length = ${S}, N = ${N}`);
     }
     const t = this.#threshold!;
     const linear = how === 'linear' || (how === 'auto' && S <= t.slope * L + t.intercept);
-    return { topk, L, targets, linear };
+    return { model, plan: { topk, L, targets, linear } };
   }
 
-  #queryOne(table: DistanceTable, { topk, L, targets, linear }: QueryPlan): QueryResult {
-    return linear ? this.#linear(table, topk, targets) : this.#ivf(table, topk, L, targets);
+  /** What the native scans read; with snapshot, for an async scan (see PostingLists). */
+  #arrays(snapshot: boolean): RiiArrays {
+    const N = this.#N, M = this.#M;
+    return {
+      codes: this.#codes.subarray(0, N * M), N, centers: this.#centers!, nlist: this.nlist,
+      ...this.#lists!.arrays(snapshot), removed: this.#removed && this.#removed.subarray(0, N),
+    };
+  }
+
+  #removedIds(): Uint32Array {
+    const ids: number[] = [];
+    for (let id = 0; id < this.#N; id++) if (this.#removed![id]) ids.push(id);
+    return Uint32Array.from(ids);
+  }
+
+  #markRemoved(ids: ArrayLike<number>): number {
+    // Replaced, not written, while an async search reads the flags.
+    if (!this.#removed || this.#reading > 0) {
+      const flags = new Uint8Array(Math.max(this.#codes.length / this.#M, this.#N));
+      if (this.#removed) flags.set(this.#removed.subarray(0, flags.length));
+      this.#removed = flags;
+    }
+    let count = 0;
+    for (let i = 0; i < ids.length; i++) {
+      if (!this.#removed[ids[i]]) {
+        this.#removed[ids[i]] = 1;
+        count++;
+      }
+    }
+    this.#removedCount += count;
+    return count;
   }
 
   #resolveUpdate(value: unknown, method: string): boolean {
@@ -509,18 +712,24 @@ export class Rii {
     return Math.min((Math.floor(topk / L0) + 1) * L0, this.#N);
   }
 
-  #append(codes: Uint8Array, rows: number, update: boolean): void {
+  /** Appends rows codes as ids N..; with labels, each into its list. */
+  #append(codes: Uint8Array, rows: number, labels: Uint32Array | false): void {
     const M = this.#M, N0 = this.#N;
     if (N0 + rows > MAX_N) throw new RangeError(`Expected at most ${MAX_N} codes in a Rii, got ${N0} + ${rows}`);
     if ((N0 + rows) * M > this.#codes.length) {
+      // A new buffer: an async search may be reading the old one (rows it reads are never written).
       const grown = new Uint8Array(Math.max((N0 + rows) * M, 2 * this.#codes.length));
       grown.set(this.#codes.subarray(0, N0 * M));
       this.#codes = grown;
     }
     this.#codes.set(codes.subarray(0, rows * M), N0 * M);
-    const labels = update ? this.#assign(codes, rows, this.#centers!, this.nlist) : null;
+    if (this.#removed && this.#removed.length < N0 + rows) {
+      const flags = new Uint8Array(this.#codes.length / M);
+      flags.set(this.#removed.subarray(0, N0));
+      this.#removed = flags;
+    }
     this.#N = N0 + rows;
-    if (labels) for (let n = 0; n < rows; n++) this.#lists[labels[n]].push(N0 + n);
+    if (labels) for (let n = 0; n < rows; n++) this.#lists!.append(labels[n], N0 + n);
     if (this.verbose) console.log(`${rows} new vectors are added. Total number of codes is ${this.#N}`);
   }
 
@@ -546,60 +755,33 @@ export class Rii {
     return (this.#symmetric = table);
   }
 
-  /**
-   * The nearest of K centres (K, M) to each of rows codes by the symmetric
-   * distance (ties to the lower centre), and that distance. Each centre's
-   * rows of the symmetric table form a DistanceTable whose native adist gives
-   * its distance to every code (or each code's, to every centre, when there
-   * are fewer codes than centres).
-   */
-  #assign(codes: Uint8Array, rows: number, centers: Uint8Array, K: number): Uint32Array {
-    const M = this.#M, Ks = this.#Ks;
-    const sym = this.#symmetricTable();
+  /** The nearest of K centres (K, M) to each of rows codes by the symmetric distance (ties to the lower centre). */
+  #assign(codes: Uint8Array, rows: number, centers = this.#centers!, K = this.nlist): Uint32Array {
     const labels = new Uint32Array(rows);
-    const table = new Float32Array(M * Ks);
-    const tableFor = (code: Uint8Array, at: number) => {
-      for (let m = 0; m < M; m++) table.set(sym.subarray((m * Ks + code[at + m]) * Ks, (m * Ks + code[at + m] + 1) * Ks), m * Ks);
-      return tableOf(table, M, Ks, 'l2');
-    };
-    if (rows < K) {
-      const all = { data: centers.subarray(0, K * M), shape: [K, M] as [number, number] };
-      const dists = new Float32Array(K);
-      for (let n = 0; n < rows; n++) {
-        tableFor(codes, n * M).adist(all, dists);
-        let best = 0;
-        for (let k = 1; k < K; k++) if (dists[k] < dists[best]) best = k;
-        labels[n] = best;
-      }
-      return labels;
-    }
-    const all = { data: codes.subarray(0, rows * M), shape: [rows, M] as [number, number] };
-    const dists = new Float32Array(rows);
-    const best = new Float32Array(rows).fill(Infinity);
-    for (let k = 0; k < K; k++) {
-      tableFor(centers, k * M).adist(all, dists);
-      for (let n = 0; n < rows; n++) {
-        if (dists[n] < best[n]) {
-          best[n] = dists[n];
-          labels[n] = k;
-        }
-      }
-    }
+    native.riiAssign(this.#symmetricTable(), this.#M, this.#Ks, codes.subarray(0, rows * this.#M), rows,
+      centers.subarray(0, K * this.#M), K, labels);
+    return labels;
+  }
+
+  async #assignAsync(codes: Uint8Array, rows: number, centers: Uint8Array, K: number, site: Error): Promise<Uint32Array> {
+    const labels = new Uint32Array(rows);
+    await settled(native.riiAssignAsync(this.#symmetricTable(), this.#M, this.#Ks, codes.subarray(0, rows * this.#M), rows,
+      centers.subarray(0, K * this.#M), K, labels), site);
     return labels;
   }
 
   /**
-   * PQk-means (Matsui et al., ACM MM 2017): k-means over PQ codes, by the
-   * symmetric distance. K centres picked at random (seeded), iter
-   * assignments, a centre update between two; a centre left without members
-   * keeps its code. A centre's m-th code is the codeword b with the least
-   * summed squared distance to its members' m-th codewords (pqkmeans' sparse
-   * voting); as sum_a h_a |c_a - c_b|^2 = n |c_b|^2 - 2 c_b . s + const, with
-   * s the sum of the members' codewords, that is the b with the least
-   * n |c_b|^2 - 2 c_b . s, found in O(members Ds + Ks Ds) rather than O(Ks^2).
+   * One step of PQk-means (Matsui et al., ACM MM 2017), k-means over PQ
+   * codes by the symmetric distance: new centres from the members of each
+   * (labels); a centre left without members keeps its code. A centre's m-th
+   * code is the codeword b with the least summed squared distance to its
+   * members' m-th codewords (pqkmeans' sparse voting); as sum_a h_a |c_a -
+   * c_b|^2 = n |c_b|^2 - 2 c_b . s + const, with s the sum of the members'
+   * codewords, that is the b with the least n |c_b|^2 - 2 c_b . s, found in
+   * O(members Ds + Ks Ds) rather than O(Ks^2).
    */
-  #pqkmeans(codes: Uint8Array, n: number, K: number, iter: number): Uint8Array {
-    const M = this.#M, Ks = this.#Ks;
+  #updateCenters(codes: Uint8Array, labels: Uint32Array, centers: Uint8Array, K: number): void {
+    const M = this.#M, Ks = this.#Ks, n = labels.length;
     const cw = this.codewords;
     const Ds = cw.shape[2];
     const norms = new Float64Array(M * Ks);
@@ -608,61 +790,107 @@ export class Rii {
       for (let d = 0; d < Ds; d++) s += cw.data[i * Ds + d] ** 2;
       norms[i] = s;
     }
-    const centers = new Uint8Array(K * M);
-    randomPick(n, K, 0).forEach((id, k) => centers.set(codes.subarray(id * M, (id + 1) * M), k * M));
+    // The members of each centre, by a counting sort of the labels.
+    const start = new Uint32Array(K + 1);
+    for (let i = 0; i < n; i++) start[labels[i] + 1]++;
+    for (let k = 0; k < K; k++) start[k + 1] += start[k];
+    const members = new Uint32Array(n);
+    const fill = start.slice(0, K);
+    for (let i = 0; i < n; i++) members[fill[labels[i]]++] = i;
     const sum = new Float64Array(Ds);
-    for (let it = 0; it < iter; it++) {
-      const labels = this.#assign(codes, n, centers, K);
-      if (this.verbose) console.log(`PQk-means iteration ${it + 1} / ${iter}`);
-      if (it === iter - 1) break;
-      // The members of each centre, by a counting sort of the labels.
-      const start = new Uint32Array(K + 1);
-      for (let i = 0; i < n; i++) start[labels[i] + 1]++;
-      for (let k = 0; k < K; k++) start[k + 1] += start[k];
-      const members = new Uint32Array(n);
-      const fill = start.slice(0, K);
-      for (let i = 0; i < n; i++) members[fill[labels[i]]++] = i;
-      for (let k = 0; k < K; k++) {
-        const count = start[k + 1] - start[k];
-        if (count === 0) continue;
-        for (let m = 0; m < M; m++) {
-          sum.fill(0);
-          for (let j = start[k]; j < start[k + 1]; j++) {
-            const at = (m * Ks + codes[members[j] * M + m]) * Ds;
-            for (let d = 0; d < Ds; d++) sum[d] += cw.data[at + d];
-          }
-          let best = 0, bestScore = Infinity;
-          for (let b = 0; b < Ks; b++) {
-            const at = (m * Ks + b) * Ds;
-            let dot = 0;
-            for (let d = 0; d < Ds; d++) dot += cw.data[at + d] * sum[d];
-            const score = count * norms[m * Ks + b] - 2 * dot;
-            if (score < bestScore) {
-              bestScore = score;
-              best = b;
-            }
-          }
-          centers[k * M + m] = best;
+    for (let k = 0; k < K; k++) {
+      const count = start[k + 1] - start[k];
+      if (count === 0) continue;
+      for (let m = 0; m < M; m++) {
+        sum.fill(0);
+        for (let j = start[k]; j < start[k + 1]; j++) {
+          const at = (m * Ks + codes[members[j] * M + m]) * Ds;
+          for (let d = 0; d < Ds; d++) sum[d] += cw.data[at + d];
         }
+        let best = 0, bestScore = Infinity;
+        for (let b = 0; b < Ks; b++) {
+          const at = (m * Ks + b) * Ds;
+          let dot = 0;
+          for (let d = 0; d < Ds; d++) dot += cw.data[at + d] * sum[d];
+          const score = count * norms[m * Ks + b] - 2 * dot;
+          if (score < bestScore) {
+            bestScore = score;
+            best = b;
+          }
+        }
+        centers[k * M + m] = best;
       }
     }
-    return centers;
+  }
+
+  /**
+   * The start of a reconfiguration over the codes held and `extra` codes to
+   * be appended: a seeded sample of at most 100 codes per centre (as Python
+   * rii) that are not removed, and K centres picked among it at random.
+   */
+  #configureStart(nlist: number, extra: Uint8Array | null): { sample: Uint8Array; count: number; centers: Uint8Array } {
+    const M = this.#M, held = this.#N, total = held + (extra ? extra.length / M : 0);
+    const kept: number[] = [];
+    for (let id = 0; id < total; id++) if (!(id < held && this.#removed?.[id])) kept.push(id);
+    const codeOf = (id: number) => (id < held ? this.#codes.subarray(id * M, (id + 1) * M) : extra!.subarray((id - held) * M, (id - held + 1) * M));
+    const count = Math.min(kept.length, nlist * 100);
+    if (this.verbose) console.log(`The number of vectors used for training of coarse centers: ${count}`);
+    const sample = new Uint8Array(count * M);
+    randomPick(kept.length, count, 123).forEach((i, j) => sample.set(codeOf(kept[i]), j * M));
+    const centers = new Uint8Array(nlist * M);
+    randomPick(count, Math.min(nlist, count), 0).forEach((i, k) => centers.set(sample.subarray(i * M, (i + 1) * M), k * M));
+    return { sample, count, centers };
+  }
+
+  /** The end of a reconfiguration: every id held (those not removed) in the list of its nearest centre, a new threshold. */
+  #configureEnd(centers: Uint8Array, nlist: number, labels: Uint32Array): void {
+    if (this.#removed) for (let id = 0; id < this.#N; id++) if (this.#removed[id]) labels[id] = NO_ID;
+    this.#centers = centers;
+    this.#lists = PostingLists.fromLabels(labels, nlist);
+    this.#threshold = this.#estimateThreshold();
   }
 
   #reconfigure(nlist: number, iter: number): void {
-    const M = this.#M, N = this.#N;
-    // PQk-means over a seeded sample of at most 100 codes per centre, as Python rii.
-    const count = Math.min(N, nlist * 100);
-    if (this.verbose) console.log(`The number of vectors used for training of coarse centers: ${count}`);
-    const sample = new Uint8Array(count * M);
-    randomPick(N, count, 123).forEach((id, i) => sample.set(this.#codes.subarray(id * M, (id + 1) * M), i * M));
-    const centers = this.#pqkmeans(sample, count, nlist, iter);
-    const labels = this.#assign(this.#codes, N, centers, nlist);
-    const lists: number[][] = Array.from({ length: nlist }, () => []);
-    for (let n = 0; n < N; n++) lists[labels[n]].push(n);
-    this.#centers = centers;
-    this.#lists = lists;
-    this.#threshold = this.#estimateThreshold();
+    this.#checkConfigurable(nlist);
+    const { sample, count, centers } = this.#configureStart(nlist, null);
+    for (let it = 0; it < iter; it++) {
+      const labels = this.#assign(sample, count, centers, nlist);
+      if (this.verbose) console.log(`PQk-means iteration ${it + 1} / ${iter}`);
+      if (it < iter - 1) this.#updateCenters(sample, labels, centers, nlist);
+    }
+    this.#configureEnd(centers, nlist, this.#assign(this.#codes, this.#N, centers, nlist));
+  }
+
+  /**
+   * #reconfigure, each assignment off the event loop; over the codes held and
+   * `extra`, codes to be appended first. Returns the function that installs
+   * the result (after the caller appended extra), so that an abort or an
+   * error leaves the Rii as it was.
+   */
+  async #configureAsync(nlist: number, iter: number, site: Error, control: ProgressControl, extra: Uint8Array | null):
+    Promise<() => void> {
+    const M = this.#M, held = this.#N, extraRows = extra ? extra.length / M : 0;
+    this.#checkConfigurable(nlist, held + extraRows);
+    const { sample, count, centers } = this.#configureStart(nlist, extra);
+    for (let it = 0; it < iter; it++) {
+      control.check(site);
+      const labels = await this.#assignAsync(sample, count, centers, nlist, site);
+      if (this.verbose) console.log(`PQk-means iteration ${it + 1} / ${iter}`);
+      if (it < iter - 1) this.#updateCenters(sample, labels, centers, nlist);
+      control.report({ phase: 'pqkmeans', iteration: it + 1, of: iter });
+    }
+    control.check(site);
+    const all = new Uint32Array(held + extraRows);
+    all.set(await this.#assignAsync(this.#codes, held, centers, nlist, site));
+    if (extra) all.set(await this.#assignAsync(extra, extraRows, centers, nlist, site), held);
+    control.check(site);
+    return () => this.#configureEnd(centers, nlist, all);
+  }
+
+  /** Throws unless nlist centres can be picked among the codes not removed. */
+  #checkConfigurable(nlist: number, total = this.#N): void {
+    const kept = total - this.#removedCount;
+    if (nlist > kept) throw new RangeError(`Expected nlist <= the number of ids not removed (${kept}), got ${nlist}`);
   }
 
   /**
@@ -707,45 +935,5 @@ export class Rii {
     }
     const slope = sxy / sxx;
     return { slope, intercept: my - slope * mx };
-  }
-
-  /** dtable.topk over the rows ids (ascending) of the codes, as ids. */
-  #topkOf(table: DistanceTable, ids: Uint32Array, topk: number): QueryResult {
-    const M = this.#M;
-    const gathered = new Uint8Array(ids.length * M);
-    ids.forEach((id, i) => gathered.set(this.#codes.subarray(id * M, (id + 1) * M), i * M));
-    const r = table.topk({ data: gathered, shape: [ids.length, M] }, topk);
-    return { ids: r.ids.map((i) => ids[i]), dists: r.dists };
-  }
-
-  /** Python rii's Algorithm 1, PQ linear scan: over the sorted targets, ties to the lower id. */
-  #linear(table: DistanceTable, topk: number, targets: Uint32Array | null): QueryResult {
-    if (!targets) return table.topk({ data: this.#codes.subarray(0, this.#N * this.#M), shape: [this.#N, this.#M] }, topk);
-    return this.#topkOf(table, targets, topk);
-  }
-
-  /**
-   * Python rii's Algorithm 2: the posting lists of the coarse centres nearest
-   * to the query, in order, give up to L candidates among the targets; after
-   * w = round(L nlist / S) + 3 lists, once topk are found, it stops. The
-   * candidates' best topk, ties to the lower id.
-   */
-  #ivf(table: DistanceTable, topk: number, L: number, targets: Uint32Array | null): QueryResult {
-    const nlist = this.nlist;
-    const order = table.topk({ data: this.#centers!, shape: [nlist, this.#M] }, nlist).ids;
-    const S = targets ? targets.length : this.#N;
-    const w = Math.min(nlist, Math.round((L * nlist) / S) + 3);
-    const candidates = new Uint32Array(L);
-    let found = 0;
-    scan: for (let i = 0; i < nlist; i++) {
-      for (const id of this.#lists[order[i]]) {
-        if (targets && !has(targets, id)) continue;
-        candidates[found++] = id;
-        if (found === L) break scan;
-      }
-      if (i + 1 >= w && found >= topk) break;
-    }
-    if (found === 0) return { ids: new Uint32Array(0), dists: new Float32Array(0) };
-    return this.#topkOf(table, candidates.subarray(0, found).sort(), Math.min(topk, found));
   }
 }

@@ -117,15 +117,14 @@ static Napi::Value wrap(Napi::Env env, std::shared_ptr<const Model> model) {
     return value;
 }
 
-static ModelHandle& handle_arg(const Napi::CallbackInfo& info) {
-    auto* handle = Handles::get<ModelHandle>(info[0], kModelTag);
-    if (!handle) throw TypeError("Expected a model handle for argument 0");
+static ModelHandle& handle_arg(const Napi::CallbackInfo& info, size_t i = 0) {
+    auto* handle = Handles::get<ModelHandle>(info[i], kModelTag);
+    if (!handle) throw TypeError("Expected a model handle for " + arg_name(i));
     return *handle;
 }
 
-// The model of the handle in argument 0, unless it was disposed of.
-static const std::shared_ptr<const Model>& model_arg(const Napi::CallbackInfo& info) {
-    const auto& model = handle_arg(info).model;
+const std::shared_ptr<const Model>& model_arg(const Napi::CallbackInfo& info, size_t i) {
+    const auto& model = handle_arg(info, i).model;
     if (!model) throw TypeError("Expected a model that is not disposed of");
     return model;
 }

@@ -76,19 +76,6 @@ void write_sorted(std::vector<Entry>& heap, uint32_t* ids, float* dists) {
     }
 }
 
-// Whether any lane of a is below b's: a compare, its lanes narrowed to bytes
-// (one instruction with AVX-512) and tested as integers, in whatever vector
-// width the caller's target has. (A loop over the lanes compiled to 35.)
-template <int Q>
-NANOPQ_INLINE bool any_less(typename Simd<Q>::F a, typename Simd<Q>::F b) {
-    const typename Simd<Q>::B less = __builtin_convertvector(a < b, typename Simd<Q>::B);
-    uint64_t words[(Q + 7) / 8] = {};
-    std::memcpy(words, &less, Q);
-    uint64_t any = 0;
-    for (uint64_t w : words) any |= w;
-    return any != 0;
-}
-
 // topk_many over Q = W V lanes, V vectors of W floats (AVX2 scans 32 queries
 // in four 8-float vectors: GCC's own splitting of wider vectors measured 3x
 // slower), FixedM as in each_distance. Each lane's sum is added up in m order,
@@ -237,6 +224,33 @@ void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_fir
         worst = heap.front().key;
     });
     write_sorted(heap, ids, dists);
+}
+
+size_t topk_rows(const float* table, size_t Ks, Codes codes, const uint32_t* rows, size_t n, const uint8_t* skip,
+                 size_t k, bool largest_first, uint32_t* ids, float* dists) {
+    if (k == 0) return 0;
+    const float sign = largest_first ? -1.0f : 1.0f;
+    const size_t M = codes.M;
+    std::vector<Entry> heap;
+    heap.reserve(k);
+    // As topk: rows in ascending order, so only a strictly better key enters a full heap.
+    codes.visit([&](const auto* all) {
+        for (size_t j = 0; j < n; j++) {
+            const uint32_t row = rows ? rows[j] : uint32_t(j);
+            if (skip && skip[row]) continue;
+            const auto* c = all + size_t(row) * M;
+            float d = table[c[0]];
+            for (size_t m = 1; m < M; m++) d += table[m * Ks + c[m]];
+            const float key = sign * d;
+            if (heap.size() < k) {
+                push(heap, {std::isnan(key) ? INFINITY : key, d, row});
+            } else if (key < heap.front().key) {
+                replace_worst(heap, {key, d, row});
+            }
+        }
+    });
+    write_sorted(heap, ids, dists);
+    return heap.size();
 }
 
 }  // namespace nanopq

@@ -1,8 +1,9 @@
-// The vector width the SIMD kernels (nearest.cc, scan.cc) use: chosen once,
+// The vector width the SIMD kernels (nearest.cc, scan.cc, model/rii.cc) use: chosen once,
 // here, from what the CPU runs and the NANOPQ_SIMD override.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace nanopq {
 
@@ -17,6 +18,19 @@ struct Simd {
     // What loads read floats as: any alignment, and allowed to alias them.
     typedef float Unaligned __attribute__((vector_size(W * sizeof(float)), aligned(4), may_alias));
 };
+
+// Whether any lane of a is below b's: a compare, its lanes narrowed to bytes
+// (one instruction with AVX-512) and tested as integers, in whatever vector
+// width the caller's target has. (A loop over the lanes compiled to 35.)
+template <int Q>
+NANOPQ_INLINE bool any_less(typename Simd<Q>::F a, typename Simd<Q>::F b) {
+    const typename Simd<Q>::B less = __builtin_convertvector(a < b, typename Simd<Q>::B);
+    uint64_t words[(Q + 7) / 8] = {};
+    std::memcpy(words, &less, Q);
+    uint64_t any = 0;
+    for (uint64_t w : words) any |= w;
+    return any != 0;
+}
 
 enum class SimdLevel { Generic, Avx2, Avx512 };
 
