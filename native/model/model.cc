@@ -1,26 +1,15 @@
 #include "model/model.h"
 
-#include <faiss/impl/ProductQuantizer.h>
-
 #include <algorithm>
 
 #include "kernels/codebook.h"
 #include "kernels/exceptions.h"
-#include "kernels/packing.h"
 #include "kernels/parallel.h"
 #include "kernels/scan.h"
 
 namespace nanopq {
 
 namespace {
-
-// log2(Ks) when Ks is a power of two that Faiss's ProductQuantizer encodes
-// (at most 16 bits), else 0.
-int faiss_nbits(size_t Ks) {
-    for (int nbits = 1; nbits <= 16; nbits++)
-        if (Ks == (size_t(1) << nbits)) return nbits;
-    return 0;
-}
 
 // Below this much work (codes times subspaces, or values), a call stays on
 // the calling thread: waking a team of threads costs more than it saves.
@@ -41,13 +30,6 @@ Model::Model(size_t M, size_t Ks, size_t Ds, Metric metric, std::vector<float> c
         rotation_.emplace_back(columns.data(), D(), D(), false);
         inverse_rotation_.emplace_back(R.data(), D(), D(), false);
     }
-    // Faiss's ProductQuantizer computes exact differences for Ds < 16, as
-    // nanopq (scipy's vq) does; for larger Ds it builds (n, M, Ks) tables by
-    // BLAS, slower than our kernel.
-    if (const int nbits = faiss_nbits(Ks); nbits && Ds < 16) {
-        exact_encoder_ = std::make_unique<faiss::ProductQuantizer>(D(), M, nbits);
-        std::copy(codewords.begin(), codewords.end(), exact_encoder_->centroids.begin());
-    }
 }
 
 Model::~Model() = default;
@@ -56,7 +38,6 @@ size_t Model::bytes() const {
     size_t floats = codewords.size() + R.size();
     for (const auto* panels : {&panels_, &rotation_, &inverse_rotation_})
         for (const Panels& p : *panels) floats += p.mean.size() + p.values.size() + p.half_norms.size();
-    if (exact_encoder_) floats += exact_encoder_->centroids.size();
     return sizeof(Model) + floats * sizeof(float);
 }
 
@@ -73,9 +54,10 @@ void Model::encode(const float* x, Codes codes) const {
     }
 }
 
+// Near ties are settled by exact differences, as nanopq (scipy's vq) and
+// Faiss's encoder compute them, at every Ds.
 void Model::encode_unrotated(const float* x, Codes codes) const {
-    if (!exact_encoder_) return nearest_codewords(codebook(), panels_, x, codes, true);
-    compute_codes(*exact_encoder_, x, codes);
+    nearest_codewords(codebook(), panels_, x, codes, true);
 }
 
 void Model::decode(Codes codes, float* x) const {

@@ -13,10 +13,6 @@
 #include "kernels/codes.h"
 #include "kernels/nearest.h"
 
-namespace faiss {
-struct ProductQuantizer;
-}
-
 namespace nanopq {
 
 class Model {
@@ -56,9 +52,6 @@ private:
     // kernel gives a row's rotation the same bits alone or in a batch, which
     // BLAS does not (OpenBLAS's AVX2 kernels round a row by where it falls in a call).
     std::vector<Panels> rotation_, inverse_rotation_;
-    // Faiss's encoder, for sub-vectors of fewer than 16 dimensions and a
-    // power-of-two Ks: exact differences, as nanopq.
-    std::unique_ptr<faiss::ProductQuantizer> exact_encoder_;
 };
 
 }  // namespace nanopq
