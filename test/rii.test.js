@@ -655,3 +655,43 @@ describe('the native scans check what they read', () => {
       .toThrow(/codes < Ks = 20/);
   });
 });
+
+describe('save and load (.rii)', () => {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+
+  test.each([['PQ', PQ], ['OPQ', OPQ]])('a %s Rii comes back the same, and answers the same', (_, Kind) => {
+    const e = new Rii({ fineQuantizer: codec(Kind, 4, 20) }).addConfigure(X, { nlist: 12 });
+    e.add(rows(X, 0, 50), { updatePostingLists: false });
+    e.remove([3, 999]);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rii-')), 'a.rii');
+    e.save(file);
+    for (const f of [Rii.load(file), Rii.fromBuffer(e.toBuffer())]) {
+      expect(f.toParts()).toEqual(e.toParts());
+      expect(f.fineQuantizer.equals(e.fineQuantizer)).toBe(true);
+      expect(f.search(rows(X, 10, 5), { topk: 4 })).toEqual(e.search(rows(X, 10, 5), { topk: 4 }));
+    }
+    const bare = new Rii({ fineQuantizer: codec(Kind, 4, 20) });
+    bare.add(rows(X, 0, 10), { updatePostingLists: false });
+    expect(Rii.fromBuffer(bare.toBuffer()).toParts()).toEqual(bare.toParts());
+  });
+
+  test('truncated, extended or altered files: an Error naming what is wrong, never a crash', () => {
+    const e = new Rii({ fineQuantizer: codec(PQ, 4, 20) }).addConfigure(rows(X, 0, 200), { nlist: 5 });
+    const bytes = e.toBuffer();
+    for (let n = 0; n < bytes.length; n += 7) expect(() => Rii.fromBuffer(bytes.subarray(0, n))).toThrow(TypeError);
+    expect(() => Rii.fromBuffer(Buffer.concat([bytes, Buffer.alloc(1)]))).toThrow(/1 bytes after the removed ids/);
+    const altered = (at, write) => { const b = Buffer.from(bytes); write(b, at); return b; };
+    expect(() => Rii.fromBuffer(altered(8, (b, at) => b.writeUInt32LE(2, at)))).toThrow(/format version 2/);
+    expect(() => Rii.fromBuffer(altered(16, (b, at) => b.writeBigUInt64LE(2n ** 40n, at)))).toThrow(/codes of/);
+    expect(() => Rii.fromBuffer(altered(24, (b, at) => b.writeBigUInt64LE(2n ** 60n, at)))).toThrow(/nlist of 0 to 2\*\*53 - 1/);
+    const fq = Number(bytes.readBigUInt64LE(40));
+    const codeAt = 64 + fq;
+    expect(() => Rii.fromBuffer(altered(codeAt, (b, at) => { b[at] = 20; }))).toThrow(/codes < Ks = 20 in codes/);
+    const listAt = codeAt + 200 * 4 + 5 * 4 + 5 * 4;
+    expect(() => Rii.fromBuffer(altered(listAt, (b, at) => b.writeUInt32LE(200, at)))).toThrow(/\[0, N = 200\) in postingLists\[0\]/);
+    expect(() => Rii.fromBuffer('x')).toThrow(/Uint8Array for buf/);
+    expect(() => Rii.load(42)).toThrow(/file path/);
+  });
+});

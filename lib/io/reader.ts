@@ -61,6 +61,8 @@ export class Reader {
   u64(what: string): bigint { return this.buf.readBigUInt64LE(this.take(8, what)); }
   /** One float32. */
   float(what: string): number { return this.buf.readFloatLE(this.take(4, what)); }
+  /** One float64. */
+  f64(what: string): number { return this.buf.readDoubleLE(this.take(8, what)); }
 
   skip(n: number, what: string): void { this.take(n, what); }
 

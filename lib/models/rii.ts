@@ -4,16 +4,20 @@
 // found by PQk-means over the stored codes. Its scans are native
 // (model/rii.h): queries, one or many on every core, and PQk-means'
 // assignments; the index is held here, in typed arrays.
+import * as fs from 'node:fs';
 import { CodeMatrix, Codewords, MatrixLike, VectorLike } from '../core/arrays';
 import { AsyncOptions, eachRowPiece, settled, zeroCopyOption } from '../core/async';
 import { AbortError, atSite } from '../core/errors';
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import type { NativeModel, RiiArrays, RiiPlan } from '../core/native-model';
-import { checkInteger, checkOptions, describe, toMatrix, toVector } from '../core/validate';
-import { OPQ } from './opq';
+import { checkInteger, checkOptions, checkPath, describe, toMatrix, toVector } from '../core/validate';
+import { readModel } from '../io/npq';
+import { readerFor } from '../io/reader';
+import { readRii, writeRii } from '../io/rii-file';
+import { OPQ, opqFromFields } from './opq';
 import { PostingLists } from './posting-lists';
-import { PQ } from './pq';
+import { PQ, pqFromFields } from './pq';
 import { AbortSignalLike, fittedModelOf, Progress } from './quantizer';
 import type { SearchResult } from './search';
 
@@ -221,6 +225,19 @@ function progressControl(o: Record<string, unknown>): ProgressControl {
   };
 }
 
+/** A Rii from a .rii file's path or bytes; `source` is what errors name. */
+function riiFromFile(src: string | Uint8Array, source: string): Rii {
+  if (source === 'buf' && !(src instanceof Uint8Array)) throw new TypeError(`Expected a Uint8Array for buf, got ${describe(src)}`);
+  const f = readRii(readerFor(src, source));
+  const fields = readModel(f.fineQuantizer, `the fine quantizer in ${source}`);
+  const fineQuantizer = fields.kind === 'OPQ' ? opqFromFields(fields, source) : pqFromFields(fields, source);
+  if (fineQuantizer.M !== f.M) {
+    throw new TypeError(`Expected a fine quantizer with M = ${f.M} in ${source}, as its header says, got M = ${fineQuantizer.M}`);
+  }
+  const { M, ...parts } = f;
+  return Rii.fromParts({ ...parts, fineQuantizer });
+}
+
 const QUERY_OPTIONS = ['topk', 'L', 'targetIds', 'sortTargetIds', 'method'];
 
 function checkThreshold(t: unknown): Threshold {
@@ -302,7 +319,7 @@ export class Rii {
       }
       const bad = x.findIndex((c) => c >= Ks);
       if (bad >= 0) throw new RangeError(`Expected codes < Ks = ${Ks} in ${name}, got ${x[bad]} at ${name}[${bad}]`);
-      return x.slice();
+      return new Uint8Array(x);  // a copy (a Buffer's slice() would be a view)
     };
     const all = byteRows(codes, 'codes');
     const N = all.length / M;
@@ -333,9 +350,10 @@ export class Rii {
     }));
     rii.#codes = all;
     rii.#N = N;
-    if (removed !== undefined) {
+    const removedCount = gone.reduce((s, f) => s + f, 0);
+    if (removedCount > 0) {
       rii.#removed = gone;
-      rii.#removedCount = gone.reduce((s, f) => s + f, 0);
+      rii.#removedCount = removedCount;
     }
     if (centers && nlist > 0) {
       rii.#centers = centers;
@@ -355,6 +373,28 @@ export class Rii {
       threshold: this.threshold,
       ...(this.#removed ? { removed: this.#removedIds() } : {}),
     };
+  }
+
+  /** The Rii in this library's .rii format (docs/format.md): a Node Buffer, typed as the Uint8Array it is. */
+  toBuffer(): Uint8Array {
+    const p = this.toParts();
+    return writeRii({
+      M: this.#M, fineQuantizer: this.#fq.toBuffer(), codes: p.codes, coarseCenters: p.coarseCenters,
+      postingLists: p.postingLists as Uint32Array[], threshold: p.threshold, removed: Uint32Array.from(p.removed ?? []),
+    });
+  }
+
+  save(path: string): void {
+    fs.writeFileSync(checkPath(path), this.toBuffer());
+  }
+
+  /** A Rii from the bytes of a .rii file, every part checked. */
+  static fromBuffer(buf: Uint8Array): Rii {
+    return riiFromFile(buf, 'buf');
+  }
+
+  static load(path: string): Rii {
+    return riiFromFile(checkPath(path), path);
   }
 
   /** The Rii's own copy of the PQ or OPQ that encodes its vectors. */

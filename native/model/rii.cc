@@ -70,7 +70,7 @@ size_t query_lists(const float* table, size_t Ks, size_t M, bool largest_first, 
 
 // Codes an assignment works on at once: their best distances stay in cache
 // while each block of centres' table is read for all of them.
-constexpr size_t kAssignChunk = 4096;
+constexpr size_t kAssignChunk = 16384;
 
 // rii_assign over a chunk of codes, W centres at a time: the table of a block
 // holds, for subspace m and codeword a, the W centres' symmetric distances
