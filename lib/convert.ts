@@ -1,10 +1,17 @@
-// nanopq <-> Faiss, as Python nanopq's nanopq_to_faiss / faiss_to_nanopq.
-import type { CodeMatrix, Metric } from './core/arrays';
+// nanopq <-> Faiss, as Python nanopq's nanopq_to_faiss / faiss_to_nanopq;
+// and a Rii <-> an IndexIVFPQ without residuals, whose lists are made and
+// read as Faiss files (io/ivfpq-file.ts, io/faiss-index.ts).
+import type { CodeMatrix, Codewords, Metric } from './core/arrays';
 import { describe } from './core/validate';
 import * as faiss from './faiss';
+import { readIVFPQFile } from './io/faiss-index';
+import { ivfpqFileBytes } from './io/ivfpq-file';
+import { Reader } from './io/reader';
+import { tableOf } from './models/distance-table';
 import { OPQ } from './models/opq';
 import { PQ } from './models/pq';
 import { checkNotDisposed } from './models/quantizer';
+import { Rii } from './models/rii';
 
 /** The transpose of a square (D, D) row-major matrix: Faiss's A is nanopq's R^T. */
 function transpose(m: Float32Array, D: number): Float32Array {
@@ -31,25 +38,126 @@ function indexPQFrom(pq: PQ): faiss.IndexPQ {
   return index;
 }
 
+/** index in an IndexPreTransform of an OPQMatrix of A = R^T. */
+function withRotation(R: Float32Array, D: number, M: number, index: faiss.Index): faiss.IndexPreTransform {
+  const transform = new faiss.OPQMatrix(D, M);
+  transform.A = transpose(R, D);
+  return new faiss.IndexPreTransform(transform, index);
+}
+
+/**
+ * The coarse centre nearest to each of rows codes (rows, M), as a Rii's
+ * add() with updatePostingLists finds it: by the symmetric distance (the
+ * squared distance between the codewords of each subspace, summed: that of
+ * the decoded codes), in the same float32 sums, ties to the lower centre.
+ */
+function nearestCentres(codewords: Codewords, codes: Uint8Array, rows: number, centres: Uint8Array, nlist: number): Uint32Array {
+  const [M, Ks, Ds] = codewords.shape;
+  const cw = codewords.data;
+  const table = new Float32Array(M * Ks);
+  const all = { data: codes, shape: [rows, M] as [number, number] };
+  const dists = new Float32Array(rows);
+  const best = new Float32Array(rows).fill(Infinity);
+  const labels = new Uint32Array(rows);
+  for (let k = 0; k < nlist; k++) {
+    for (let m = 0; m < M; m++) {
+      const c = (m * Ks + centres[k * M + m]) * Ds;
+      for (let b = 0; b < Ks; b++) {
+        const x = (m * Ks + b) * Ds;
+        let s = 0;
+        for (let d = 0; d < Ds; d++) s += (cw[c + d] - cw[x + d]) ** 2;
+        table[m * Ks + b] = s;
+      }
+    }
+    tableOf(table, M, Ks, 'l2').adist(all, dists);
+    for (let n = 0; n < rows; n++) {
+      if (dists[n] < best[n]) {
+        best[n] = dists[n];
+        labels[n] = k;
+      }
+    }
+  }
+  return labels;
+}
+
+/** The rows ids of codes (N, M), gathered. */
+function gather(codes: Uint8Array, M: number, ids: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(ids.length * M);
+  for (let i = 0; i < ids.length; i++) out.set(codes.subarray(ids[i] * M, (ids[i] + 1) * M), i * M);
+  return out;
+}
+
+/**
+ * The IndexIVFPQ of a Rii (see nanopqToFaiss): made as a Faiss file of its
+ * parts and read by faiss.readIndex, so that each list holds the Rii's own
+ * codes (add() would encode their decoded vectors again, which may give
+ * another code in a tie) and the file checker sees every field before Faiss does.
+ */
+function ivfpqFromRii(rii: Rii): faiss.IndexIVFPQ | faiss.IndexPreTransform {
+  const nlist = rii.nlist;
+  if (nlist === 0) {
+    throw new Error('Expected a Rii with posting lists for nanopqToFaiss(), whose lists are the IndexIVFPQ\'s; it has none: call reconfigure() (or addConfigure()) first');
+  }
+  if (rii.Ks !== 256) throw new TypeError(`Expected a Rii with Ks = 256 for nanopqToFaiss() (an IndexIVFPQ of 8-bit codes), got Ks = ${rii.Ks}`);
+  const { fineQuantizer: fq, codes, coarseCenters, postingLists } = rii.toParts();
+  const M = rii.M, N = rii.N;
+  const codewords = rii.codewords;
+  const D = M * codewords.shape[2];
+  const lists = postingLists.map((list) => Array.from(list));
+  // Ids in no list (added with updatePostingLists false), which a Rii's ivf
+  // search passes over and Faiss's would not: in the list add() would have put them in.
+  const listed = new Uint8Array(N);
+  for (const list of lists) for (const id of list) listed[id] = 1;
+  const unlisted: number[] = [];
+  for (let n = 0; n < N; n++) if (!listed[n]) unlisted.push(n);
+  if (unlisted.length > 0) {
+    const labels = nearestCentres(codewords, gather(codes, M, unlisted), unlisted.length, coarseCenters!, nlist);
+    unlisted.forEach((id, i) => lists[labels[i]].push(id));
+    for (const list of lists) list.sort((a, b) => a - b);
+  }
+  // The centres decoded as the codes of the rotated vectors (an OPQ's PQ decodes them without the rotation back).
+  const decoder = PQ.fromCodewords(codewords, { metric: fq.metric });
+  let centroids: Float32Array;
+  try {
+    centroids = decoder.decode({ data: coarseCenters!, shape: [nlist, M] }).data;
+  } finally {
+    decoder.dispose();
+  }
+  const bytes = ivfpqFileBytes({
+    d: D, metric: fq.metric, M, centroids, codewords: codewords.data,
+    lists: lists.map((ids) => ({ ids, codes: gather(codes, M, ids) })),
+  });
+  const index = faiss.readIndex<faiss.IndexIVFPQ>(bytes);
+  return fq instanceof OPQ ? withRotation(fq.R!.data, D, M, index) : index;
+}
+
 /**
  * A Faiss index with the model's codewords and metric ('dot' is
  * METRIC_INNER_PRODUCT): an IndexPQ for a PQ; for an OPQ, an
  * IndexPreTransform of an OPQMatrix (A = R^T) and that IndexPQ. Empty: add() fills it.
+ *
+ * A Rii (with posting lists, Ks = 256) is an IndexIVFPQ holding its vectors:
+ * by_residual false, nlist lists over a flat coarse quantizer (of the
+ * metric) of the coarse centres decoded, the fine quantizer's codebook, list
+ * k holding postingLists[k] with their codes as they are; an id in no list
+ * (added with updatePostingLists false) goes to the list of its nearest
+ * centre, as add() with updatePostingLists would put it, so that Faiss
+ * searches it. For an OPQ fine quantizer, that index in an
+ * IndexPreTransform of its OPQMatrix.
  */
 export function nanopqToFaiss(model: PQ): faiss.IndexPQ;
 export function nanopqToFaiss(model: OPQ): faiss.IndexPreTransform;
+export function nanopqToFaiss(model: Rii): faiss.IndexIVFPQ | faiss.IndexPreTransform;
 export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform;
-export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform {
-  if (!(model instanceof PQ || model instanceof OPQ)) throw new TypeError(`Expected a PQ or OPQ for model, got ${describe(model)}`);
+export function nanopqToFaiss(model: PQ | OPQ | Rii): faiss.IndexPQ | faiss.IndexIVFPQ | faiss.IndexPreTransform;
+export function nanopqToFaiss(model: PQ | OPQ | Rii): faiss.IndexPQ | faiss.IndexIVFPQ | faiss.IndexPreTransform {
+  if (model instanceof Rii) return ivfpqFromRii(model);
+  if (!(model instanceof PQ || model instanceof OPQ)) throw new TypeError(`Expected a PQ, OPQ or Rii for model, got ${describe(model)}`);
   checkNotDisposed(model, 'nanopqToFaiss()');
   if (model instanceof PQ) return indexPQFrom(model);
   const R = model.R;
   if (!R) throw new TypeError('Expected a fitted model for nanopqToFaiss(); call fit() first');
-  const index = indexPQFrom(model.pq);
-  const D = R.shape[0];
-  const transform = new faiss.OPQMatrix(D, model.M);
-  transform.A = transpose(R.data, D);
-  return new faiss.IndexPreTransform(transform, index);
+  return withRotation(R.data, R.shape[0], model.M, indexPQFrom(model.pq));
 }
 
 function pqFrom(pq: faiss.ProductQuantizer, metric: Metric): PQ {
@@ -58,19 +166,11 @@ function pqFrom(pq: faiss.ProductQuantizer, metric: Metric): PQ {
 }
 
 const CONVERTIBLE = 'a faiss.IndexPQ, an IndexPreTransform(OPQMatrix, IndexPQ) or a ProductQuantizer';
+const CONVERTIBLE_TO_RII = 'a faiss.IndexPQ, an IndexIVFPQ, an IndexPreTransform(OPQMatrix, IndexPQ or IndexIVFPQ) or a ProductQuantizer';
 
-/** The model faissToNanopq gives, without the codes (which it unpacks). */
-export function faissModel(index: faiss.Index | faiss.ProductQuantizer): PQ | OPQ {
-  if (index instanceof faiss.ProductQuantizer) return pqFrom(index, 'l2');
-  if (!(index instanceof faiss.Index)) throw new TypeError(`Expected ${CONVERTIBLE} for index, got ${describe(index)}`);
-  if (!index.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
-  if (index instanceof faiss.IndexPQ) return pqFrom(index.pq, index.metric);
-  const inner = index instanceof faiss.IndexPreTransform ? index.index : null;
-  if (!(inner instanceof faiss.IndexPQ)) {
-    const kind = `an ${index.constructor.name} (${index.description})`;
-    throw new TypeError(`Expected ${CONVERTIBLE} for index, got ${kind}; the pq of a kind that has one (index.pq) converts`);
-  }
-  const chain = (index as faiss.IndexPreTransform).chain;
+/** The OPQ of index, an IndexPreTransform of one orthonormal OPQMatrix, and of pq, the PQ of its inner index. */
+function opqFrom(index: faiss.IndexPreTransform, pq: PQ): OPQ {
+  const chain = index.chain;
   const transform = chain[0];
   if (chain.length !== 1 || !(transform instanceof faiss.OPQMatrix) || transform.dIn !== transform.dOut) {
     throw new TypeError(`Expected an IndexPreTransform of one square OPQMatrix for index, got ${chain.length} transform(s)`);
@@ -79,24 +179,101 @@ export function faissModel(index: faiss.Index | faiss.ProductQuantizer): PQ | OP
   if (transform.haveBias || !transform.isOrthonormal) {
     throw new TypeError('Expected an orthonormal transform without bias (an OPQMatrix) in index.chain[0]');
   }
-  const pq = pqFrom(inner.pq, inner.metric);
   const D = transform.dIn;
   return OPQ.fromParts({ data: transpose(transform.A, D), shape: [D, D] }, pq.codewords!, { metric: pq.metric });
+}
+
+/** The model faissToNanopq gives, without the codes (which it unpacks); convertible: the kinds an error names. */
+export function faissModel(index: faiss.Index | faiss.ProductQuantizer, convertible = CONVERTIBLE): PQ | OPQ {
+  if (index instanceof faiss.ProductQuantizer) return pqFrom(index, 'l2');
+  if (!(index instanceof faiss.Index)) throw new TypeError(`Expected ${convertible} for index, got ${describe(index)}`);
+  if (!index.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
+  if (index instanceof faiss.IndexPQ) return pqFrom(index.pq, index.metric);
+  const inner = index instanceof faiss.IndexPreTransform ? index.index : null;
+  if (!(inner instanceof faiss.IndexPQ)) {
+    const kind = `an ${index.constructor.name} (${index.description})`;
+    throw new TypeError(`Expected ${convertible} for index, got ${kind}; the pq of a kind that has one (index.pq) converts`);
+  }
+  return opqFrom(index as faiss.IndexPreTransform, pqFrom(inner.pq, inner.metric));
+}
+
+/** faissToNanopq of an IndexPQ, an IndexPreTransform over one or a ProductQuantizer: its model and codes. */
+export function faissModelAndCodes(index: faiss.Index | faiss.ProductQuantizer, convertible = CONVERTIBLE): [PQ | OPQ, CodeMatrix] {
+  const model = faissModel(index, convertible);
+  if (index instanceof faiss.ProductQuantizer) return [model, faiss.unpackCodes(new Uint8Array(0), 0, index.M, index.nbits)];
+  const inner = (index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ;
+  const { M, nbits } = inner.pq;
+  return [model, faiss.unpackCodes(inner.codes, inner.ntotal, M, nbits)];
+}
+
+/**
+ * The Rii of an IndexIVFPQ (or an IndexPreTransform(OPQMatrix, IndexIVFPQ)):
+ * see faissToNanopq. Its lists are read from the index's Faiss file
+ * (faiss.writeIndex), which holds them as they are.
+ */
+function riiFromIVFPQ(index: faiss.Index, ivf: faiss.IndexIVFPQ): Rii {
+  if (!ivf.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
+  if (ivf.byResidual) {
+    throw new TypeError('Expected an IndexIVFPQ with by_residual false (byResidual) for a Rii, whose codes are of the vectors; ' +
+      'got by_residual true: its codes are of residuals to their list\'s centroid');
+  }
+  const quantizer = ivf.quantizer;
+  if (!(quantizer instanceof faiss.IndexFlat)) {
+    throw new TypeError(`Expected a flat coarse quantizer (an IndexFlat) in an IndexIVFPQ for a Rii, whose coarse centres it encodes; got an ${quantizer.constructor.name}`);
+  }
+  const { M, nbits, ksub, dsub } = ivf.pq;
+  if (nbits !== 8) throw new TypeError(`Expected an IndexIVFPQ of 8-bit codes (pq.nbits = 8) for a Rii, got pq.nbits = ${nbits}`);
+  const file = readIVFPQFile(new Reader(faiss.writeIndex(ivf), 'the IndexIVFPQ\'s file'));
+  const centroids = file.centroids!;  // a flat quantizer's
+  const N = file.ntotal;
+  const codes = new Uint8Array(N * M);
+  const seen = new Uint8Array(N);
+  const postingLists = file.lists.map((list, l) => {
+    const ids = new Uint32Array(list.ids.length);
+    list.ids.forEach((id, i) => {
+      if (id < 0n || id >= BigInt(N)) {
+        throw new RangeError(`Expected ids 0 to ntotal - 1 = ${N - 1} in the lists of an IndexIVFPQ for a Rii (whose ids are its rows), got id ${id} in list ${l}`);
+      }
+      const n = Number(id);
+      if (seen[n]) throw new RangeError(`Expected each id once in the lists of an IndexIVFPQ for a Rii, got id ${n} twice (list ${l})`);
+      seen[n] = 1;
+      ids[i] = n;
+      codes.set(list.codes.subarray(i * M, (i + 1) * M), n * M);
+    });
+    return ids;
+  });
+  const pq = PQ.fromCodewords({ data: ivf.pq.centroids, shape: [M, ksub, dsub] }, { metric: file.metric });
+  const opq = index instanceof faiss.IndexPreTransform ? opqFrom(index, pq) : null;
+  try {
+    // A Rii's centres are codes: the quantizer's vectors encoded (those of a Rii's index decode to its codes again).
+    const coarseCenters = pq.encode({ data: centroids, shape: [file.nlist, file.d] }).data as Uint8Array;
+    return Rii.fromParts({ fineQuantizer: opq ?? pq, codes, coarseCenters, postingLists, threshold: null });
+  } finally {
+    pq.dispose();
+    opq?.dispose();
+  }
 }
 
 /**
  * The model of a Faiss IndexPQ (a PQ) or IndexPreTransform(OPQMatrix, IndexPQ)
  * (an OPQ with R = A^T), with the codes the index holds, one integer per
  * sub-quantizer: (ntotal, M), uint8 or uint16 by nanopq's rule.
+ *
+ * An IndexIVFPQ with by_residual false, 8-bit codes and a flat coarse
+ * quantizer (or an IndexPreTransform(OPQMatrix, IndexIVFPQ)) is a Rii: its
+ * PQ (and OPQ) the fine quantizer, its lists the posting lists with their
+ * codes, which must hold the ids 0 to ntotal - 1 once each; the coarse
+ * centres the PQ codes of the quantizer's vectors (encoded: the same centres
+ * for an index of nanopqToFaiss(rii), others move to their nearest codes),
+ * the threshold estimated.
  */
 export function faissToNanopq(index: faiss.IndexPQ): [PQ, CodeMatrix];
-export function faissToNanopq(index: faiss.IndexPreTransform): [OPQ, CodeMatrix];
+export function faissToNanopq(index: faiss.IndexIVFPQ): Rii;
+export function faissToNanopq(index: faiss.IndexPreTransform): [OPQ, CodeMatrix] | Rii;
 export function faissToNanopq(index: faiss.ProductQuantizer): [PQ, CodeMatrix];
-export function faissToNanopq(index: faiss.Index | faiss.ProductQuantizer): [PQ | OPQ, CodeMatrix];
-export function faissToNanopq(index: faiss.Index | faiss.ProductQuantizer): [PQ | OPQ, CodeMatrix] {
-  const model = faissModel(index);
-  if (index instanceof faiss.ProductQuantizer) return [model, faiss.unpackCodes(new Uint8Array(0), 0, index.M, index.nbits)];
-  const inner = (index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ;
-  const { M, nbits } = inner.pq;
-  return [model, faiss.unpackCodes(inner.codes, inner.ntotal, M, nbits)];
+export function faissToNanopq(index: faiss.Index | faiss.ProductQuantizer): [PQ | OPQ, CodeMatrix] | Rii;
+export function faissToNanopq(index: faiss.Index | faiss.ProductQuantizer): [PQ | OPQ, CodeMatrix] | Rii {
+  const inner = index instanceof faiss.IndexPreTransform ? index.index : index;
+  if (inner instanceof faiss.IndexIVFPQ) return riiFromIVFPQ(index as faiss.Index, inner);
+  return faissModelAndCodes(index, CONVERTIBLE_TO_RII);
 }

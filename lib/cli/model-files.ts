@@ -4,7 +4,7 @@
 // which the other two formats cannot.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { faissModel, faissToNanopq, nanopqToFaiss, nbitsOf } from '../convert';
+import { faissModel, faissModelAndCodes, nanopqToFaiss, nbitsOf } from '../convert';
 import { CodeMatrix } from '../core/arrays';
 import * as faiss from '../faiss';
 import { packedCodeSize } from '../io/faiss-index';
@@ -67,7 +67,7 @@ export function readModelFile(file: string, format: ModelFormat, withCodes = fal
  * TypeError for a kind nanopq has no model for (faissToNanopq's).
  */
 export function modelFileOf(index: faiss.Index, withCodes = false): ModelFile {
-  const [model, codes] = withCodes ? faissToNanopq(index) : [faissModel(index), null];
+  const [model, codes] = withCodes ? faissModelAndCodes(index) : [faissModel(index), null];
   const { M, nbits } = ((index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ).pq;
   return { model, format: 'faiss', codes, storedCodes: index.ntotal, packedCodeSize: packedCodeSize(M, nbits) };
 }

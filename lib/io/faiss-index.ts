@@ -307,7 +307,7 @@ function labelsAreRows(r: Reader, inner: Part, name: string, why: string): void 
 }
 
 /** What an IVF index has before its own fields: nlist, nprobe, the quantizer, the direct map. */
-function ivfHeader(r: Reader, h: Header, place: Place): { nlist: number; map: DirectMap } {
+function ivfHeader(r: Reader, h: Header, place: Place): { nlist: number; map: DirectMap; quantizer: Part } {
   const p = place.path;
   const nlist = r.size64(`${p}nlist`);
   if (nlist < 1) throw invalid(r, `${p}nlist = ${nlist}`);
@@ -327,7 +327,7 @@ function ivfHeader(r: Reader, h: Header, place: Place): { nlist: number; map: Di
     const i = native.firstOutOfRange(centroids, FLT_MAX);
     if (i >= 0) throw invalid(r, `${centroids[i]} in ${p}quantizer.codes (centroids must be finite)`, q.vectorsAt + 4 * i);
   }
-  return { nlist, map: directMap(r, h, p) };
+  return { nlist, map: directMap(r, h, p), quantizer: q };
 }
 
 /** An HNSW graph of h.ntotal nodes: the per-level layout, each node's level and neighbors, the entry point. */
@@ -694,4 +694,54 @@ export function checkIndexFile(r: Reader, tags: string[] = []): IndexType {
   const { kind } = index(r, { path: '', depth: 1, tags });
   if (r.left > 0) throw invalid(r, `${r.left} bytes after the index`, r.offset);
   return kind;
+}
+
+/** One inverted list of an IndexIVFPQ file: its codes (size, code_size) as Faiss packs them, and its ids. */
+export interface IVFPQList { codes: Uint8Array; ids: BigInt64Array }
+
+/** What an IndexIVFPQ file ('IwPQ', at the top) holds, checked as checkIndexFile checks it. */
+export interface IVFPQFile {
+  d: number;
+  ntotal: number;
+  metric: 'l2' | 'dot';
+  nlist: number;
+  byResidual: boolean;
+  M: number;
+  nbits: number;
+  /** The coarse quantizer's kind, and its vectors (nlist, d) when it is an IndexFlat (else null). */
+  quantizer: IndexType;
+  centroids: Float32Array | null;
+  lists: IVFPQList[];
+}
+
+/** The parts of the IndexIVFPQ the reader's bytes hold (as faiss.writeIndex writes one): copies, not views. */
+export function readIVFPQFile(r: Reader): IVFPQFile {
+  const at = r.offset;
+  const tag = fourcc(r);
+  if (tag !== 'IwPQ') throw invalid(r, `an index of type '${printable(tag)}'${knownTypes[tag] ? ` (${knownTypes[tag]})` : ''} where an IndexIVFPQ ('IwPQ') was expected`);
+  const h = header(r, tag, at, '');
+  const { nlist, map, quantizer } = ivfHeader(r, h, { path: '', depth: 1, tags: [] });
+  const byResidual = bool(r, 'by_residual');
+  const field = codeSizeField(r, '');
+  const pq = productQuantizer(r, h.d, '');
+  expectCodeSize(r, field, pq.codeSize, '', 'pq.code_size, ceil(M * nbits / 8),');
+  const found = arrayLists(r, h, nlist, pq.codeSize, '');
+  ivfLists(r, h, map, found, '');
+  if (r.left > 0) throw invalid(r, `${r.left} bytes after the index`, r.offset);
+  let centroids: Float32Array | null = null;
+  if (quantizer.vectorsAt !== undefined) {
+    centroids = new Float32Array(quantizer.ntotal * quantizer.d);
+    new Uint8Array(centroids.buffer).set(r.bytes.subarray(quantizer.vectorsAt, quantizer.vectorsAt + centroids.byteLength));
+  }
+  const lists = found.sizes.map((size, l): IVFPQList => {
+    if (size === 0) return { codes: new Uint8Array(0), ids: new BigInt64Array(0) };
+    const idsAt = found.idsAt[l];
+    const ids = new BigInt64Array(size);
+    new Uint8Array(ids.buffer).set(r.bytes.subarray(idsAt, idsAt + 8 * size));
+    return { codes: new Uint8Array(r.bytes.subarray(idsAt - size * pq.codeSize, idsAt)), ids };
+  });
+  return {
+    d: h.d, ntotal: h.ntotal, metric: h.metric === 0 ? 'dot' : 'l2', nlist, byResidual, M: pq.M, nbits: pq.nbits,
+    quantizer: quantizer.kind, centroids, lists,
+  };
 }

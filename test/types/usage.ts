@@ -46,10 +46,12 @@ const index: faiss.IndexPQ = nanopqToFaiss(pq);
 const pre: faiss.IndexPreTransform = nanopqToFaiss(opq);
 const found: { distances: Float32Array; labels: BigInt64Array } = index.search(X, 5);
 const [fromIndex, indexCodes]: [PQ, CodeMatrix] = faissToNanopq(index);
-const [fromPre]: [OPQ, CodeMatrix] = faissToNanopq(pre);
+// An IndexPreTransform may be over an IndexIVFPQ, which gives a Rii.
+const fromPre: [OPQ, CodeMatrix] | Rii = faissToNanopq(pre);
+const opqBack: OPQ | null = fromPre instanceof Rii ? null : fromPre[0];
 const written: Uint8Array = faiss.writeIndex(index);
 const read: faiss.IndexPQ | faiss.IndexPreTransform = faiss.readIndex(written);
-const [either]: [PQ | OPQ, CodeMatrix] = faissToNanopq(read);
+const either: [PQ | OPQ, CodeMatrix] | Rii = faissToNanopq(read);
 const toFile: void = faiss.writeIndex(pre, 'index.faiss');
 const truth = exactSearch(X, Xc, 1);
 
@@ -73,6 +75,12 @@ const found2: QueryResult = rii.query(new Float32Array(12), queryOptions);
 const listed: Uint32Array[] = rii.postingLists;
 const line: Threshold | null = rii.threshold;
 const centres: CodeMatrix | null = rii.coarseCenters;
+// A Rii as a Faiss IndexIVFPQ (in an IndexPreTransform for an OPQ) and back.
+const riiIndex: faiss.IndexIVFPQ | faiss.IndexPreTransform = nanopqToFaiss(rii);
+const ivfpq: faiss.IndexIVFPQ = faiss.readIndex(faiss.writeIndex(riiIndex));
+const riiBack: Rii = faissToNanopq(ivfpq);
+// @ts-expect-error an IndexPQ gives a PQ and codes, not a Rii
+const notRii: Rii = faissToNanopq(index);
 // @ts-expect-error method is 'auto', 'linear' or 'ivf'
 rii.query([1, 2], { method: 'fast' });
 // @ts-expect-error codes are integers in typed arrays, not floats
@@ -80,5 +88,6 @@ pq.decode({ data: new Float32Array(4), shape: [1, 4] });
 
 export {
   codes, decoded, dists, top, own, same, copy, ids, d2, shape, fitted, one, oneArray, many, R, parts, found, fromIndex,
-  indexCodes, fromPre, read, either, toFile, truth, wrong, none, found2, listed, line, centres,
+  indexCodes, fromPre, opqBack, read, either, toFile, truth, wrong, none, found2, listed, line, centres, riiIndex, ivfpq,
+  riiBack, notRii,
 };
