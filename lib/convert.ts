@@ -1,17 +1,16 @@
 // nanopq <-> Faiss, as Python nanopq's nanopq_to_faiss / faiss_to_nanopq;
 // and a Rii <-> an IndexIVFPQ without residuals, whose lists are made and
 // read as Faiss files (io/ivfpq-file.ts, io/faiss-index.ts).
-import type { CodeMatrix, Codewords, Metric } from './core/arrays';
+import type { CodeMatrix, Metric } from './core/arrays';
 import { describe } from './core/validate';
 import * as faiss from './faiss';
 import { readIVFPQFile } from './io/faiss-index';
 import { ivfpqFileBytes } from './io/ivfpq-file';
 import { Reader } from './io/reader';
-import { tableOf } from './models/distance-table';
 import { OPQ } from './models/opq';
 import { PQ } from './models/pq';
 import { checkNotDisposed } from './models/quantizer';
-import { Rii } from './models/rii';
+import { partsWithEveryIdListed, Rii } from './models/rii';
 
 /** The transpose of a square (D, D) row-major matrix: Faiss's A is nanopq's R^T. */
 function transpose(m: Float32Array, D: number): Float32Array {
@@ -45,41 +44,6 @@ function withRotation(R: Float32Array, D: number, M: number, index: faiss.Index)
   return new faiss.IndexPreTransform(transform, index);
 }
 
-/**
- * The coarse centre nearest to each of rows codes (rows, M), as a Rii's
- * add() with updatePostingLists finds it: by the symmetric distance (the
- * squared distance between the codewords of each subspace, summed: that of
- * the decoded codes), in the same float32 sums, ties to the lower centre.
- */
-function nearestCentres(codewords: Codewords, codes: Uint8Array, rows: number, centres: Uint8Array, nlist: number): Uint32Array {
-  const [M, Ks, Ds] = codewords.shape;
-  const cw = codewords.data;
-  const table = new Float32Array(M * Ks);
-  const all = { data: codes, shape: [rows, M] as [number, number] };
-  const dists = new Float32Array(rows);
-  const best = new Float32Array(rows).fill(Infinity);
-  const labels = new Uint32Array(rows);
-  for (let k = 0; k < nlist; k++) {
-    for (let m = 0; m < M; m++) {
-      const c = (m * Ks + centres[k * M + m]) * Ds;
-      for (let b = 0; b < Ks; b++) {
-        const x = (m * Ks + b) * Ds;
-        let s = 0;
-        for (let d = 0; d < Ds; d++) s += (cw[c + d] - cw[x + d]) ** 2;
-        table[m * Ks + b] = s;
-      }
-    }
-    tableOf(table, M, Ks, 'l2').adist(all, dists);
-    for (let n = 0; n < rows; n++) {
-      if (dists[n] < best[n]) {
-        best[n] = dists[n];
-        labels[n] = k;
-      }
-    }
-  }
-  return labels;
-}
-
 /** The rows ids of codes (N, M), gathered. */
 function gather(codes: Uint8Array, M: number, ids: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(ids.length * M);
@@ -99,22 +63,11 @@ function ivfpqFromRii(rii: Rii): faiss.IndexIVFPQ | faiss.IndexPreTransform {
     throw new Error('Expected a Rii with posting lists for nanopqToFaiss(), whose lists are the IndexIVFPQ\'s; it has none: call reconfigure() (or addConfigure()) first');
   }
   if (rii.Ks !== 256) throw new TypeError(`Expected a Rii with Ks = 256 for nanopqToFaiss() (an IndexIVFPQ of 8-bit codes), got Ks = ${rii.Ks}`);
-  const { fineQuantizer: fq, codes, coarseCenters, postingLists } = rii.toParts();
-  const M = rii.M, N = rii.N;
+  // Removed ids are left out; those in no list go into one (Faiss's search sees every id).
+  const { fineQuantizer: fq, codes, coarseCenters, postingLists: lists } = partsWithEveryIdListed(rii);
+  const M = rii.M;
   const codewords = rii.codewords;
   const D = M * codewords.shape[2];
-  const lists = postingLists.map((list) => Array.from(list));
-  // Ids in no list (added with updatePostingLists false), which a Rii's ivf
-  // search passes over and Faiss's would not: in the list add() would have put them in.
-  const listed = new Uint8Array(N);
-  for (const list of lists) for (const id of list) listed[id] = 1;
-  const unlisted: number[] = [];
-  for (let n = 0; n < N; n++) if (!listed[n]) unlisted.push(n);
-  if (unlisted.length > 0) {
-    const labels = nearestCentres(codewords, gather(codes, M, unlisted), unlisted.length, coarseCenters!, nlist);
-    unlisted.forEach((id, i) => lists[labels[i]].push(id));
-    for (const list of lists) list.sort((a, b) => a - b);
-  }
   // The centres decoded as the codes of the rotated vectors (an OPQ's PQ decodes them without the rotation back).
   const decoder = PQ.fromCodewords(codewords, { metric: fq.metric });
   let centroids: Float32Array;
@@ -211,6 +164,9 @@ export function faissModelAndCodes(index: faiss.Index | faiss.ProductQuantizer, 
  * see faissToNanopq. Its lists are read from the index's Faiss file
  * (faiss.writeIndex), which holds them as they are.
  */
+/** The most ids a Rii holds (they are Uint32, below Rii.NO_ID). */
+const MAX_RII_N = 2 ** 32 - 1;
+
 function riiFromIVFPQ(index: faiss.Index, ivf: faiss.IndexIVFPQ): Rii {
   if (!ivf.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
   if (ivf.byResidual) {
@@ -225,15 +181,25 @@ function riiFromIVFPQ(index: faiss.Index, ivf: faiss.IndexIVFPQ): Rii {
   if (nbits !== 8) throw new TypeError(`Expected an IndexIVFPQ of 8-bit codes (pq.nbits = 8) for a Rii, got pq.nbits = ${nbits}`);
   const file = readIVFPQFile(new Reader(faiss.writeIndex(ivf), 'the IndexIVFPQ\'s file'));
   const centroids = file.centroids!;  // a flat quantizer's
-  const N = file.ntotal;
+  // Ids are rows: 0..N-1, each once; ids missing below the largest are
+  // removed ones (nanopqToFaiss leaves those of a Rii out).
+  let largest = -1n;
+  for (const list of file.lists) for (const id of list.ids) if (id > largest) largest = id;
+  const most = Math.min(2 * file.ntotal + 1024, MAX_RII_N);
+  const N = Number(largest) + 1;
+  for (const [l, list] of file.lists.entries()) {
+    for (const id of list.ids) {
+      if (id < 0n || id >= BigInt(most)) {
+        throw new RangeError(`Expected ids 0 to ${most - 1} in the lists of an IndexIVFPQ of ntotal = ${file.ntotal} for a Rii ` +
+          `(whose ids are its rows, those missing removed), got id ${id} in list ${l}`);
+      }
+    }
+  }
   const codes = new Uint8Array(N * M);
   const seen = new Uint8Array(N);
   const postingLists = file.lists.map((list, l) => {
     const ids = new Uint32Array(list.ids.length);
     list.ids.forEach((id, i) => {
-      if (id < 0n || id >= BigInt(N)) {
-        throw new RangeError(`Expected ids 0 to ntotal - 1 = ${N - 1} in the lists of an IndexIVFPQ for a Rii (whose ids are its rows), got id ${id} in list ${l}`);
-      }
       const n = Number(id);
       if (seen[n]) throw new RangeError(`Expected each id once in the lists of an IndexIVFPQ for a Rii, got id ${n} twice (list ${l})`);
       seen[n] = 1;
@@ -242,12 +208,14 @@ function riiFromIVFPQ(index: faiss.Index, ivf: faiss.IndexIVFPQ): Rii {
     });
     return ids;
   });
+  const removed: number[] = [];
+  for (let n = 0; n < N; n++) if (!seen[n]) removed.push(n);
   const pq = PQ.fromCodewords({ data: ivf.pq.centroids, shape: [M, ksub, dsub] }, { metric: file.metric });
   const opq = index instanceof faiss.IndexPreTransform ? opqFrom(index, pq) : null;
   try {
     // A Rii's centres are codes: the quantizer's vectors encoded (those of a Rii's index decode to its codes again).
     const coarseCenters = pq.encode({ data: centroids, shape: [file.nlist, file.d] }).data as Uint8Array;
-    return Rii.fromParts({ fineQuantizer: opq ?? pq, codes, coarseCenters, postingLists, threshold: null });
+    return Rii.fromParts({ fineQuantizer: opq ?? pq, codes, coarseCenters, postingLists, threshold: null, removed });
   } finally {
     pq.dispose();
     opq?.dispose();

@@ -213,10 +213,22 @@ describe('what cannot be converted', () => {
     expect(err.message).toMatch(/by_residual/);
   });
 
-  test('an IndexIVFPQ whose ids are not 0 .. ntotal - 1, each once', () => {
+  test('removed ids are left out of the index and come back removed', () => {
+    const rii = riiOf(PQ);
+    rii.remove([0, 7, 8]);
+    const index = nanopqToFaiss(rii);
+    expect(index.ntotal).toBe(rii.N - 3);
+    const labels = index.search({ data: X.data.slice(0, 10 * D), shape: [10, D] }, 20, { nprobe: rii.nlist }).labels;
+    expect(Array.from(labels).filter((l) => [0n, 7n, 8n].includes(l))).toEqual([]);
+    const back = faissToNanopq(index);
+    expect([back.N, back.removedCount]).toEqual([rii.N, 3]);
+    expect(back.postingLists).toEqual(rii.postingLists);
+  });
+
+  test('an IndexIVFPQ whose ids are not rows 0 .. N - 1, each once', () => {
     const beyond = nanopqToFaiss(riiOf(PQ));
     beyond.addWithIds(Y, Array.from({ length: Y.shape[0] }, (_, i) => 5000 + i));
-    expect(() => faissToNanopq(beyond)).toThrow(/ids 0 to ntotal - 1 = 1059 .*got id 50[0-5][0-9] in list/);
+    expect(() => faissToNanopq(beyond)).toThrow(/ids 0 to 3143 in the lists of an IndexIVFPQ of ntotal = 1060 .*got id 50[0-5][0-9] in list/);
     const twice = nanopqToFaiss(riiOf(PQ));
     twice.addWithIds(Y, Array.from({ length: Y.shape[0] }, (_, i) => i));
     expect(() => faissToNanopq(twice)).toThrow(/each id once .*got id [0-5]?[0-9] twice/);

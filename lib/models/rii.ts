@@ -238,6 +238,17 @@ function riiFromFile(src: string | Uint8Array, source: string): Rii {
   return Rii.fromParts({ ...parts, fineQuantizer });
 }
 
+/**
+ * toParts, with every id that is not removed in a posting list: an id in none
+ * (added with updatePostingLists false, which a Rii's ivf passes over) goes
+ * into the list add() would have put it in. For Faiss, whose search sees
+ * every id its lists hold.
+ */
+export function partsWithEveryIdListed(rii: Rii): RiiParts {
+  return everyIdListed(rii);
+}
+let everyIdListed: (rii: Rii) => RiiParts;
+
 const QUERY_OPTIONS = ['topk', 'L', 'targetIds', 'sortTargetIds', 'method'];
 
 function checkThreshold(t: unknown): Threshold {
@@ -279,6 +290,22 @@ export class Rii {
   static readonly NO_ID = NO_ID;
 
   static {
+    everyIdListed = (r) => {
+      const parts = r.toParts();
+      const M = r.#M, N = r.#N;
+      const listed = new Uint8Array(N);
+      for (const list of parts.postingLists) for (let i = 0; i < list.length; i++) listed[list[i]] = 1;
+      if (r.#removed) for (let id = 0; id < N; id++) listed[id] ||= r.#removed[id];
+      const unlisted: number[] = [];
+      for (let id = 0; id < N; id++) if (!listed[id]) unlisted.push(id);
+      if (unlisted.length === 0 || r.nlist === 0) return parts;
+      const codes = new Uint8Array(unlisted.length * M);
+      unlisted.forEach((id, i) => codes.set(r.#codes.subarray(id * M, (id + 1) * M), i * M));
+      const labels = r.#assign(codes, unlisted.length);
+      const lists = parts.postingLists.map((list) => Array.from(list));
+      unlisted.forEach((id, i) => lists[labels[i]].push(id));
+      return { ...parts, postingLists: lists.map((list) => Uint32Array.from(list).sort()) };
+    };
     defineInspect(Rii, (r) => ({
       fineQuantizer: r.#fq instanceof OPQ ? 'OPQ' : 'PQ', M: r.#M, Ks: r.#Ks, N: r.#N, nlist: r.nlist, L0: r.L0,
       ...(r.#removedCount > 0 ? { removed: r.#removedCount } : {}),
@@ -366,7 +393,7 @@ export class Rii {
   /** Copies of everything the Rii holds (see fromParts). */
   toParts(): RiiParts {
     return {
-      fineQuantizer: this.#fq,
+      fineQuantizer: this.#fq instanceof OPQ ? OPQ.fromBuffer(this.#fq.toBuffer()) : PQ.fromBuffer(this.#fq.toBuffer()),
       codes: this.#codes.slice(0, this.#N * this.#M),
       coarseCenters: this.#centers && this.#centers.slice(),
       postingLists: this.postingLists,
