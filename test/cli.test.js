@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { PQ, OPQ, faiss, io, faissToNanopq } = require('..');
+const { PQ, OPQ, Rii, faiss, io, faissToNanopq, nanopqToFaiss } = require('..');
 const { randomMatrix } = require('./helpers/data');
 const { FIXTURES, manifest, npy } = require('./helpers/fixtures');
 const { runPython } = require('./helpers/python');
@@ -121,7 +121,7 @@ describe('train', () => {
     expect(fails('train', 'x.npy', '--M', '4', '--Ks', '4000', '-o', 'm.npq')).toBe('nanopq: Expected more vectors than --Ks = 4000 in x.npy to train on, got 3000\n');
     expect(fails('train', 'x.npy', '--M', '4', '--Ks', '10', '-o', 'm.faiss')).toBe('nanopq: Expected Ks = 2**nbits (nbits 1 to 16) for a Faiss IndexPQ, got Ks = 10\n');
     expect(fails('train', 'x.npy', '--M', '4', '--metric', 'cos', '-o', 'm.npq')).toMatch("nanopq: option '--metric <metric>' argument 'cos' is invalid. Allowed choices are l2, dot.");
-    expect(fails('train', 'x.npy', '--M', '4', '-o', 'm.txt')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index or .npq for m.txt, got '.txt'");
+    expect(fails('train', 'x.npy', '--M', '4', '-o', 'm.txt')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index, .npq or .rii for m.txt, got '.txt'");
     expect(fails('train', 'x.csv', '--M', '4', '-o', 'm.npq')).toMatch("nanopq: Expected a vectors file ending in .npy, .fvecs, .bvecs or -idx3-ubyte (optionally .gz) for x.csv, got 'x.csv'");
     expect(fails('train', 'missing.npy', '--M', '4', '-o', 'm.npq')).toBe("nanopq: Expected an existing file for VECTORS, got 'missing.npy' (no such file or directory)\n");
     expect(fs.existsSync(tmp('m.npq'))).toBe(false);
@@ -218,8 +218,8 @@ describe('info', () => {
 
   test('errors', () => {
     expect(fails('info', 'missing.faiss')).toBe("nanopq: Expected an existing file for MODEL, got 'missing.faiss' (no such file or directory)\n");
-    expect(fails('info', 'info-npq.model')).toMatch('nanopq: Expected a model file ending in .pkl, .faiss, .index or .npq for info-npq.model');
-    expect(fails('info', 'info.npq', '--from', 'onnx')).toBe("nanopq: Expected pkl (a nanopq pickle), faiss (a Faiss index) or npq for --from, got 'onnx'\n");
+    expect(fails('info', 'info-npq.model')).toMatch('nanopq: Expected a model file ending in .pkl, .faiss, .index, .npq or .rii for info-npq.model');
+    expect(fails('info', 'info.npq', '--from', 'onnx')).toBe("nanopq: Expected pkl (a nanopq pickle), faiss (a Faiss index), npq or rii (a Rii) for --from, got 'onnx'\n");
     expect(fails('info', 'info.npq', '--from', 'faiss', '--json')).toMatch(/^nanopq: Expected .* in info\.npq at byte 0/);
     expect(fails('info', '.')).toMatch('nanopq: Expected a model file ending in');
     expect(fails('info', 'x.npy', '--from', 'npq')).toMatch(/^nanopq: Expected a nanopq model \(\.npq\) in/);
@@ -282,7 +282,7 @@ describe('convert', () => {
 
   test('errors', () => {
     const pkl = path.join(FIXTURES, 'pq_m4_ks256.pkl');
-    expect(fails('convert', pkl, 'x.onnx')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index or .npq for x.onnx, got '.onnx'");
+    expect(fails('convert', pkl, 'x.onnx')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index, .npq or .rii for x.onnx, got '.onnx'");
     // A kind nanopq has no model for is named (its pq converts in code: faissToNanopq(index.pq)).
     for (const out of ['x.npq', 'x.pkl']) {
       expect(fails('convert', path.join(FAISS_KINDS, 'opq8_ivf16_pq8.faiss'), out)).toBe('nanopq: Expected a faiss.IndexPQ, an IndexPreTransform(OPQMatrix, IndexPQ) or a ProductQuantizer for index, got an IndexPreTransform (LT32,IVF16,PQ8); the pq of a kind that has one (index.pq) converts\n');
@@ -415,7 +415,7 @@ describe('search', () => {
     expect(fails('search', 'search.npq', 'search-codes.npy', 'q.npy', '-k', '0')).toMatch("nanopq: option '-k <n>' argument '0' is invalid");
     expect(fails('search', 'search.npq', 'q.npy', 'q.npy')).toMatch('nanopq: Expected codes of dtype uint8, uint16 or uint32 in q.npy, got float32');
     expect(fails('search', 'search.npq', 'search-codes.npy', 'search-codes.npy', '--json')).toBe("nanopq: Expected vectors of the model's D = 16 in search-codes.npy, got d = 4\n");
-    expect(fails('search', 'search.npq', 'search-codes.npy')).toBe('nanopq: Expected CODES and QUERIES after a nanopq .npq (only a Faiss index holds what it searches), got one file, search-codes.npy\n');
+    expect(fails('search', 'search.npq', 'search-codes.npy')).toBe('nanopq: Expected CODES and QUERIES after a nanopq .npq (only a Faiss index or a Rii holds what it searches), got one file, search-codes.npy\n');
     expect(fails('search', 'search.npq', 'search-codes.npy', 'q.npy', '--nprobe', '4')).toMatch('nanopq: Expected --nprobe, --ef-search and --k-factor only with a Faiss index searched on its own');
     expect(fails('search', 'search.npq', 'search-codes.npy', 'q.npy', '--distances', 'd.bin')).toBe("nanopq: Expected a .npy file for --distances, got 'd.bin'\n");
     io.writeNpy(tmp('big-codes16.npy'), Uint8Array.from({ length: 8 }, () => 16), [2, 4]);
@@ -450,6 +450,45 @@ describe('search', () => {
   });
 });
 
+describe('a Rii (.rii): info, search on its own, convert to and from a Faiss IndexIVFPQ', () => {
+  let rii;
+  beforeAll(() => {
+    rii = new Rii({ fineQuantizer: new PQ({ M, Ks: 256 }).fit(X, { iter: 5 }) }).addConfigure(X, { nlist: 30 });
+    rii.remove([4]);
+    rii.save(tmp('r.rii'));
+  });
+
+  test('info: the fine quantizer and the lists', () => {
+    const d = ok('info', 'r.rii', '--json');
+    expect(d).toMatchObject({ format: 'rii', kind: 'PQ', M, Ks: 256, D, storedCodes: N, rii: { N, nlist: 30, L0: 100, removed: 1 } });
+    expect(ok('info', 'r.rii')).toMatch(/format: +nanopq Rii\n[^]*stored codes: +3000\nrii: +N 3000, nlist 30, L0 100, 1 removed/);
+  });
+
+  test('search RII QUERIES: rii.search\'s rows, with --L', () => {
+    const r = ok('search', 'r.rii', 'q.npy', '-k', '5', '--L', '300', '-o', 'rii-ids.npy', '--json');
+    const expected = rii.search(Xq, { topk: 5, L: 300 });
+    expect(r.ids.flat()).toEqual(Array.from(expected.ids));
+    expect(io.readNpy(tmp('rii-ids.npy')).data).toEqual(expected.ids);
+    expect(ok('search', 'r.rii', 'q.npy', '-k', '3')).toMatch(/^7 queries, a Rii of 3000 codes in 30 lists, k = 3 \(l2\): [\d.]+ ms\n/);
+    expect(fails('search', 'r.rii', 'q.npy', '--nprobe', '3')).toMatch(/--L \(not --nprobe\) with a Rii/);
+    expect(fails('search', 'r.rii', 'q.npy', '--L', '1', '-k', '2')).toMatch(/topk <= L/);
+  });
+
+  test('convert: .rii to .faiss and back is the same Rii; a model alone is refused', () => {
+    ok('convert', 'r.rii', 'r.faiss');
+    expect(faiss.readIndex(tmp('r.faiss')).ntotal).toBe(N - 1);
+    ok('convert', 'r.faiss', 'back.rii');
+    const back = Rii.load(tmp('back.rii'));
+    expect([back.N, back.removedCount]).toEqual([N, 1]);
+    expect(back.postingLists).toEqual(rii.postingLists);
+    expect(ok('convert', 'r.rii', 'fq.npq', '--json')).toMatchObject({ kind: 'Rii', storedCodes: 0 });
+    expect(PQ.load(tmp('fq.npq')).equals(rii.fineQuantizer)).toBe(true);
+    rii.fineQuantizer.save(tmp('alone.npq'));
+    expect(fails('convert', 'alone.npq', 'alone.rii')).toMatch(/no posting lists/);
+    expect(fails('train', 'x.npy', '--M', '4', '-o', 'never.rii')).toMatch(/IndexIVFPQ without residuals for a .rii/);
+  });
+});
+
 describe('outputs: never an input, replaced whole, no temporary file left', () => {
   const model = new PQ({ M, Ks: 16 }).fit(X, { iter: 2 });
   const codes = model.encode(X);
@@ -460,9 +499,10 @@ describe('outputs: never an input, replaced whole, no temporary file left', () =
     model.save(tmp('out.npq'));
     faiss.writeIndex(require('..').nanopqToFaiss(model), tmp('out.faiss'));
     io.writeNpy(tmp('out-codes.npy'), codes.data, codes.shape);
-    const slow = PQ.fromCodewords({ data: randomMatrix(8 * 4096, 8, 206).data, shape: [8, 4096, 8] });
+    // Blocks of 10,000 rows that take long enough for two signals to land in one.
+    const slow = PQ.fromCodewords({ data: randomMatrix(8 * 16384, 32, 206).data, shape: [8, 16384, 32] });
     slow.save(tmp('slow.npq'));
-    const x = randomMatrix(slowRows, 64, 207);
+    const x = randomMatrix(slowRows, 256, 207);
     io.writeNpy(tmp('slow.npy'), x.data, x.shape);
   });
   afterEach(() => expect(partials()).toEqual([]));

@@ -22,6 +22,8 @@ import * as faiss from '../faiss';
 import * as io from '../io';
 import { OPQ } from '../models/opq';
 import { PQ } from '../models/pq';
+import { Rii } from '../models/rii';
+import { faissToNanopq } from '../convert';
 import {
   checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, modelFileOf, readModelFile, writeModelFile,
 } from './model-files';
@@ -30,7 +32,7 @@ import { CodesWriter, openVectors, readCodes, readVectors, VectorSource, vectorF
 /** Ctrl-C stopped the work; nothing was written. */
 class Interrupted extends Error {}
 
-const FORMAT_LABELS: Record<ModelFormat, string> = { pkl: 'nanopq pickle', faiss: 'Faiss index', npq: 'nanopq .npq' };
+const FORMAT_LABELS: Record<ModelFormat, string> = { pkl: 'nanopq pickle', faiss: 'Faiss index', npq: 'nanopq .npq', rii: 'nanopq Rii' };
 const CODE_BYTES = { uint8: 1, uint16: 2, uint32: 4 } as const;
 
 const print = (text: string): void => { process.stdout.write(`${text}\n`); };
@@ -214,7 +216,8 @@ function info(file: string, opts: { from?: string; json?: boolean }): void {
     const model = index ? modelOf(index) : readModelFile(file, format);
     const d = model ? describeModel(file, model) : { file, format };
     const i = index && describeIndex(index);
-    if (opts.json) return printJson(i ? { ...d, index: i } : d);
+    const r = model?.rii && describeRii(model.rii);
+    if (opts.json) return printJson({ ...d, ...(i && { index: i }), ...(r && { rii: r }) });
     print([
       `file:          ${file}`,
       `format:        ${FORMAT_LABELS[format]}`,
@@ -226,12 +229,20 @@ function info(file: string, opts: { from?: string; json?: boolean }): void {
         `metric:        ${d.metric}`,
         `codes:         ${d.codeDtype}, ${d.bytesPerVector} bytes per vector${d.packedCodeSize !== undefined ? `; ${d.packedCodeSize} packed in the index` : ''}`,
         `rotation:      ${d.rotation ? `yes (R, ${d.D} x ${d.D})` : 'no'}`,
-        `stored codes:  ${d.format === 'faiss' ? d.storedCodes : 'none (this format holds no codes)'}`,
+        `stored codes:  ${d.format === 'faiss' || d.format === 'rii' ? d.storedCodes : 'none (this format holds no codes)'}`,
+      ] : []),
+      ...(r ? [
+        `rii:           N ${r.N}, nlist ${r.nlist}, L0 ${r.L0}${r.removed ? `, ${r.removed} removed` : ''}`,
       ] : []),
     ].join('\n'));
   } finally {
     index?.dispose();
   }
+}
+
+/** What `info` shows of a Rii beside its fine quantizer. */
+function describeRii(rii: Rii) {
+  return { N: rii.N, nlist: rii.nlist, L0: rii.L0, removed: rii.removedCount };
 }
 
 /** The model nanopq makes of index, or null for a kind it has none for (faissToNanopq's TypeError). */
@@ -287,6 +298,7 @@ async function convert(input: string, output: string, opts: { from?: string; to?
   const to = formatOf(output, opts.to, '--to');
   const codesOut = from === 'faiss' && to !== 'faiss';  // --codes is written, else read
   checkOutputs({ OUT: output, '--codes': codesOut ? opts.codes : null }, { IN: input, '--codes': codesOut ? null : opts.codes });
+  if (to === 'rii' || from === 'rii') return convertRii(input, output, from, to, opts);
   const source = readModel(input, opts.from, 'IN', true);
   let codes: CodeMatrix | null = null;  // what goes into the output index
   let codesFile: string | null = null;   // codes written beside the output model
@@ -313,6 +325,32 @@ async function convert(input: string, output: string, opts: { from?: string; to?
   }
   const beside = codesFile ? `, and its ${source.storedCodes} codes to ${codesFile}` : '';
   print(`wrote ${output} (${FORMAT_LABELS[to]}${to === 'faiss' ? ` with ${stored} codes` : ''})${beside}`);
+}
+
+/** convert to or from a .rii: a Rii and an IndexIVFPQ without residuals are one another; a model alone is its fine quantizer. */
+async function convertRii(input: string, output: string, from: ModelFormat, to: ModelFormat, opts: { codes?: string; json?: boolean }): Promise<void> {
+  if (opts.codes !== undefined) throw new Error('Expected no --codes with a .rii (it holds its codes)');
+  checkOutputs({ OUT: output }, { IN: input });
+  checkInput(input, 'IN');
+  let rii: Rii;
+  if (from === 'rii') {
+    rii = Rii.load(input);
+  } else if (from === 'faiss') {
+    const index = faiss.readIndex(input);
+    try {
+      const converted = faissToNanopq(index);
+      if (!(converted instanceof Rii)) throw new Error(`Expected an IndexIVFPQ without residuals in ${input} for a .rii, got an ${index.constructor.name}`);
+      rii = converted;
+    } finally {
+      index.dispose();
+    }
+  } else {
+    throw new Error(`Expected a .rii or a Faiss IndexIVFPQ for a .rii, got a ${FORMAT_LABELS[from]} (a model alone has no posting lists)`);
+  }
+  await writeOutput(output, (temp) => writeModelFile(rii, temp, to));
+  if (to !== 'rii' && to !== 'faiss') note(`${input} holds ${rii.N} codes, which a ${FORMAT_LABELS[to]} cannot hold: its fine quantizer alone was written`);
+  if (opts.json) return printJson({ input, output, from, to, kind: 'Rii', storedCodes: to === 'pkl' || to === 'npq' ? 0 : rii.N });
+  print(`wrote ${output} (${FORMAT_LABELS[to]}${to === 'pkl' || to === 'npq' ? ', the fine quantizer' : ` with ${rii.N} codes`})`);
 }
 
 // --------------------------------------------------------------- train --
@@ -399,7 +437,7 @@ async function encode(modelFile: string, vectorsFile: string,
 
 interface SearchOptions {
   k: number; output?: string; distances?: string; from?: string; json?: boolean;
-  nprobe?: number; efSearch?: number; kFactor?: number;
+  nprobe?: number; efSearch?: number; kFactor?: number; L?: number;
 }
 
 /** search MODEL CODES QUERIES, or search INDEX QUERIES for a Faiss index that holds its vectors or codes. */
@@ -410,10 +448,12 @@ async function search(modelFile: string, second: string, third: string | undefin
   const format = formatOf(modelFile, opts.from, '--from');
   const params = Object.fromEntries(Object.entries({ nprobe: opts.nprobe, efSearch: opts.efSearch, kFactor: opts.kFactor }).filter(([, v]) => v !== undefined));
   if (third === undefined) {
-    if (format !== 'faiss') throw new Error(`Expected CODES and QUERIES after a ${FORMAT_LABELS[format]} (only a Faiss index holds what it searches), got one file, ${second}`);
+    if (format === 'rii') return searchRii(modelFile, second, opts);
+    if (format !== 'faiss') throw new Error(`Expected CODES and QUERIES after a ${FORMAT_LABELS[format]} (only a Faiss index or a Rii holds what it searches), got one file, ${second}`);
     return searchIndex(modelFile, second, params, opts);
   }
   if (Object.keys(params).length > 0) throw new Error(`Expected --nprobe, --ef-search and --k-factor only with a Faiss index searched on its own (search INDEX QUERIES), got ${Object.keys(params).join(', ')}`);
+  if (opts.L !== undefined) throw new Error('Expected --L only with a Rii searched on its own (search RII QUERIES)');
   const [codesFile, queriesFile] = [second, third];
   checkOutputs({ '-o': opts.output, '--distances': opts.distances }, { MODEL: modelFile, CODES: codesFile, QUERIES: queriesFile });
   const { model } = readModel(modelFile, opts.from);
@@ -425,6 +465,22 @@ async function search(modelFile: string, second: string, third: string | undefin
   const ms = performance.now() - started;
   if (shape[1] < opts.k) note(`${codesFile} holds ${codes.shape[0]} codes: ${shape[1]} neighbours per query, not ${opts.k}`);
   await report({ ids, dists, shape }, opts, `${shape[0]} queries, ${codes.shape[0]} codes, k = ${shape[1]} (${model.metric}): ${ms.toFixed(1)} ms`);
+}
+
+async function searchRii(riiFile: string, queriesFile: string, opts: SearchOptions): Promise<void> {
+  checkOutputs({ '-o': opts.output, '--distances': opts.distances }, { RII: riiFile, QUERIES: queriesFile });
+  for (const flag of ['nprobe', 'efSearch', 'kFactor'] as const) {
+    if (opts[flag] !== undefined) throw new Error(`Expected --L (not --${flag === 'efSearch' ? 'ef-search' : flag === 'kFactor' ? 'k-factor' : flag}) with a Rii`);
+  }
+  checkInput(riiFile, 'RII');
+  const rii = Rii.load(riiFile);
+  const queries = vectorsArg(queriesFile, 'QUERIES', readVectors, rii.M * rii.fineQuantizer.Ds!);
+  const started = performance.now();
+  const topk = Math.min(opts.k, rii.N);
+  const result = await rii.searchAsync(queries, { topk, ...(opts.L !== undefined && { L: opts.L }) });
+  const ms = performance.now() - started;
+  await report(result, opts, `${result.shape[0]} queries, a Rii of ${rii.N} codes in ${rii.nlist} lists, k = ${topk}` +
+    `${opts.L !== undefined ? `, L ${opts.L}` : ''} (${rii.fineQuantizer.metric}): ${ms.toFixed(1)} ms`);
 }
 
 async function searchIndex(indexFile: string, queriesFile: string, params: faiss.SearchParams, opts: SearchOptions): Promise<void> {
@@ -487,7 +543,7 @@ function program(): Command {
   const jsonOption = () => new Option('--json', 'print the result as JSON (nothing else on stdout)');
   const progressOption = () => new Option('--progress', 'draw the progress bar on stderr even when it is not a terminal');
   const noProgressOption = () => new Option('--no-progress', 'no progress bar');
-  const models = 'MODEL is a nanopq pickle (.pkl), a Faiss index (.faiss, .index) or a .npq file.';
+  const models = 'MODEL is a nanopq pickle (.pkl), a Faiss index (.faiss, .index), a .npq file or a Rii (.rii, whose model is its fine quantizer).';
   const vectors = 'VECTORS are .npy, .fvecs, .bvecs or IDX (-idx3-ubyte, optionally .gz).';
 
   cli.command('info')
@@ -498,7 +554,7 @@ function program(): Command {
     .action(info);
 
   cli.command('convert')
-    .description('convert a model between a nanopq pickle, a Faiss index and .npq')
+    .description('convert a model between a nanopq pickle, a Faiss index and .npq; a Rii (.rii) to and from a Faiss IndexIVFPQ')
     .argument('<IN>', 'the model to read').argument('<OUT>', 'the model to write')
     .addOption(fromOption())
     .option('--to <format>', `OUT's format, if not its extension's: ${FORMAT_NAMES}`)
@@ -541,6 +597,7 @@ function program(): Command {
     .option('-o, --output <ids.npy>', 'write the ids (nq, k): uint32 of a model\'s codes, int64 of a Faiss index (-1 where fewer than k)')
     .option('--distances <dists.npy>', 'write the distances (nq, k) as float32')
     .option('--nprobe <n>', 'a Faiss index with an IVF: lists to visit', integer('--nprobe', 1))
+    .option('--L <n>', 'a Rii: the candidates whose distances are computed (topk to N)', integer('--L', 1, 2 ** 32 - 1))
     .option('--ef-search <n>', 'a Faiss HNSW index: the candidates a search keeps', integer('--ef-search', 1))
     .option('--k-factor <x>', 'a Faiss refine index: k x this many candidates are refined', (v: string) => {
       const x = Number(v);
@@ -548,7 +605,7 @@ function program(): Command {
       return x;
     })
     .addOption(fromOption()).addOption(jsonOption())
-    .addHelpText('after', `\n${models} QUERIES as VECTORS: ${vectors.slice(11)}\nA Faiss index of any kind (IVF, HNSW, flat, IDMap, ...) is searched on its own:\nINDEX QUERIES, with --nprobe, --ef-search or --k-factor as it takes them.\n\nExamples:\n  nanopq search model.npq codes.npy queries.npy -k 10 --json\n  nanopq search index.faiss queries.npy -k 10 --nprobe 16 -o ids.npy --distances dists.npy`)
+    .addHelpText('after', `\n${models} QUERIES as VECTORS: ${vectors.slice(11)}\nA Faiss index of any kind (IVF, HNSW, flat, IDMap, ...) is searched on its own:\nINDEX QUERIES, with --nprobe, --ef-search or --k-factor as it takes them; a Rii\nlikewise (RII QUERIES, with --L; ids ${2 ** 32 - 1} where fewer than k were found).\n\nExamples:\n  nanopq search model.npq codes.npy queries.npy -k 10 --json\n  nanopq search index.faiss queries.npy -k 10 --nprobe 16 -o ids.npy --distances dists.npy`)
     .action(search);
   return cli;
 }
