@@ -11,6 +11,8 @@ const { spawnSync } = require('node:child_process');
 const { PQ, OPQ, io } = require('..');
 const { FIXTURES, manifest, npy } = require('./helpers/fixtures');
 const { runPython } = require('./helpers/python');
+// Shared by the generator and the loader: the stand-in for nanopq's modules.
+const { NANOPQ_STAND_IN: STAND_IN } = require('./helpers/stand-in');
 const { randomMatrix, rng } = require('./helpers/data');
 const { thrown } = require('./helpers/thrown');
 
@@ -57,21 +59,6 @@ describe.each(manifest().filter((c) => c.kind === 'nanopq-pickle').map((c) => [c
 });
 
 // ------------------------------------------- pickles Python writes here --
-
-// Shared by the generator and the loader: the stand-in for nanopq's modules.
-const STAND_IN = `
-import sys, os, json, base64, pickle, types
-import numpy as np
-stand = os.path.join(sys.argv[1], 'stand')
-for name, body in {'__init__.py': 'from .pq import PQ\\nfrom .opq import OPQ\\n',
-                   'pq.py': 'class PQ:\\n    pass\\n', 'opq.py': 'class OPQ:\\n    pass\\n'}.items():
-    os.makedirs(os.path.join(stand, 'nanopq'), exist_ok=True)
-    with open(os.path.join(stand, 'nanopq', name), 'w') as f:
-        f.write(body)
-sys.path.insert(0, stand)
-from nanopq.pq import PQ
-from nanopq.opq import OPQ
-`;
 
 const GENERATE = `${STAND_IN}
 import numpy.core.multiarray, numpy.core.numeric
