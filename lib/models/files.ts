@@ -57,7 +57,8 @@ function fieldsOf(model: PQ | OPQ): ModelFields {
  * A Rii from a pickle of Python rii 0.2's rii.Rii (pickle.dump, protocols 2
  * to 5, numpy 1 or 2): its fine quantizer (a nanopq PQ or OPQ), codes, coarse
  * centres, posting lists, threshold and verbose. Its queries give what
- * Python's give. src is a file's path or its bytes.
+ * Python's give (for an 'l2' fine quantizer: rii scans by L2 whatever the
+ * metric). src is a file's path or its bytes.
  *
  * @example
  * const rii = io.readRiiPickle('rii.pkl');   // written by pickle.dump(engine, f)
@@ -66,7 +67,7 @@ function fieldsOf(model: PQ | OPQ): ModelFields {
 export function readRiiPickle(src: string | Uint8Array, options: ReadPickleOptions = {}): Rii {
   return readPickledRii(src, options, (fields) => modelFromFields(fields, 'src'), ({ verbose, ...parts }) => {
     const rii = Rii.fromParts(parts);
-    rii.verbose = verbose;  // after fromParts, which prints nothing (Python's pickle.load prints nothing)
+    rii.verbose = verbose;  // impl_cpp's, which Python's Rii.verbose gives
     return rii;
   });
 }
