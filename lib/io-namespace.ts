@@ -1,4 +1,4 @@
-// The public `io` namespace: io/'s file formats, with nanopq pickles read into
-// and written from models (models/files.ts: io/ itself knows no models).
+// The public `io` namespace: io/'s file formats, with nanopq and rii pickles
+// read into and written from models (models/files.ts: io/ itself knows no models).
 export * from './io';
-export { readNanopqPickle, writeNanopqPickle } from './models/files';
+export { readNanopqPickle, writeNanopqPickle, readRiiPickle, writeRiiPickle } from './models/files';

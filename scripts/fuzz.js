@@ -3,13 +3,16 @@
 // (signal), a hang (no progress for 5 s; 60 s for factory) or memory over 2 GB is a failure;
 // loading, or a thrown Error, is fine. Variants run in a child process, many
 // per child: after a crash or hang the child is replaced and the run goes on.
-//   node scripts/fuzz.js [--variants 5000] [--seed 1] [--reader faiss|npq|pickle|npy|fvecs|idx|factory] [--out DIR] [--json]
+//   node scripts/fuzz.js [--variants 5000] [--seed 1] [--reader faiss|npq|pickle|rii|npy|fvecs|idx|factory] [--out DIR] [--json]
 // The faiss reader's seeds are a file of every kind (test/fixtures/faiss-kinds,
 // and small ones made fresh), mutated in bytes and in the fields the file
 // checker reads; an index that loads is searched (with each search option its
 // kind takes), range-searched, reconstructed, added to, removed from, merged,
 // written and read again. The factory reader mutates index_factory
 // descriptions by their grammar and trains, adds to and uses what builds.
+// The rii reader's seeds are small Rii pickles written here and one Python rii
+// wrote (test/fixtures/rii); a Rii that loads is queried (each method, a
+// subset of ids), searched, written and read again.
 // Prints, per reader: variants, loaded, threw, crashed, hung, memory, and the
 // first failing variants, each saved to DIR (reader, seed and number
 // reproduce one: node scripts/fuzz.js --child READER SEED FIRST LAST).
@@ -24,7 +27,7 @@ const { rng: random } = require('../test/helpers/data');
 const { idxFile } = require('../test/helpers/idx');
 
 const ROOT = path.join(__dirname, '..');
-const READERS = ['faiss', 'npq', 'pickle', 'npy', 'fvecs', 'idx', 'factory'];
+const READERS = ['faiss', 'npq', 'pickle', 'rii', 'npy', 'fvecs', 'idx', 'factory'];
 const HANG_MS = 5000;
 /** A factory variant may take Faiss tens of seconds and end (4M lists; a chain of OPQs to train): a hang is a minute. */
 const FACTORY_HANG_MS = 60000;
@@ -67,6 +70,17 @@ function seeds(reader) {
   if (reader === 'pickle') {
     return [written((f) => io.writeNanopqPickle(pq, f)), written((f) => io.writeNanopqPickle(opq, f)),
       written((f) => io.writeNanopqPickle(new PQ({ M: 3, Ks: 300, metric: 'dot' }), f))];
+  }
+  if (reader === 'rii') {
+    // Small Rii objects written here (protocol 3), and one that Python rii wrote (protocol 4: memo, frames, STACK_GLOBAL).
+    const { Rii } = require(ROOT);
+    const few = { data: x.data.subarray(0, 60 * 8), shape: [60, 8] };
+    const unconfigured = new Rii({ fineQuantizer: pq });
+    unconfigured.add(few);
+    return [written((f) => io.writeRiiPickle(new Rii({ fineQuantizer: pq }).addConfigure(few, { nlist: 3 }), f)),
+      written((f) => io.writeRiiPickle(new Rii({ fineQuantizer: opq }).addConfigure(few, { nlist: 1 }), f)),
+      written((f) => io.writeRiiPickle(unconfigured, f)),
+      fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'rii', 'pq.pkl'))];
   }
   if (reader === 'factory') return FACTORY_SEEDS;
   return faissSeeds();
@@ -418,6 +432,19 @@ function load(reader, v, x) {
     model.decode(codes);
     model.toBuffer();
     if (reader === 'pickle') written((f) => io.writeNanopqPickle(model, f));
+    return;
+  }
+  if (reader === 'rii') {
+    const rii = io.readRiiPickle(bytes);
+    if (rii.N > 0 && rii.nlist > 0) {
+      const D = rii.M * rii.fineQuantizer.Ds;
+      const q = x.data.subarray(0, D);
+      const topk = Math.min(3, rii.N);
+      for (const method of ['auto', 'linear', 'ivf']) rii.query(q, { topk, method });
+      rii.query(q, { targetIds: rii.N > 1 ? [rii.N - 1, 0] : [0], method: 'ivf' });
+      rii.search({ data: x.data.subarray(0, 5 * D), shape: [5, D] }, { topk });
+    }
+    io.readRiiPickle(written((f) => io.writeRiiPickle(rii, f)));
     return;
   }
   // Loaded means read: what the index is then asked may throw Errors (attempt).

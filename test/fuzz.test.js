@@ -5,7 +5,7 @@
 const { fuzz, READERS } = require('../scripts/fuzz');
 
 test('every reader is fuzzed', () => {
-  expect(READERS).toEqual(['faiss', 'npq', 'pickle', 'npy', 'fvecs', 'idx', 'factory']);
+  expect(READERS).toEqual(['faiss', 'npq', 'pickle', 'rii', 'npy', 'fvecs', 'idx', 'factory']);
 });
 
 // Factory variants build and train indexes: fewer of them.

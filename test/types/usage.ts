@@ -1,7 +1,7 @@
 // Compiled (not run) by test/types.test.js in a consumer project that has the
 // packed package in node_modules and neither @types/node nor the DOM: the
 // documented API type-checks under --strict, and misuse does not.
-import { DistanceTable, exactSearch, faiss, faissToNanopq, nanopqToFaiss, OPQ, PQ, Rii } from 'nanopq';
+import { DistanceTable, exactSearch, faiss, faissToNanopq, io, nanopqToFaiss, OPQ, PQ, Rii } from 'nanopq';
 import type {
   AbortSignalLike, AsyncFitOptions, CodeMatrix, FitOptions, Matrix, ModelOptions, OPQFitOptions, PQOptions, Progress,
   QueryOptions, QueryResult, Threshold,
@@ -83,11 +83,16 @@ const riiBack: Rii = faissToNanopq(ivfpq);
 const notRii: Rii = faissToNanopq(index);
 // @ts-expect-error method is 'auto', 'linear' or 'ivf'
 rii.query([1, 2], { method: 'fast' });
+// Python rii's pickles.
+const unpickled: Rii = io.readRiiPickle('rii.pkl', { buffers: [new Uint8Array(8)] });
+const pickled: void = io.writeRiiPickle(unpickled, 'rii2.pkl');
+// @ts-expect-error the Rii first, then the path
+io.writeRiiPickle('rii2.pkl', rii);
 // @ts-expect-error codes are integers in typed arrays, not floats
 pq.decode({ data: new Float32Array(4), shape: [1, 4] });
 
 export {
   codes, decoded, dists, top, own, same, copy, ids, d2, shape, fitted, one, oneArray, many, R, parts, found, fromIndex,
   indexCodes, fromPre, opqBack, read, either, toFile, truth, wrong, none, found2, listed, line, centres, riiIndex, ivfpq,
-  riiBack, notRii,
+  riiBack, notRii, pickled,
 };
