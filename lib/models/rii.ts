@@ -174,27 +174,40 @@ function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinc
     throw new TypeError(`Expected ${name} to be a BigInt64Array, an integer typed array or an array of ids, got ${describe(x)}`);
   }
   const given = x as ArrayLike<unknown>;
-  const ids = new Uint32Array(given.length);
-  for (let i = 0; i < given.length; i++) {
-    const v = given[i];
-    let id: number;
-    if (typeof v === 'bigint') {
-      id = v >= 0n && v < BigInt(N) ? Number(v) : -1;
-    } else if (typeof v === 'number' && Number.isInteger(v)) {
-      id = v >= 0 && v < N ? v : -1;
-    } else {
-      throw new TypeError(`Expected integer ids in ${name}, got ${describe(v)} at ${name}[${i}]`);
+  let ids: Uint32Array;
+  if (x instanceof Uint32Array || x instanceof Int32Array || x instanceof Uint16Array || x instanceof Uint8Array) {
+    // Integers already: one pass for the range (a copy: the caller's array is not sorted).
+    ids = Uint32Array.from(x as ArrayLike<number>);
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] >= N || (x as Int32Array)[i] < 0) {
+        throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${(x as Int32Array)[i]} at ${name}[${i}]`);
+      }
     }
-    if (id < 0) throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${describe(v)} at ${name}[${i}]`);
-    ids[i] = id;
+  } else {
+    ids = new Uint32Array(given.length);
+    for (let i = 0; i < given.length; i++) {
+      const v = given[i];
+      let id: number;
+      if (typeof v === 'bigint') {
+        id = v >= 0n && v < BigInt(N) ? Number(v) : -1;
+      } else if (typeof v === 'number' && Number.isInteger(v)) {
+        id = v >= 0 && v < N ? v : -1;
+      } else {
+        throw new TypeError(`Expected integer ids in ${name}, got ${describe(v)} at ${name}[${i}]`);
+      }
+      if (id < 0) throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${describe(v)} at ${name}[${i}]`);
+      ids[i] = id;
+    }
   }
   if (sort) ids.sort();
   for (let i = 1; i < ids.length; i++) {
-    if (ids[i] < ids[i - 1]) {
-      throw new RangeError(`Expected ${name} sorted in ascending order when sortTargetIds is false, ` +
-        `got ${ids[i]} after ${ids[i - 1]} at ${name}[${i}]`);
+    if (ids[i] <= ids[i - 1]) {
+      if (ids[i] < ids[i - 1]) {
+        throw new RangeError(`Expected ${name} sorted in ascending order when sortTargetIds is false, ` +
+          `got ${ids[i]} after ${ids[i - 1]} at ${name}[${i}]`);
+      }
+      if (distinct) throw new RangeError(`Expected no duplicate ids in ${name}, got ${ids[i]} twice`);
     }
-    if (distinct && ids[i] === ids[i - 1]) throw new RangeError(`Expected no duplicate ids in ${name}, got ${ids[i]} twice`);
   }
   return ids;
 }

@@ -11,18 +11,22 @@ namespace nanopq {
 
 namespace {
 
-// Calls f(i, distance) for every code, in order. M and Ks are template
-// arguments for the common cases, so that the sum unrolls and the table
-// offsets are constants; 0 means "read the argument".
-template <int FixedM, int FixedKs = 0, typename Code, typename F>
-inline void each_distance(const float* table, size_t Ks_, const Code* codes, size_t n, size_t M_, F&& f) {
+// The distance of one code: sum over m of table[m][c[m]], in m order. M and
+// Ks are template arguments for the common cases, so that the sum unrolls
+// and the table offsets are constants; 0 means "read the argument".
+template <int FixedM, int FixedKs = 0, typename Code>
+NANOPQ_INLINE float code_distance(const float* table, size_t Ks_, const Code* c, size_t M_) {
     const size_t M = FixedM ? size_t(FixedM) : M_, Ks = FixedKs ? size_t(FixedKs) : Ks_;
-    for (size_t i = 0; i < n; i++) {
-        const Code* c = codes + i * M;
-        float sum = table[c[0]];
-        for (size_t m = 1; m < M; m++) sum += table[m * Ks + c[m]];
-        f(i, sum);
-    }
+    float sum = table[c[0]];
+    for (size_t m = 1; m < M; m++) sum += table[m * Ks + c[m]];
+    return sum;
+}
+
+// Calls f(i, distance) for every code, in order.
+template <int FixedM, int FixedKs = 0, typename Code, typename F>
+inline void each_distance(const float* table, size_t Ks, const Code* codes, size_t n, size_t M_, F&& f) {
+    const size_t M = FixedM ? size_t(FixedM) : M_;
+    for (size_t i = 0; i < n; i++) f(i, code_distance<FixedM, FixedKs>(table, Ks, codes + i * M, M));
 }
 
 // each_distance with M, and Ks = 256 (every byte a code), as constants for
@@ -226,31 +230,51 @@ void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_fir
     write_sorted(heap, ids, dists);
 }
 
-size_t topk_rows(const float* table, size_t Ks, Codes codes, const uint32_t* rows, size_t n, const uint8_t* skip,
-                 size_t k, bool largest_first, uint32_t* ids, float* dists) {
-    if (k == 0) return 0;
-    const float sign = largest_first ? -1.0f : 1.0f;
-    const size_t M = codes.M;
+namespace {
+
+// topk_rows with M and Ks as in code_distance.
+template <int FixedM, int FixedKs>
+size_t topk_rows_of(const float* table, size_t Ks, const uint8_t* codes, size_t M, const uint32_t* rows, size_t n,
+                    const uint8_t* skip, size_t k, float sign, uint32_t* ids, float* dists) {
     std::vector<Entry> heap;
     heap.reserve(k);
     // As topk: rows in ascending order, so only a strictly better key enters a full heap.
-    codes.visit([&](const auto* all) {
-        for (size_t j = 0; j < n; j++) {
-            const uint32_t row = rows ? rows[j] : uint32_t(j);
-            if (skip && skip[row]) continue;
-            const auto* c = all + size_t(row) * M;
-            float d = table[c[0]];
-            for (size_t m = 1; m < M; m++) d += table[m * Ks + c[m]];
-            const float key = sign * d;
-            if (heap.size() < k) {
-                push(heap, {std::isnan(key) ? INFINITY : key, d, row});
-            } else if (key < heap.front().key) {
-                replace_worst(heap, {key, d, row});
-            }
+    for (size_t j = 0; j < n; j++) {
+        const uint32_t row = rows ? rows[j] : uint32_t(j);
+        if (skip && skip[row]) continue;
+        const float d = code_distance<FixedM, FixedKs>(table, Ks, codes + size_t(row) * M, M);
+        const float key = sign * d;
+        if (heap.size() < k) {
+            push(heap, {std::isnan(key) ? INFINITY : key, d, row});
+        } else if (key < heap.front().key) {
+            replace_worst(heap, {key, d, row});
         }
-    });
+    }
     write_sorted(heap, ids, dists);
     return heap.size();
+}
+
+template <int FixedKs>
+size_t topk_rows_m(const float* table, size_t Ks, const uint8_t* codes, size_t M, const uint32_t* rows, size_t n,
+                   const uint8_t* skip, size_t k, float sign, uint32_t* ids, float* dists) {
+    switch (M) {
+        case 8: return topk_rows_of<8, FixedKs>(table, Ks, codes, M, rows, n, skip, k, sign, ids, dists);
+        case 16: return topk_rows_of<16, FixedKs>(table, Ks, codes, M, rows, n, skip, k, sign, ids, dists);
+        case 32: return topk_rows_of<32, FixedKs>(table, Ks, codes, M, rows, n, skip, k, sign, ids, dists);
+        default: return topk_rows_of<0, FixedKs>(table, Ks, codes, M, rows, n, skip, k, sign, ids, dists);
+    }
+}
+
+}  // namespace
+
+size_t topk_rows(const float* table, size_t Ks, Codes codes, const uint32_t* rows, size_t n, const uint8_t* skip,
+                 size_t k, bool largest_first, uint32_t* ids, float* dists) {
+    if (k == 0) return 0;
+    if (codes.width != 1) throw TypeError("Expected one-byte codes for topk_rows");
+    const auto* c = static_cast<const uint8_t*>(codes.data);
+    const float sign = largest_first ? -1.0f : 1.0f;
+    if (Ks == 256) return topk_rows_m<256>(table, Ks, c, codes.M, rows, n, skip, k, sign, ids, dists);
+    return topk_rows_m<0>(table, Ks, c, codes.M, rows, n, skip, k, sign, ids, dists);
 }
 
 }  // namespace nanopq
