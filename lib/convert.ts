@@ -171,7 +171,8 @@ function riiFromIVFPQ(index: faiss.Index, ivf: faiss.IndexIVFPQ): Rii {
   if (!ivf.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
   if (ivf.byResidual) {
     throw new TypeError('Expected an IndexIVFPQ with by_residual false (byResidual) for a Rii, whose codes are of the vectors; ' +
-      'got by_residual true: its codes are of residuals to their list\'s centroid');
+      `got an IndexIVFPQ (${ivf.description}) with by_residual true: its codes are of residuals to their list's centroid ` +
+      '(its pq converts to a PQ: faissToNanopq(index.pq))');
   }
   const quantizer = ivf.quantizer;
   if (!(quantizer instanceof faiss.IndexFlat)) {
