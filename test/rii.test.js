@@ -653,6 +653,11 @@ describe('the native scans check what they read', () => {
       .toThrow(/codes < Ks = 20/);
     expect(() => native.riiAssign(sym, M, Ks, new Uint8Array(4), 1, new Uint8Array([0, 0, 0, 99]), 1, new Uint32Array(1)))
       .toThrow(/codes < Ks = 20/);
+    const codewords = new Float32Array(M * Ks * 2);
+    expect(() => native.riiUpdateCenters(codewords, M, Ks, 2, new Uint8Array(8), 2, Uint32Array.of(0, 3), 3, new Uint8Array(12)))
+      .toThrow(/labels < K = 3/);
+    expect(() => native.riiUpdateCenters(codewords, M, Ks, 2, new Uint8Array(8), 2, Uint32Array.of(0, 1), 3, new Uint8Array(11)))
+      .toThrow(/12 elements/);
   });
 });
 

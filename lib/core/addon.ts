@@ -60,6 +60,11 @@ export interface Addon {
     labelsOut: Uint32Array): void;
   riiAssignAsync(sym: Float32Array, M: number, Ks: number, codes: Uint8Array, n: number, centers: Uint8Array, K: number,
     labelsOut: Uint32Array): Promise<void>;
+  /** PQk-means' update of centers (K, M) in place from the members of each (labels) among codes (n, M). */
+  riiUpdateCenters(codewords: Float32Array, M: number, Ks: number, Ds: number, codes: Uint8Array, n: number,
+    labels: Uint32Array, K: number, centers: Uint8Array): void;
+  riiUpdateCentersAsync(codewords: Float32Array, M: number, Ks: number, Ds: number, codes: Uint8Array, n: number,
+    labels: Uint32Array, K: number, centers: Uint8Array): Promise<void>;
   /** yOut = x @ R, or x @ R^T when inverse (OPQ only). */
   modelRotate(model: ModelHandle, x: Float32Array, n: number, inverse: boolean, yOut: Float32Array): void;
   modelDispose(model: ModelHandle): void;

@@ -851,56 +851,18 @@ export class Rii {
   }
 
   /**
-   * One step of PQk-means (Matsui et al., ACM MM 2017), k-means over PQ
-   * codes by the symmetric distance: new centres from the members of each
-   * (labels); a centre left without members keeps its code. A centre's m-th
-   * code is the codeword b with the least summed squared distance to its
-   * members' m-th codewords (pqkmeans' sparse voting); as sum_a h_a |c_a -
-   * c_b|^2 = n |c_b|^2 - 2 c_b . s + const, with s the sum of the members'
-   * codewords, that is the b with the least n |c_b|^2 - 2 c_b . s, found in
-   * O(members Ds + Ks Ds) rather than O(Ks^2).
+   * PQk-means' update (Matsui et al., ACM MM 2017; native): new centres from
+   * the members of each (labels); a centre left without members keeps its
+   * code. A centre's m-th code is the codeword b with the least summed
+   * squared distance to its members' m-th codewords (pqkmeans' sparse
+   * voting); as sum_a h_a |c_a - c_b|^2 = n |c_b|^2 - 2 c_b . s + const, with
+   * s the sum of the members' codewords, that is the b with the least
+   * n |c_b|^2 - 2 c_b . s, found in O(members Ds + Ks Ds) rather than O(Ks^2).
    */
-  #updateCenters(codes: Uint8Array, labels: Uint32Array, centers: Uint8Array, K: number): void {
-    const M = this.#M, Ks = this.#Ks, n = labels.length;
+  #updateArgs(codes: Uint8Array, labels: Uint32Array, centers: Uint8Array, K: number) {
     const cw = this.codewords;
-    const Ds = cw.shape[2];
-    const norms = new Float64Array(M * Ks);
-    for (let i = 0; i < M * Ks; i++) {
-      let s = 0;
-      for (let d = 0; d < Ds; d++) s += cw.data[i * Ds + d] ** 2;
-      norms[i] = s;
-    }
-    // The members of each centre, by a counting sort of the labels.
-    const start = new Uint32Array(K + 1);
-    for (let i = 0; i < n; i++) start[labels[i] + 1]++;
-    for (let k = 0; k < K; k++) start[k + 1] += start[k];
-    const members = new Uint32Array(n);
-    const fill = start.slice(0, K);
-    for (let i = 0; i < n; i++) members[fill[labels[i]]++] = i;
-    const sum = new Float64Array(Ds);
-    for (let k = 0; k < K; k++) {
-      const count = start[k + 1] - start[k];
-      if (count === 0) continue;
-      for (let m = 0; m < M; m++) {
-        sum.fill(0);
-        for (let j = start[k]; j < start[k + 1]; j++) {
-          const at = (m * Ks + codes[members[j] * M + m]) * Ds;
-          for (let d = 0; d < Ds; d++) sum[d] += cw.data[at + d];
-        }
-        let best = 0, bestScore = Infinity;
-        for (let b = 0; b < Ks; b++) {
-          const at = (m * Ks + b) * Ds;
-          let dot = 0;
-          for (let d = 0; d < Ds; d++) dot += cw.data[at + d] * sum[d];
-          const score = count * norms[m * Ks + b] - 2 * dot;
-          if (score < bestScore) {
-            bestScore = score;
-            best = b;
-          }
-        }
-        centers[k * M + m] = best;
-      }
-    }
+    return [cw.data, this.#M, this.#Ks, cw.shape[2], codes.subarray(0, labels.length * this.#M), labels.length, labels, K,
+      centers] as const;
   }
 
   /**
@@ -936,7 +898,7 @@ export class Rii {
     for (let it = 0; it < iter; it++) {
       const labels = this.#assign(sample, count, centers, nlist);
       if (this.verbose) console.log(`PQk-means iteration ${it + 1} / ${iter}`);
-      if (it < iter - 1) this.#updateCenters(sample, labels, centers, nlist);
+      if (it < iter - 1) native.riiUpdateCenters(...this.#updateArgs(sample, labels, centers, nlist));
     }
     this.#configureEnd(centers, nlist, this.#assign(this.#codes, this.#N, centers, nlist));
   }
@@ -956,7 +918,7 @@ export class Rii {
       control.check(site);
       const labels = await this.#assignAsync(sample, count, centers, nlist, site);
       if (this.verbose) console.log(`PQk-means iteration ${it + 1} / ${iter}`);
-      if (it < iter - 1) this.#updateCenters(sample, labels, centers, nlist);
+      if (it < iter - 1) await settled(native.riiUpdateCentersAsync(...this.#updateArgs(sample, labels, centers, nlist)), site);
       control.report({ phase: 'pqkmeans', iteration: it + 1, of: iter });
     }
     control.check(site);

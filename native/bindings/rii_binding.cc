@@ -110,6 +110,41 @@ AssignJob assign_job(PinnedArgs& args) {
     return job;
 }
 
+struct UpdateJob {
+    const float* codewords;
+    size_t M, Ks, Ds;
+    const uint8_t* codes;
+    size_t n;
+    const uint32_t* labels;
+    size_t K;
+    uint8_t* centers;
+    void run() { rii_update_centers(codewords, M, Ks, Ds, codes, n, labels, K, centers); }
+    Napi::Value result(Napi::Env env) { return env.Undefined(); }
+};
+
+// riiUpdateCenters(codewords, M, Ks, Ds, codes, n, labels, K, centers): centers (K, M) updated.
+UpdateJob update_job(PinnedArgs& args) {
+    const Napi::CallbackInfo& info = args.info;
+    UpdateJob job{};
+    const Codebook cb = codebook_arg(info, 0);
+    if (cb.Ks > 256) throw RangeError("Expected Ks <= 256");
+    job.codewords = cb.codewords;
+    args.pinned.push_back(info[0]);
+    job.M = cb.M;
+    job.Ks = cb.Ks;
+    job.Ds = cb.Ds;
+    job.n = size_arg(info, 5);
+    job.K = size_arg(info, 7);
+    if (job.K == 0) throw RangeError("Expected at least one centre");
+    Codes codes = args.codes(4, job.n, job.M);
+    if (codes.width != 1) throw TypeError("Expected Uint8Array codes");
+    codes.check_range(job.Ks);
+    job.codes = static_cast<const uint8_t*>(codes.data);
+    job.labels = args.array<uint32_t>(6, job.n).data;
+    job.centers = args.array<uint8_t>(8, checked_mul(job.K, job.M)).data;
+    return job;
+}
+
 template <typename Job, Job (*make)(PinnedArgs&)>
 Napi::Value Run(const Napi::CallbackInfo& info) {
     PinnedArgs args(info, size_t(-1));
@@ -131,6 +166,8 @@ void RegisterRii(Napi::Env env, Napi::Object exports) {
     export_function<RunAsync<SearchJob, search_job>>(env, exports, "riiSearchAsync");
     export_function<Run<AssignJob, assign_job>>(env, exports, "riiAssign");
     export_function<RunAsync<AssignJob, assign_job>>(env, exports, "riiAssignAsync");
+    export_function<Run<UpdateJob, update_job>>(env, exports, "riiUpdateCenters");
+    export_function<RunAsync<UpdateJob, update_job>>(env, exports, "riiUpdateCentersAsync");
 }
 
 }  // namespace nanopq

@@ -180,4 +180,49 @@ void rii_assign(const float* sym, size_t M, size_t Ks, const uint8_t* codes, siz
     }, n * K * M >= (size_t(1) << 20));
 }
 
+void rii_update_centers(const float* codewords, size_t M, size_t Ks, size_t Ds, const uint8_t* codes, size_t n,
+                        const uint32_t* labels, size_t K, uint8_t* centers) {
+    std::vector<double> norms(M * Ks);
+    for (size_t i = 0; i < M * Ks; i++) {
+        double s = 0;
+        for (size_t d = 0; d < Ds; d++) s += double(codewords[i * Ds + d]) * codewords[i * Ds + d];
+        norms[i] = s;
+    }
+    // The members of each centre, by a counting sort of the labels.
+    std::vector<size_t> start(K + 1, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] >= K) throw RangeError("Expected labels < K = " + std::to_string(K));
+        start[labels[i] + 1]++;
+    }
+    for (size_t k = 0; k < K; k++) start[k + 1] += start[k];
+    std::vector<uint32_t> members(n);
+    std::vector<size_t> fill(start.begin(), start.end() - 1);
+    for (size_t i = 0; i < n; i++) members[fill[labels[i]]++] = uint32_t(i);
+    parallel_for(int64_t(K), [&](int64_t k) {
+        const size_t first = start[size_t(k)], count = start[size_t(k) + 1] - first;
+        if (count == 0) return;
+        std::vector<double> sum(Ds);
+        for (size_t m = 0; m < M; m++) {
+            std::fill(sum.begin(), sum.end(), 0.0);
+            for (size_t j = first; j < first + count; j++) {
+                const float* c = codewords + (m * Ks + codes[size_t(members[j]) * M + m]) * Ds;
+                for (size_t d = 0; d < Ds; d++) sum[d] += c[d];
+            }
+            size_t best = 0;
+            double best_score = INFINITY;
+            for (size_t b = 0; b < Ks; b++) {
+                const float* c = codewords + (m * Ks + b) * Ds;
+                double dot = 0;
+                for (size_t d = 0; d < Ds; d++) dot += c[d] * sum[d];
+                const double score = double(count) * norms[m * Ks + b] - 2 * dot;
+                if (score < best_score) {
+                    best_score = score;
+                    best = b;
+                }
+            }
+            centers[size_t(k) * M + m] = uint8_t(best);
+        }
+    }, n * M * Ds + K * M * Ks * Ds >= (size_t(1) << 20));
+}
+
 }  // namespace nanopq

@@ -47,4 +47,13 @@ void rii_search(const Model& model, const float* queries, size_t nq, const RiiIn
 void rii_assign(const float* sym, size_t M, size_t Ks, const uint8_t* codes, size_t n, const uint8_t* centers,
                 size_t K, uint32_t* labels);
 
+// PQk-means' update: each centre k with members (labels[i] == k, labels <
+// K) gets, in subspace m, the codeword b with the least summed squared
+// distance to its members' m-th codewords, that is the least
+// n |c_b|^2 - 2 c_b . s (s: the sum of the members' codewords), in double,
+// ties to the lower b; a centre without members keeps its code. codewords
+// (M, Ks, Ds), codes (n, M), centers (K, M) updated in place.
+void rii_update_centers(const float* codewords, size_t M, size_t Ks, size_t Ds, const uint8_t* codes, size_t n,
+                        const uint32_t* labels, size_t K, uint8_t* centers);
+
 }  // namespace nanopq
