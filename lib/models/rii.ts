@@ -547,6 +547,7 @@ export class Rii {
     const codes = this.#fq.encode(vecs);
     const rows = codes.shape[0];
     const { nlist, iter } = this.#configuration(o, this.#N + rows, 'addConfigure', 'pass vectors to add');
+    this.#checkConfigurable(nlist, this.#N + rows);  // before anything changes
     this.#append(codes.data as Uint8Array, rows, false);
     this.#reconfigure(nlist, iter);
     return this;
@@ -872,8 +873,8 @@ export class Rii {
    */
   #configureStart(nlist: number, extra: Uint8Array | null): { sample: Uint8Array; count: number; centers: Uint8Array } {
     const M = this.#M, held = this.#N, total = held + (extra ? extra.length / M : 0);
-    const kept: number[] = [];
-    for (let id = 0; id < total; id++) if (!(id < held && this.#removed?.[id])) kept.push(id);
+    const kept = new Uint32Array(total - this.#removedCount);
+    for (let id = 0, k = 0; id < total; id++) if (!(id < held && this.#removed?.[id])) kept[k++] = id;
     const codeOf = (id: number) => (id < held ? this.#codes.subarray(id * M, (id + 1) * M) : extra!.subarray((id - held) * M, (id - held + 1) * M));
     const count = Math.min(kept.length, nlist * 100);
     if (this.verbose) console.log(`The number of vectors used for training of coarse centers: ${count}`);
