@@ -9,23 +9,31 @@
 //     PQ M = 16, Ks = 256 fitted on the first 50,000.
 // Our PQ (20 iterations, seed 123) is the fine quantizer of every index with
 // 8-bit codes: its codewords go to Python, into the nanopq PQ of Python rii and
-// the PQ of Faiss's IndexIVFPQ (by_residual false; its coarse quantizer is
-// Faiss k-means on the same training rows). IndexIVFPQFastScan (by_residual
-// false) trains its own 4-bit PQ of 2M sub-quantizers there (the same bytes a
-// vector). nlist = floor(sqrt(N)) everywhere, PQk-means 5 iterations.
+// the PQ of Faiss's IndexIVFPQ (by_residual false), whose lists hold our codes:
+// one IVFPQ on Faiss k-means (10 iterations on the training rows), one on our
+// Rii's own partition (its coarse centres decoded, its posting lists), which
+// ranks the lists for a query as the Rii does. IndexIVFPQFastScan (by_residual
+// false, on that k-means) trains its own 4-bit PQ of 2M sub-quantizers (the
+// same bytes a vector). nlist = floor(sqrt(N)) everywhere, PQk-means 5 iterations.
 // Rows (ratio = ours / peer in the row's unit, goal, ok or MISSED):
 //   addConfigure (encode + PQk-means + lists) against Python rii's add_configure, timed once (goal ratio <= 0.33);
 //   query, one query at a time, top-10, at our L whose recall@10 is Python rii's at its default L,
-//     against Python rii's query at that default L (goal >= 2x the queries/s);
+//     against Python rii's query at that default L (goal >= 2x the queries/s); ours at that L too;
 //   search, all queries at once, top-10, against Faiss IndexIVFPQ with nprobe tuned to
-//     the same recall@10 (where Faiss's least nprobe already recalls more, our L is raised to it)
-//     (goal >= 2x), and the same against IndexIVFPQFastScan;
+//     the same recall@10 (where its least nprobe already recalls more, our L is raised to it)
+//     (goal >= 2x), and against the other two Faiss indexes, tuned to our recall there;
 //   query with targetIds, 1% of N, one query at a time, against a query over all N (linear)
-//     (goal >= 10x), its results checked to equal a linear scan of those ids (the run fails otherwise);
+//     (goal >= 10x), its results checked to equal a linear scan of those ids, and their
+//     distances PQ.search's over those codes (a row; the exit code is 1 otherwise);
+//     and against Python rii's query with target_ids;
 //   PQ.search (exhaustive) for reference; recall@1/10/100 of each, against exact search
-//     (exactSearch, cached in the cache directory); the RSS growth of addConfigure.
+//     (exactSearch, cached in the cache directory); the RSS growth of addConfigure (and
+//     what V8's heap and array buffers kept of it, after a full GC), in a Node process
+//     of its own that holds only the vectors and the PQ before (this one's freed
+//     memory would be reused, and hide the growth): one more addConfigure, untimed.
 // Timed runs alternate between ours and the peers (the peer answers requests),
-// medians of RUNS. A recall-against-queries/s chart per data set with --chart-dir.
+// medians of RUNS. A recall@10-against-queries/s chart per data set with --chart-dir
+// (its points: each L and nprobe that tuning and a sweep ran, each timed once).
 // The cache directory: NANOPQ_BENCH_CACHE, else ~/.cache/nanopq-bench.
 // Python rii: RII_SRC (a checkout built in place) and NANOPQ_SRC (one of
 // nanopq); where it does not import, its rows are left out, said on one line.
@@ -34,7 +42,6 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const assert = require('node:assert');
 const nanopq = require('..');
 const { loadData, environment, table, recallAt, rows, timed } = require('./common');
 const { clusteredFiles, cacheDir } = require('./make-clustered');
@@ -100,11 +107,42 @@ function groundTruth(name, X, Xq, log) {
   return Array.from(found.ids);
 }
 
-/** Memory now: { rss, retained (V8 heap used + array buffers) } in bytes, after a full GC. */
-function memory() {
-  gc();
-  const m = process.memoryUsage();
-  return { rss: m.rss, retained: m.heapUsed + m.arrayBuffers };
+/**
+ * What addConfigure of the vectors in `file` ({ path, n, d }: .npy or raw
+ * float32) adds to a fresh Node process that holds them and the PQ `pqFile`
+ * (PQ.toBuffer): { rss, retained (V8 heap used + array buffers) } in bytes,
+ * each after a full GC.
+ */
+function riiMemory(pqFile, file, nlist) {
+  const code = `
+    const fs = require('node:fs');
+    const nanopq = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const f = ${JSON.stringify(file)};
+    const X = f.path.endsWith('.npy') ? nanopq.io.readNpy(f.path) : { data: new Float32Array(f.n * f.d), shape: [f.n, f.d] };
+    if (!f.path.endsWith('.npy')) {
+      const fd = fs.openSync(f.path, 'r');
+      fs.readSync(fd, new Uint8Array(X.data.buffer));
+      fs.closeSync(fd);
+    }
+    const pq = nanopq.PQ.fromBuffer(fs.readFileSync(${JSON.stringify(pqFile)}));
+    // A full GC, then a pause in which the freed backing stores of array buffers are released.
+    const now = async () => {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      gc();
+      const m = process.memoryUsage();
+      return { rss: m.rss, retained: m.heapUsed + m.arrayBuffers };
+    };
+    (async () => {
+      const before = await now();
+      const rii = new nanopq.Rii({ fineQuantizer: pq }).addConfigure(X, { nlist: ${nlist}, iter: ${ITER} });
+      const after = await now();
+      if (rii.N !== f.n) throw new Error('not all added');
+      console.log(JSON.stringify({ rss: after.rss - before.rss, retained: after.retained - before.retained }));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const p = require('node:child_process').spawnSync(process.execPath, ['--expose-gc', '-e', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (p.status !== 0) throw new Error(`the memory child failed (exit ${p.status}): ${p.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(p.stdout.trim().split('\n').pop());
 }
 
 /** The peer's answer to `request`, or an Error when it says it failed. */
@@ -119,7 +157,8 @@ const readIds = (file) => new BigInt64Array(new Uint8Array(fs.readFileSync(file)
 /**
  * The smallest integer p (grid points first, then bisection to within p / 32)
  * whose recall reaches target: { p, recall, reached }. evaluate(p) -> recall,
- * memoised by the caller; recall grows with p, near enough.
+ * memoised by the caller; recall grows with p, near enough. Where two steps of
+ * the grid gain nothing, or the grid ends, short of target: the last p tried, reached false.
  */
 async function smallest(evaluate, grid, target) {
   let lo = null, hi = null, flat = 0;
@@ -184,17 +223,15 @@ async function benchSet(log, t, name, spec, { peer, tmp, fmnist, riiSkip, goals,
   const points = [];
   const point = (method, param, recall, qps) => points.push({ method, param, recall, qps });
 
-  // addConfigure: its time and what the process keeps of it.
-  const before = memory();
+  gc();
   const [rii, addS] = timed(() => new nanopq.Rii({ fineQuantizer: pq }).addConfigure(X, { nlist, iter: ITER }));
-  const after = memory();
   const L0 = rii.L0;
   log(`  (our Rii: nlist ${rii.nlist}, L0 ${L0}, threshold ${rii.threshold.slope.toFixed(2)} L + ${rii.threshold.intercept.toFixed(0)})`);
 
   // The peer builds its indexes on the same arrays and codewords, while this process waits.
   const arrayFile = (m, file) => {
     if (m.file) return { path: m.file, n: m.shape[0], d: m.shape[1] };
-    fs.writeFileSync(path.join(tmp, file), m.data);
+    if (!fs.existsSync(path.join(tmp, file))) fs.writeFileSync(path.join(tmp, file), m.data);
     return { path: path.join(tmp, file), n: m.shape[0], d: m.shape[1] };
   };
   let built = null;
@@ -239,9 +276,9 @@ async function benchSet(log, t, name, spec, { peer, tmp, fmnist, riiSkip, goals,
     }
     return faissRecall[f.kind].get(nprobe);
   };
-  const pythonRii = async (L, topk, n = nq, targets = null) => {
+  const pythonRii = async (L, topk, n = nq, targets = null, method = 'auto') => {
     const out = path.join(tmp, 'rii.i64');
-    const answer = await ask(peer, { op: 'rii', L, topk, nq: n, targets, out });
+    const answer = await ask(peer, { op: 'rii', L, topk, nq: n, targets, method, out });
     return { ...answer, ids: readIds(out) };
   };
   const Lgrid = [...new Set([0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]
@@ -356,13 +393,14 @@ async function benchSet(log, t, name, spec, { peer, tmp, fmnist, riiSkip, goals,
     const tids = path.join(tmp, 'targets.i64');
     if (hasRii) {
       fs.writeFileSync(tids, BigInt64Array.from(targets, BigInt));
-      fns.push(async () => (await pythonRii(null, K, nqSubset, tids)).s);
+      // The method our auto picked: Python rii's auto decides by its threshold, timed at add_configure, so by the machine's load then.
+      fns.push(async () => (await pythonRii(null, K, nqSubset, tids, picks)).s);
     }
     const [sub, full, ivf, theirs] = await alternate(fns);
     row(`[${tag}] Rii.query targetIds ${thousands(S)}`, 'q/s', nqSubset / sub, `Rii.query all ${thousands(N)}, linear`, nqSubset / full, '>= 10',
       mark('subset query >= 10x a query over all N', full / sub >= 10),
       `${(nqSubset / ivf).toFixed(0)} q/s over all by ivf at L ${L0}; ${nqSubset} queries`);
-    if (hasRii) row(`[${tag}] Rii.query targetIds ${thousands(S)}`, 'q/s', nqSubset / sub, 'rii query, target_ids', nqSubset / theirs);
+    if (hasRii) row(`[${tag}] Rii.query targetIds ${thousands(S)}`, 'q/s', nqSubset / sub, `rii query, target_ids, ${picks}`, nqSubset / theirs);
   });
 
   // 5. The exhaustive search, for reference.
@@ -401,10 +439,13 @@ async function benchSet(log, t, name, spec, { peer, tmp, fmnist, riiSkip, goals,
   });
 
   // 7. Memory.
-  const grew = after.rss - before.rss, kept = after.retained - before.retained;
-  row(`[${tag}] Rii memory, ${thousands(N)} codes + lists`, 'MB', grew / 1e6, null, null, '', null,
-    `RSS growth, ${(grew / N).toFixed(1)} B/vector; heap + buffers kept ${(kept / 1e6).toFixed(1)} MB ` +
-    `(${(kept / N).toFixed(1)} B/vector); codes and 4-byte ids alone ${(N * (M + 4) / 1e6).toFixed(1)} MB`);
+  await guard(`[${tag}] Rii memory`, async () => {
+    fs.writeFileSync(path.join(tmp, 'pq.npq'), pq.toBuffer());
+    const { rss: grew, retained: kept } = riiMemory(path.join(tmp, 'pq.npq'), arrayFile(X, 'x.f32'), nlist);
+    row(`[${tag}] Rii memory, ${thousands(N)} codes + lists`, 'MB', grew / 1e6, null, null, '', null,
+      `RSS growth of a fresh process, ${(grew / N).toFixed(1)} B/vector; heap + buffers kept ${(kept / 1e6).toFixed(1)} MB ` +
+      `(${(kept / N).toFixed(1)} B/vector); codes and 4-byte ids alone ${(N * (M + 4) / 1e6).toFixed(1)} MB`);
+  });
 
   // Chart sweeps: the rest of the grids, Python rii at a few L.
   if (chartDir) {
@@ -454,6 +495,7 @@ async function chart(file, { label, N, M, nq, points }) {
  */
 async function benchRii(log, t, { quick = false, sets = Object.keys(SETS), chartDir = null, fmnist = null } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-bench-rii-'));
+  const t0 = Date.now();
   const goals = [], charts = {};
   if (chartDir) fs.mkdirSync(chartDir, { recursive: true });
   let peer = null;
@@ -482,7 +524,7 @@ async function benchRii(log, t, { quick = false, sets = Object.keys(SETS), chart
     peer?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  log('\nRii goals:');
+  log(`\nRii goals (the Rii rows took ${((Date.now() - t0) / 1e3).toFixed(0)} s):`);
   for (const g of goals) log(`  ${g.pass ? 'ok    ' : 'MISSED'}  [${g.set}] ${g.goal}`);
   return { goals, charts };
 }
@@ -499,9 +541,7 @@ if (require.main === module) {
   log(`bench-rii: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; OpenBLAS kernels ${env.blas}; Node ${env.node}`);
   const t = table(log);
   t.header();
-  const t0 = Date.now();
   benchRii(log, t, { quick: values.quick, sets: values.sets?.split(','), chartDir: values['chart-dir'] }).then(({ goals, charts }) => {
-    log(`bench-rii: ${((Date.now() - t0) / 1e3).toFixed(0)} s`);
     if (values.json) console.log(JSON.stringify({ ...env, rows: t.rows, goals, charts }));
   }, (e) => { console.error(e); process.exit(1); });
 }

@@ -14,8 +14,7 @@
 //   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
 //   --skip-indexes       leave out the Faiss index rows (Python builds three indexes: a minute or two)
 //   --skip-rii           leave out the Rii rows (several minutes: a 1,000,000-vector Rii, Python rii's and Faiss's)
-//   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js), and
-//                        recall@10 against queries/s of each Rii data set beside it (rii-<set>.svg)
+//   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js); the Rii rows' charts go beside it
 //   --help, -h           this list
 const fs = require('node:fs');
 const os = require('node:os');

@@ -20,9 +20,9 @@ requests, one JSON line each on stdin, one JSON line back on stdout:
       lists as the Rii does); an IndexIVFPQFastScan(nlist, fs_M, 4 bits,
       by_residual False) on the k-means quantizer, its own 4-bit PQ trained
       on those rows, filled by add. Answers the times, rii's nlist and L0.
-  {"op": "rii", "L": L or null (rii's default), "topk", "nq", "targets": FILE or null, "out": FILE or null}
+  {"op": "rii", "L": L or null (rii's default), "topk", "nq", "targets": FILE or null, "method", "out": FILE or null}
       rii.query of the first nq queries, one at a time (targets: int64 ids,
-      target_ids of every query). Writes the ids (int64 nq x topk, -1 where
+      target_ids of every query; method: "auto" when not given). Writes the ids (int64 nq x topk, -1 where
       fewer were found) to out. Answers {"s", "cpu", "L"}.
   {"op": "faiss", "kind": "ivfpq", "ivfpq_rii" or "fs", "nprobe", "k", "nq", "out": FILE or null}
       index.search of the first nq queries at once; writes the labels (int64 nq x k).
@@ -141,11 +141,12 @@ def query_rii(r):
     nq, topk = r["nq"], r["topk"]
     L = r["L"] if r["L"] is not None else e._multiple_of_L0_covering_topk(topk)
     tids = np.fromfile(r["targets"], np.int64) if r.get("targets") else None
+    method = r.get("method") or "auto"
     ids = np.full((nq, topk), -1, np.int64)
 
     def run():
         for i in range(nq):
-            found, _ = e.query(Xq[i], topk=topk, L=L, target_ids=tids)
+            found, _ = e.query(Xq[i], topk=topk, L=L, target_ids=tids, method=method)
             ids[i, : len(found)] = found
 
     _, s, cpu = timed(run)
