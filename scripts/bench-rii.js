@@ -243,7 +243,7 @@ async function benchSet(log, t, name, spec, { peer, tmp, fmnist, riiSkip, goals,
     const assign = new BigInt64Array(N);
     rii.postingLists.forEach((list, k) => { for (const id of list) assign[id] = BigInt(k); });
     fs.writeFileSync(path.join(tmp, 'assign.i64'), assign);
-    log('  (Python peer: building Python rii, Faiss IVFPQ (its k-means; the Rii\'s lists) and IVFPQ fast scan...)');
+    log(`  (Python peer: building ${riiSkip ? '' : 'Python rii, '}Faiss IVFPQ (its k-means; the Rii's lists) and IVFPQ fast scan...)`);
     try {
       built = await ask(peer, {
         op: 'load', x: arrayFile(X, 'x.f32'), xq: arrayFile(Xq, 'xq.f32'), codewords: path.join(tmp, 'codewords.f32'), codes: path.join(tmp, 'codes.u8'),
@@ -320,7 +320,7 @@ async function benchSet(log, t, name, spec, { peer, tmp, fmnist, riiSkip, goals,
 
   // 1. addConfigure.
   const peerAdd = hasRii ? built.rii_add_configure_s : null;
-  row(`[${tag}] Rii.addConfigure ${thousands(N)}`, 's', addS, 'rii add_configure', peerAdd, '<= 0.33',
+  row(`[${tag}] Rii.addConfigure ${thousands(N)}`, 's', addS, peerAdd ? 'rii add_configure' : null, peerAdd, '<= 0.33',
     peerAdd ? mark('addConfigure <= 0.33 x Python rii', addS <= peerAdd / 3) : null,
     `encode included on both sides; timed once; nlist ${nlist}, iter ${ITER}`);
 
