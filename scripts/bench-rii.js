@@ -405,12 +405,11 @@ async function benchSet(log, t, name, spec, { peer, tmp, fmnist, riiSkip, goals,
 
   // 5. The exhaustive search, for reference.
   const codes = rii.codes;
-  const [linearFound, linearS] = timed(() => pq.search(Xq, codes, 100));
+  const linearFound = pq.search(Xq, codes, 100);
   const [, linear10S] = timed(() => pq.search(Xq, codes, K));
   row(`[${tag}] PQ.search ${thousands(nq)} q (linear)`, 'q/s', nq / linear10S, null, null, '', null,
     `all ${thousands(N)} codes, top-10; recall@10 ${recallAt(K, linearFound.ids, 100, truth).toFixed(3)}`);
   point('nanopq (Node) PQ.search (linear)', 0, recallAt(K, linearFound.ids, 100, truth), nq / linear10S);
-  void linearS;
 
   // 6. recall@1/10/100 (top-100 runs at the rows' parameters).
   await guard(`[${tag}] recall`, async () => {
