@@ -6,11 +6,15 @@
 // /usr/bin/python3) and, when NANOPQ_SRC names a checkout of matsui528/nanopq,
 // Python nanopq, both on the arrays this run uses. Every row: ours, the peer,
 // ratio = ours / peer in the row's unit, the goal. Then the serving rows
-// (scripts/bench-serving.js) and the Faiss index rows (scripts/bench-indexes.js).
+// (scripts/bench-serving.js), the Faiss index rows (scripts/bench-indexes.js)
+// and the Rii rows (scripts/bench-rii.js: Fashion-MNIST and 1,000,000 x 96
+// clustered vectors, against Python rii where RII_SRC names a built checkout
+// of matsui528/rii, and Faiss IVFPQ).
 //   --json               one JSON object on stdout (the table and the machine); the log goes to stderr
 //   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
 //   --skip-indexes       leave out the Faiss index rows (Python builds three indexes: a minute or two)
-//   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js)
+//   --skip-rii           leave out the Rii rows (several minutes: a 1,000,000-vector Rii, Python rii's and Faiss's)
+//   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js); the Rii rows' charts go beside it
 //   --help, -h           this list
 const fs = require('node:fs');
 const os = require('node:os');
@@ -20,6 +24,7 @@ const { OPQ, exactSearch } = require('..');
 const { loadData, environment, table, recallAt, rows, timed, relativeError } = require('./common');
 const { benchServing, fitPQ } = require('./bench-serving');
 const { benchIndexes } = require('./bench-indexes');
+const { benchRii } = require('./bench-rii');
 const { recallChart, MS } = require('./bench-chart');
 const { runPeer } = require('./peer');
 
@@ -29,7 +34,7 @@ function parseOptions() {
   try {
     return parseArgs({
       options: {
-        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, chart: { type: 'string' },
+        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, chart: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -124,12 +129,18 @@ async function main() {
     await benchIndexes(log, t, data);
   }
 
+  let rii;
+  if (!options['skip-rii']) {
+    log('\nrii: our Rii against Python rii and Faiss IVFPQ, on Fashion-MNIST and 1,000,000 clustered vectors');
+    rii = await benchRii(log, t, { fmnist: data, chartDir: options.chart ? path.dirname(options.chart) : null });
+  }
+
   let chart;
   if (options.chart) {
     log(`\nchart: recall@10 against bytes per vector -> ${options.chart}`);
     chart = await recallChart(log, data, truth, options.chart, theirs, { M, pq, codes, opq, opqCodes });
   }
-  if (options.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : 'fashion-mnist', rows: t.rows, chart }));
+  if (options.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : 'fashion-mnist', rows: t.rows, chart, rii }));
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
