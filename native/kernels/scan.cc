@@ -232,22 +232,26 @@ void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_fir
 
 namespace {
 
-// topk_rows with M and Ks as in code_distance.
+// topk_rows with M and Ks as in code_distance. Rows in any order: a row
+// enters a full heap when it beats the worst by key, then by id.
 template <int FixedM, int FixedKs>
 size_t topk_rows_of(const float* table, size_t Ks, const uint8_t* codes, size_t M, const uint32_t* rows, size_t n,
                     const uint8_t* skip, size_t k, float sign, uint32_t* ids, float* dists) {
+    // Rows far apart miss the caches: each code is fetched this many rows ahead.
+    constexpr size_t kAhead = 8;
     std::vector<Entry> heap;
     heap.reserve(k);
-    // As topk: rows in ascending order, so only a strictly better key enters a full heap.
     for (size_t j = 0; j < n; j++) {
+        if (rows && j + kAhead < n) __builtin_prefetch(codes + size_t(rows[j + kAhead]) * M);
         const uint32_t row = rows ? rows[j] : uint32_t(j);
         if (skip && skip[row]) continue;
         const float d = code_distance<FixedM, FixedKs>(table, Ks, codes + size_t(row) * M, M);
         const float key = sign * d;
+        const Entry e{std::isnan(key) ? INFINITY : key, d, row};
         if (heap.size() < k) {
-            push(heap, {std::isnan(key) ? INFINITY : key, d, row});
-        } else if (key < heap.front().key) {
-            replace_worst(heap, {key, d, row});
+            push(heap, e);
+        } else if (before(e, heap.front())) {
+            replace_worst(heap, e);
         }
     }
     write_sorted(heap, ids, dists);

@@ -20,10 +20,11 @@ void adist(const float* table, size_t Ks, Codes codes, float* dists);
 void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids, float* dists);
 
 
-// topk over some rows of codes: those of `rows` (ascending, n of them), or
-// with rows null every row [0, n); rows whose flag in `skip` (one byte a row
-// of codes, or null) is set are passed over. Ids are the rows' own, and the
-// distances and order those of topk over the same rows. Returns how many were
+// topk over some rows of codes: those of `rows` (distinct, in any order, n
+// of them), or with rows null every row [0, n); rows whose flag in `skip`
+// (one byte a row of codes, or null) is set are passed over. Ids are the
+// rows' own, and the distances and order those of topk over the same rows
+// (ties to the lower id). Returns how many were
 // found, min(k, rows taken). One-byte codes; rows must be < codes.n and the codes < Ks.
 size_t topk_rows(const float* table, size_t Ks, Codes codes, const uint32_t* rows, size_t n, const uint8_t* skip,
                  size_t k, bool largest_first, uint32_t* ids, float* dists);

@@ -61,7 +61,6 @@ size_t query_lists(const float* table, size_t Ks, size_t M, bool largest_first, 
         }
         if (i + 1 >= w && found >= plan.topk) break;
     }
-    std::sort(candidates.begin(), candidates.begin() + found);
     return topk_rows(table, Ks, Codes{const_cast<uint8_t*>(ix.codes), ix.N, M, 1}, candidates.data(), found,
                      nullptr, plan.topk, largest_first, ids, dists);
 }
