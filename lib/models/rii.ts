@@ -177,10 +177,11 @@ function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinc
   let ids: Uint32Array;
   if (x instanceof Uint32Array || x instanceof Int32Array || x instanceof Uint16Array || x instanceof Uint8Array) {
     // Integers already: one pass for the range (a copy: the caller's array is not sorted).
-    ids = Uint32Array.from(x as ArrayLike<number>);
+    ids = new Uint32Array(x);
+    const signed = x instanceof Int32Array;
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i] >= N || (x as Int32Array)[i] < 0) {
-        throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${(x as Int32Array)[i]} at ${name}[${i}]`);
+      if (ids[i] >= N || (signed && x[i] < 0)) {
+        throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${x[i]} at ${name}[${i}]`);
       }
     }
   } else {
@@ -199,7 +200,8 @@ function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinc
       ids[i] = id;
     }
   }
-  if (sort) ids.sort();
+  // Sorted only when not already (targets often come sorted: a sort of sorted ids cost a query's scan).
+  if (sort && !isAscending(ids)) ids.sort();
   for (let i = 1; i < ids.length; i++) {
     if (ids[i] <= ids[i - 1]) {
       if (ids[i] < ids[i - 1]) {
@@ -210,6 +212,11 @@ function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinc
     }
   }
   return ids;
+}
+
+function isAscending(ids: Uint32Array): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i] < ids[i - 1]) return false;
+  return true;
 }
 
 /** What the async configurations take besides nlist and iter: signal and onProgress, checked. */

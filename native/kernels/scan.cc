@@ -55,8 +55,12 @@ struct Entry {
     uint32_t id;
 };
 
-// a before b: a smaller key, or the same key and a lower id.
-inline bool before(const Entry& a, const Entry& b) { return a.key < b.key || (a.key == b.key && a.id < b.id); }
+// a before b: a smaller key, or the same key and a lower id. A function
+// object, so that the heap algorithms inline it (a function pointer they call).
+struct Before {
+    bool operator()(const Entry& a, const Entry& b) const { return a.key < b.key || (a.key == b.key && a.id < b.id); }
+};
+constexpr Before before{};
 
 // Pushes an entry into a heap of the best so far, the worst on top.
 inline void push(std::vector<Entry>& heap, const Entry& e) {
