@@ -37,18 +37,6 @@ export class PostingLists {
     return new PostingLists(ids, start, size, used);
   }
 
-  /** Lists of the given ids (each id in at most one: the caller checks). */
-  static fromLists(lists: readonly ArrayLike<number>[]): PostingLists {
-    const nlist = lists.length;
-    const size = Uint32Array.from(lists, (list) => list.length);
-    const start = new Uint32Array(nlist);
-    for (let k = 1; k < nlist; k++) start[k] = start[k - 1] + size[k - 1];
-    const used = nlist === 0 ? 0 : start[nlist - 1] + size[nlist - 1];
-    const ids = new Uint32Array(used);
-    lists.forEach((list, k) => ids.set(list, start[k]));
-    return new PostingLists(ids, start, size, used);
-  }
-
   get nlist(): number {
     return this.#start.length;
   }
