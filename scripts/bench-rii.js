@@ -44,7 +44,7 @@ const os = require('node:os');
 const path = require('node:path');
 const nanopq = require('..');
 const { loadData, environment, table, recallAt, rows, timed } = require('./common');
-const { clusteredFiles, cacheDir } = require('./make-clustered');
+const { clusteredFiles, cacheDir, uniform } = require('./make-clustered');
 const { startPeer } = require('./peer');
 
 const Ks = 256, ITER = 5, K = 10, RUNS = 3, SUBSET = 0.01;
@@ -75,14 +75,7 @@ const gc = (() => {
 
 /** The first count of a seeded random permutation of 0..n-1, sorted (mulberry32, as make-clustered). */
 function sample(n, count, seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = uniform(seed);
   const ids = new Uint32Array(n);
   for (let i = 0; i < n; i++) ids[i] = i;
   for (let i = 0; i < count; i++) {

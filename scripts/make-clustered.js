@@ -116,7 +116,7 @@ function clusteredFiles({ n = 1000000, nq = 1000, d = 96, seed = 1, dir = cacheD
   return files;
 }
 
-module.exports = { clusteredFiles, cacheDir };
+module.exports = { clusteredFiles, cacheDir, uniform };
 
 if (require.main === module) {
   const { values } = parseArgs({
