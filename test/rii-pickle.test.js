@@ -13,6 +13,7 @@ const { runPython, PYTHON } = require('./helpers/python');
 const { NANOPQ_STAND_IN } = require('./helpers/stand-in');
 const { randomMatrix, rng } = require('./helpers/data');
 const { thrown } = require('./helpers/thrown');
+const { pickleOf, readInChild, expectEachMutationReadOrRefused } = require('./helpers/pickle-checks');
 
 const { readRiiPickle, writeRiiPickle, readNanopqPickle, writeNanopqPickle } = io;
 
@@ -432,50 +433,26 @@ describe('malformed files', () => {
   test('random byte changes give a Rii or a TypeError naming src, nothing else', () => {
     const next = rng(12);
     for (const file of [smallFile, pythonFile('good p4')]) {
-      const original = fs.readFileSync(file);
-      for (let i = 0; i < 1000; i++) {
-        const bytes = Buffer.from(original);
-        for (let k = 1 + Math.floor(next() * 3); k > 0; k--) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
-        try {
-          expect(readRiiPickle(bytes)).toBeInstanceOf(Rii);
-        } catch (err) {
-          expect(err).toBeInstanceOf(TypeError);
-          expect(err.message).toMatch(/^Expected .* in src(?: at byte \d+)?, got /);
-        }
-      }
+      expectEachMutationReadOrRefused(fs.readFileSync(file), next, 1000, readRiiPickle, Rii);
     }
   });
 });
 
-// Hostile files run in a child process with a small heap and a time limit, so
-// that a check that stops working shows as a failure, not a hung test run.
+// Hostile files, read in a child process (readInChild).
 test('hostile files are refused in bounded time and memory', () => {
-  const pickle = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
   const hostile = {
-    'os.system': pickle('\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.'),
+    'os.system': pickleOf('\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.'),
     // the lists of numbers are not counted, the rest is
-    'a million empty dicts': pickle('\x80\x02', Buffer.alloc(1e6, 0x7d), '.'),
-    'a million nested MARKs': pickle('\x80\x02', Buffer.alloc(1e6, 0x28), '.'),
+    'a million empty dicts': pickleOf('\x80\x02', Buffer.alloc(1e6, 0x7d), '.'),
+    'a million nested MARKs': pickleOf('\x80\x02', Buffer.alloc(1e6, 0x28), '.'),
     // a list filled once and got again for each use: quadratic unless refused
-    'a list got again': pickle('\x80\x02]\x94(', 'K\x07'.repeat(1000), 'e', 'h\x00'.repeat(1e5), '.'),
-    'REDUCE with a tuple of 100,000 items': pickle('\x80\x02cnumpy\ndtype\n(', 'K\x07'.repeat(1e5), 'tR.'),
-    'BUILD on a list': pickle('\x80\x02](', 'N'.repeat(10), 'tb.'),
-    'a million empty lists': pickle('\x80\x02', Buffer.alloc(1e6, 0x5d), '.'),
-    'a list of a million ints': pickle('\x80\x02]', `(${'K\x07'.repeat(1000)}e`.repeat(1000), '.'),
+    'a list got again': pickleOf('\x80\x02]\x94(', 'K\x07'.repeat(1000), 'e', 'h\x00'.repeat(1e5), '.'),
+    'REDUCE with a tuple of 100,000 items': pickleOf('\x80\x02cnumpy\ndtype\n(', 'K\x07'.repeat(1e5), 'tR.'),
+    'BUILD on a list': pickleOf('\x80\x02](', 'N'.repeat(10), 'tb.'),
+    'a million empty lists': pickleOf('\x80\x02', Buffer.alloc(1e6, 0x5d), '.'),
+    'a list of a million ints': pickleOf('\x80\x02]', `(${'K\x07'.repeat(1000)}e`.repeat(1000), '.'),
   };
-  const script = `
-    const { readRiiPickle } = require(${JSON.stringify(require.resolve('..'))}).io;
-    const out = {};
-    for (const [name, b64] of Object.entries(JSON.parse(require('fs').readFileSync(0, 'utf8')))) {
-      try { readRiiPickle(Buffer.from(b64, 'base64')); out[name] = 'read'; }
-      catch (err) { out[name] = err.constructor.name + ': ' + err.message; }
-    }
-    console.log(JSON.stringify(out));`;
-  const input = JSON.stringify(Object.fromEntries(Object.entries(hostile).map(([k, v]) => [k, v.toString('base64')])));
-  const run = spawnSync(process.execPath, ['--max-old-space-size=96', '-e', script], { input, encoding: 'utf8', timeout: 60000 });
-  expect(run.error).toBeUndefined();
-  expect(run.stderr).toBe('');
-  expect(JSON.parse(run.stdout)).toEqual({
+  expect(readInChild('readRiiPickle', hostile)).toEqual({
     'os.system': 'TypeError: Expected a global of numpy, nanopq or rii in src at byte 2, got a reference to os.system',
     'a million empty dicts': 'TypeError: Expected at most 2000 opcodes besides those of lists of numbers (a rii pickle has about 100) in src at byte 2002, got more',
     'a million nested MARKs': 'TypeError: Expected at most 32 MARKs open at once (these pickles nest 5) in src at byte 34, got more',
