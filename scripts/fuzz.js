@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Feeds mutated files to every reader and then uses what loaded: a crash
-// (signal), a hang (no progress for 5 s; 60 s for factory) or memory over 2 GB is a failure;
+// (signal), a hang (no progress for 5 s; 60 s for factory and for making the seeds) or memory over 2 GB is a failure;
 // loading, or a thrown Error, is fine. Variants run in a child process, many
 // per child: after a crash or hang the child is replaced and the run goes on.
 //   node scripts/fuzz.js [--variants 5000] [--seed 1] [--reader faiss|npq|pickle|rii|npy|fvecs|idx|factory] [--out DIR] [--json]
@@ -29,8 +29,12 @@ const { idxFile } = require('../test/helpers/idx');
 const ROOT = path.join(__dirname, '..');
 const READERS = ['faiss', 'npq', 'pickle', 'rii', 'npy', 'fvecs', 'idx', 'factory'];
 const HANG_MS = 5000;
-/** A factory variant may take Faiss tens of seconds and end (4M lists; a chain of OPQs to train): a hang is a minute. */
-const FACTORY_HANG_MS = 60000;
+/**
+ * A factory variant may take Faiss tens of seconds and end (4M lists; a chain
+ * of OPQs to train), and making the seeds may take as long on a loaded CI
+ * machine (OpenMP's threads wait on cores other tests hold): a hang is a minute.
+ */
+const SLOW_HANG_MS = 60000;
 const MEMORY_LIMIT = 2 * 2 ** 30;
 
 /** Files written by one of the io writers, as bytes. */
@@ -465,6 +469,7 @@ function load(reader, v, x) {
 // "loaded n FROM" or "threw n FROM" (FROM: the seed it was made from).
 function child(reader, seed, first, last) {
   const files = seeds(reader);
+  fs.writeSync(1, 'ready\n');
   const x = { data: Float32Array.from({ length: 300 * 64 }, (_, i) => Math.cos(i * 0.11)) };
   for (let n = first; n <= last; n++) {
     const v = variant(files, seed, n, reader);
@@ -509,12 +514,12 @@ async function fuzz(reader, seed, first, last, dir = path.join(os.tmpdir(), 'nan
     const outcome = await new Promise((resolve) => {
       const proc = spawn(process.execPath, [__filename, '--child', reader, String(seed), String(next), String(last)],
         { stdio: ['ignore', 'pipe', 'pipe'] });
-      let current = null, from = null, buffered = '', lastSeen = Date.now(), ended = null;
+      let current = null, from = null, buffered = '', lastSeen = Date.now(), ended = null, ready = false;
       const watch = setInterval(() => {
         let rss = 0;
         try { rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) * 1024; } catch { /* gone */ }
         if (rss > MEMORY_LIMIT) ended = 'memory';
-        else if (Date.now() - lastSeen > (reader === 'factory' ? FACTORY_HANG_MS : HANG_MS)) ended = 'hung';
+        else if (Date.now() - lastSeen > (reader === 'factory' || !ready ? SLOW_HANG_MS : HANG_MS)) ended = 'hung';
         if (ended) proc.kill('SIGKILL');
       }, 100);
       let stderr = '';
@@ -526,7 +531,8 @@ async function fuzz(reader, seed, first, last, dir = path.join(os.tmpdir(), 'nan
         for (const line of lines) {
           const [what, n, ...name] = line.split(' ');
           lastSeen = Date.now();
-          if (what === 'start') { current = Number(n); from = name.join(' '); }
+          if (what === 'ready') ready = true;
+          else if (what === 'start') { current = Number(n); from = name.join(' '); }
           else if (what === 'loaded' || what === 'threw') {
             counts[what]++;
             tally(name.join(' '), what === 'loaded');
@@ -539,7 +545,7 @@ async function fuzz(reader, seed, first, last, dir = path.join(os.tmpdir(), 'nan
         clearInterval(watch);
         // The child finished its range, or failed making variant `next` (a bug of this script, reported as a crash).
         if (current === null && (status === 0 || next > last)) return resolve(null);
-        if (current === null) return resolve({ kind: 'crashed', n: next, from: 'making the variant', how: `exit ${status}: ${stderr.slice(-300)}` });
+        if (current === null) return resolve({ kind: 'crashed', n: next, from: 'making the variant', how: `${ended ?? `exit ${status}`}${signal ? ` (${signal})` : ''}: ${stderr.slice(-300)}` });
         const kind = ended ?? (signal ? 'crashed' : status !== 0 ? 'crashed' : null);
         resolve({ kind: kind ?? 'crashed', n: current, from, how: signal ?? `exit ${status}` });
       });
