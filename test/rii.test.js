@@ -384,6 +384,8 @@ describe('bad input: an Error naming the argument, the index unchanged', () => {
     ['L < topk', { topk: 10, L: 5 }, RangeError, /topk <= L <= N/],
     ['L > N', { L: N + 1 }, RangeError, /topk <= L <= N/],
     ['targetIds out of range', { targetIds: [1, N] }, RangeError, /\[0, N = 1000\) in targetIds, got 1000 at targetIds\[1\]/],
+    ['targetIds out of range, ascending Uint32', { targetIds: Uint32Array.from([1, 5, N]) }, RangeError, /\[0, N = 1000\) in targetIds, got 1000 at targetIds\[2\]/],
+    ['targetIds duplicated, ascending Uint32', { targetIds: Uint32Array.from([3, 5, 5]) }, RangeError, /duplicate.*targetIds.*5/],
     ['targetIds negative', { targetIds: BigInt64Array.from([3n, -1n]) }, RangeError, /targetIds.*-1/],
     ['targetIds unsorted with sortTargetIds false', { targetIds: [5, 3, 9], sortTargetIds: false }, RangeError,
       /targetIds.*sorted.*sortTargetIds/],

@@ -10,7 +10,9 @@ let slabUsed = 0;
 export function newFloats(n: number): Float32Array {
   if (n > POOLED_FLOATS) return new Float32Array(n);
   if (slabUsed + n > slab.length) {
-    slab = new Float32Array(SLAB_FLOATS);
+    // Not zeroed (callers fill what they take): zeroing a slab cost more than the tables cut from it.
+    const bytes = Buffer.allocUnsafeSlow(SLAB_FLOATS * 4);
+    slab = new Float32Array(bytes.buffer, bytes.byteOffset, SLAB_FLOATS);
     slabUsed = 0;
   }
   slabUsed += n;

@@ -168,22 +168,25 @@ function updateFlag(value: unknown): boolean | 'auto' {
 /**
  * ids (targetIds, or remove's) as sorted Uint32 ids in [0, N) (a copy: the
  * caller's array is not sorted); with distinct, duplicates are refused.
+ * With inPlace (a synchronous call, which reads them before it returns), a
+ * Uint32Array of distinct ids in ascending order is used as it is.
  */
-function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinct: boolean): Uint32Array {
+function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinct: boolean, inPlace = false): Uint32Array {
+  if (inPlace && x instanceof Uint32Array && isStrictlyAscending(x) && (x.length === 0 || x[x.length - 1] < N)) return x;
   if (!Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView))) {
     throw new TypeError(`Expected ${name} to be a BigInt64Array, an integer typed array or an array of ids, got ${describe(x)}`);
   }
   const given = x as ArrayLike<unknown>;
   let ids: Uint32Array;
   if (x instanceof Uint32Array || x instanceof Int32Array || x instanceof Uint16Array || x instanceof Uint8Array) {
-    // Integers already: one pass for the range (a copy: the caller's array is not sorted).
+    // Integers already: a copy (the caller's array is not sorted), then one pass for the range.
     ids = new Uint32Array(x);
-    const signed = x instanceof Int32Array;
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] >= N || (signed && x[i] < 0)) {
-        throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${x[i]} at ${name}[${i}]`);
-      }
+    if (x instanceof Int32Array) {
+      const negative = x.findIndex((v) => v < 0);
+      if (negative >= 0) throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${x[negative]} at ${name}[${negative}]`);
     }
+    const at = firstOutOf(ids, N);
+    if (at >= 0) throw new RangeError(`Expected ids in [0, N = ${N}) in ${name}, got ${ids[at]} at ${name}[${at}]`);
   } else {
     ids = new Uint32Array(given.length);
     for (let i = 0; i < given.length; i++) {
@@ -200,8 +203,9 @@ function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinc
       ids[i] = id;
     }
   }
-  // Sorted only when not already (targets often come sorted: a sort of sorted ids cost a query's scan).
-  if (sort && !isAscending(ids)) ids.sort();
+  // Targets often come sorted and distinct: then nothing more to do (a sort of sorted ids cost a query's scan).
+  if (isStrictlyAscending(ids)) return ids;
+  if (sort) ids.sort();
   for (let i = 1; i < ids.length; i++) {
     if (ids[i] <= ids[i - 1]) {
       if (ids[i] < ids[i - 1]) {
@@ -214,8 +218,14 @@ function targetIdsOf(x: unknown, N: number, sort: boolean, name: string, distinc
   return ids;
 }
 
-function isAscending(ids: Uint32Array): boolean {
-  for (let i = 1; i < ids.length; i++) if (ids[i] < ids[i - 1]) return false;
+/** The first index of an id >= N, or -1. */
+function firstOutOf(ids: Uint32Array, N: number): number {
+  for (let i = 0; i < ids.length; i++) if (ids[i] >= N) return i;
+  return -1;
+}
+
+function isStrictlyAscending(ids: Uint32Array): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i] <= ids[i - 1]) return false;
   return true;
 }
 
@@ -657,7 +667,7 @@ export class Rii {
    * return fewer than topk; removed ids are never found.
    */
   query(q: VectorLike, options: QueryOptions = {}): QueryResult {
-    const { model, plan } = this.#plan('query', options);
+    const { model, plan } = this.#plan('query', options, true);
     const query = toVector(q, 'query', this.#M * this.#fq.Ds!);
     const ids = new Uint32Array(plan.topk), dists = new Float32Array(plan.topk);
     model.riiSearch(query, 1, this.#arrays(false), plan, ids, dists);
@@ -671,7 +681,7 @@ export class Rii {
    * ends in Rii.NO_ID and Infinity (-Infinity for 'dot').
    */
   search(queries: MatrixLike, options: QueryOptions = {}): SearchResult {
-    const { model, plan } = this.#plan('search', options);
+    const { model, plan } = this.#plan('search', options, true);
     const q = toMatrix(queries, 'queries', this.#M * this.#fq.Ds!);
     const ids = new Uint32Array(q.rows * plan.topk), dists = new Float32Array(q.rows * plan.topk);
     model.riiSearch(q.data, q.rows, this.#arrays(false), plan, ids, dists);
@@ -683,7 +693,7 @@ export class Rii {
     const site = new Error();
     const { zeroCopy, ...rest } = checkOptions(options, [...QUERY_OPTIONS, 'zeroCopy'], 'Rii.searchAsync');
     const own = zeroCopyOption({ zeroCopy }, 'Rii.searchAsync');
-    const { model, plan } = this.#plan('searchAsync', rest);
+    const { model, plan } = this.#plan('searchAsync', rest, false);
     const q = toMatrix(queries, 'queries', this.#M * this.#fq.Ds!, false);
     const k = plan.topk;
     const ids = new Uint32Array(q.rows * k), dists = new Float32Array(q.rows * k);
@@ -717,7 +727,8 @@ export class Rii {
   }
 
   /** The checked options of a query or search, and the native model that runs it. */
-  #plan(method: string, options: QueryOptions): { model: NativeModel; plan: RiiPlan } {
+  /** sync: the call reads targetIds before it returns (they need no copy). */
+  #plan(method: string, options: QueryOptions, sync: boolean): { model: NativeModel; plan: RiiPlan } {
     const o = checkOptions(options, QUERY_OPTIONS, `Rii.${method}`);
     const model = fittedModelOf(this.#fq, `fineQuantizer.${method}`);
     const N = this.#N;
@@ -734,7 +745,7 @@ export class Rii {
     if (L < topk || L > N) throw new RangeError(`Expected topk <= L <= N, got topk = ${topk}, L = ${L}, N = ${N}`);
     const sort = o.sortTargetIds ?? true;
     if (typeof sort !== 'boolean') throw new TypeError(`Expected a boolean for sortTargetIds, got ${describe(sort)}`);
-    const targets = o.targetIds === undefined ? null : targetIdsOf(o.targetIds, N, sort, 'targetIds', true);
+    const targets = o.targetIds === undefined ? null : targetIdsOf(o.targetIds, N, sort, 'targetIds', true, sync);
     const S = targets ? targets.length : N;
     if (topk > S) {
       throw new RangeError(`Expected topk <= targetIds.length <= N, got topk = ${topk}, targetIds.length = ${S}, N = ${N}`);

@@ -170,11 +170,16 @@ NANOPQ_INLINE void table_tile(const float* const* q, const Panels& p, size_t fir
     }
     for (int r = 0; r < R; r++)
         for (int b = 0; b < P; b++)
-            for (int v = 0; v < V; v++)
-                for (int l = 0; l < W; l++) {
-                    const size_t k = (first + b) * width + v * W + l;
-                    if (k < Ks) out[r][k * stride] = acc[r][b][v][l] + offset[r];
+            for (int v = 0; v < V; v++) {
+                const size_t k0 = (first + b) * width + v * W;
+                const F entries = acc[r][b][v] + offset[r];
+                if (stride == 1 && k0 + W <= Ks) {  // a table's row: one store
+                    *(typename Simd<W>::Unaligned*)(out[r] + k0) = entries;
+                    continue;
                 }
+                for (int l = 0; l < W; l++)
+                    if (k0 + l < Ks) out[r][(k0 + l) * stride] = entries[l];
+            }
 }
 
 // The tables of `rows` queries (at most kTableQueries) for one subspace.

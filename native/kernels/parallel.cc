@@ -16,7 +16,25 @@ namespace nanopq {
 namespace {
 // omp_get_max_threads() on the thread that loads the addon honours OMP_NUM_THREADS.
 std::atomic<int> threads{std::max(1, omp_get_max_threads())};
+std::atomic<int> async_calls{0};
+thread_local bool async_call_here = false;
 }  // namespace
+
+bool in_async_call() { return async_call_here; }
+
+int async_share() { return std::max(1, num_threads() / std::max(1, async_calls.load(std::memory_order_relaxed))); }
+
+int fair_share() { return async_call_here ? async_share() : num_threads(); }
+
+AsyncCall::AsyncCall() {
+    async_call_here = true;
+    async_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+AsyncCall::~AsyncCall() {
+    async_calls.fetch_sub(1, std::memory_order_relaxed);
+    async_call_here = false;
+}
 
 int num_threads() { return threads.load(std::memory_order_relaxed); }
 
@@ -25,7 +43,7 @@ void set_num_threads(int n) {
     use_num_threads();
 }
 
-void use_num_threads() { omp_set_num_threads(num_threads()); }
+void use_num_threads() { omp_set_num_threads(fair_share()); }
 
 namespace {
 constexpr int kBackgroundNice = 10;

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <exception>
+
+#include <omp.h>
 
 namespace nanopq {
 
@@ -15,10 +18,30 @@ namespace nanopq {
 int num_threads();
 void set_num_threads(int n);
 
+// The threads a parallel region started on the calling thread may keep
+// busy: num_threads(), or on a thread running an async call (AsyncCall), its
+// share of them while other async calls run, at least one. Async calls that
+// each took every core would run core-count threads a call, each team's
+// threads waiting on the others' to reach a barrier.
+int fair_share();
+// Whether the calling thread runs an async call; the share of one.
+bool in_async_call();
+int async_share();
+
 // Makes Faiss's and our OpenMP regions on the calling thread use
-// num_threads(): OpenMP keeps that count per thread, and async work runs on
+// fair_share(): OpenMP keeps that count per thread, and async work runs on
 // libuv's threads, not on the one that called setNumThreads().
 void use_num_threads();
+
+// Marks the calling thread as running an async call while it lives; the
+// async calls running share the cores (fair_share).
+class AsyncCall {
+public:
+    AsyncCall();
+    ~AsyncCall();
+    AsyncCall(const AsyncCall&) = delete;
+    AsyncCall& operator=(const AsyncCall&) = delete;
+};
 
 // Lowers the calling thread, and the OpenMP threads of its parallel regions,
 // to a background priority (nice +10 on Linux, where each thread has its own;
@@ -30,10 +53,13 @@ void use_num_threads();
 // alone (an OpenMP runtime keeps a pool of threads per thread that starts regions).
 void run_in_background();
 
-// body(i) for i in [0, n), on num_threads() threads when `parallel` (else on
+// body(i) for i in [0, n), on fair_share() threads when `parallel` (else on
 // the calling thread, with no parallel region: a small call should not wake a
-// team of threads). An exception cannot leave an OpenMP region (the runtime
-// calls std::terminate), so the first one is kept and rethrown after the loop.
+// team of threads). Threads take the next i as they finish one, and a thread
+// beyond the fair share takes no more once other async calls start, so a
+// call started alone gives up cores it no longer has a share of. An
+// exception cannot leave an OpenMP region (the runtime calls std::terminate),
+// so the first one is kept and rethrown after the loop.
 template <typename Body>
 void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     if (!parallel || n < 2) {
@@ -41,13 +67,20 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
         return;
     }
     std::exception_ptr error;
-#pragma omp parallel for num_threads(num_threads())
-    for (int64_t i = 0; i < n; i++) {
-        try {
-            body(i);
-        } catch (...) {
+    std::atomic<int64_t> next{0};
+    const int team = int(std::min<int64_t>(fair_share(), n));
+    const bool shared = in_async_call();  // asked here: the team's other threads are not this one
+#pragma omp parallel num_threads(team)
+    {
+        // Thread 0 stays to the end: a share is at least one.
+        const int me = omp_get_thread_num();
+        for (int64_t i; (!shared || me < async_share()) && (i = next.fetch_add(1)) < n;) {
+            try {
+                body(i);
+            } catch (...) {
 #pragma omp critical(nanopq_parallel_for)
-            if (!error) error = std::current_exception();
+                if (!error) error = std::current_exception();
+            }
         }
     }
     if (error) std::rethrow_exception(error);

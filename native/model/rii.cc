@@ -154,8 +154,10 @@ void rii_search(const Model& model, const float* queries, size_t nq, const RiiIn
         for (size_t s = 0; s < plan.S; s++) is_target[plan.targets[s] >> 6] |= uint64_t(1) << (plan.targets[s] & 63);
     }
     parallel_for(int64_t(nq), [&](int64_t q) {
-        // Padded so that any byte code reads inside the table, whatever Ks.
-        std::vector<float> table((M - 1) * Ks + 256);
+        // Padded so that any byte code reads inside the table, whatever Ks. Kept
+        // by the thread: one query's other work costs about as much as an allocation.
+        thread_local std::vector<float> table;
+        table.resize((M - 1) * Ks + 256);
         model.distance_table(queries + size_t(q) * D, table.data());
         uint32_t* row_ids = ids + size_t(q) * topk;
         float* row_dists = dists + size_t(q) * topk;

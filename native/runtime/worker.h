@@ -42,6 +42,7 @@ struct Settlement {
     template <typename Run>
     void run(Run&& body) {
         try {
+            AsyncCall share_the_cores;
             use_num_threads();
             run_in_background();
             body();
