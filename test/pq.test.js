@@ -290,6 +290,40 @@ describe('dtable / adist / topk', () => {
     }
   });
 
+  test('one query over many codes (a scan split between threads): the same ids and distances on any number of threads', () => {
+    // 300,000 codes of M = 8 (above the size a scan splits into blocks), of a table
+    // with many equal entries: ties to the lower id across blocks too, and
+    // infinite ones (Infinity - Infinity: a NaN distance, which ranks last).
+    const n = 300000, Mx = 8, Kx = 16;
+    const table = Float32Array.from({ length: Mx * Kx }, (_, i) => (i === 19 ? Infinity : i === 50 ? -Infinity : (i * 37) % 5));
+    const codes = { data: Uint8Array.from({ length: n * Mx }, (_, i) => (Math.imul(i, 2654435761) >>> 27) % Kx), shape: [n, Mx] };
+    const expected = (largest) => {
+      const d = new Float32Array(n);
+      for (let i = 0; i < n; i++) { let s = 0; for (let m = 0; m < Mx; m++) s += table[m * Kx + codes.data[i * Mx + m]]; d[i] = s; }
+      const key = (i) => (Number.isNaN(d[i]) ? Infinity : largest ? -d[i] : d[i]);
+      return { d, order: Array.from(d.keys()).sort((a, b) => key(a) - key(b) || a - b) };
+    };
+    const before = getNumThreads();
+    try {
+      for (const metric of ['l2', 'dot']) {
+        const dt = new DistanceTable({ data: table, shape: [Mx, Kx] }, metric);
+        const { d, order } = expected(metric === 'dot');
+        for (const threads of [1, 2, 3]) {
+          setNumThreads(threads);
+          const got = dt.adist(codes);
+          expect(got.findIndex((v, i) => v !== d[i] && !(Number.isNaN(v) && Number.isNaN(d[i])))).toBe(-1);
+          for (const k of [1, 10, 100]) {
+            const r = dt.topk(codes, k);
+            expect(Array.from(r.ids)).toEqual(order.slice(0, k));
+            expect(Array.from(r.dists)).toEqual(order.slice(0, k).map((i) => d[i]));
+          }
+        }
+      }
+    } finally {
+      setNumThreads(before);
+    }
+  });
+
   test('DistanceTable built by hand works as nanopq\'s', () => {
     const dt = new DistanceTable({ data: Float32Array.from([1, 5, 2, 0, 3, 4]), shape: [2, 3] });
     expect(dt.metric).toBe('l2');

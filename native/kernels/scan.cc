@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/parallel.h"
 #include "kernels/simd.h"
 
 namespace nanopq {
@@ -206,32 +207,75 @@ void topk_many(const float* tables, size_t queries, size_t Ks, Codes codes, size
     many_kernel().run(tables, queries, Ks, codes, k, largest_first, ids, dists);
 }
 
-void adist(const float* table, size_t Ks, Codes codes, float* dists) {
-    visit_distances(table, Ks, codes, [&](size_t i, float d) { dists[i] = d; });
+namespace {
+
+// One query's scan of many codes is cut into blocks of this many codes, the
+// same whatever the number of threads, so that its results are too.
+constexpr size_t kScanBlock = size_t(1) << 16;
+// Below this many table lookups a scan stays on the calling thread (waking a
+// team costs more than it saves).
+constexpr size_t kParallelLookups = size_t(1) << 21;
+
+// Blocks of codes to scan on several threads, or 1.
+size_t scan_blocks(Codes codes) {
+    const size_t blocks = (codes.n + kScanBlock - 1) / kScanBlock;
+    return codes.n * codes.M >= kParallelLookups ? blocks : 1;
 }
 
-void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids, float* dists) {
-    if (k == 0) return;
-    const float sign = largest_first ? -1.0f : 1.0f;
-    // A heap of the k best so far, the worst on top. Codes come in id order,
-    // so a later code with the key of the worst loses the tie: only a strictly
-    // smaller key enters (a NaN never does once the heap is full).
-    // The first k codes fill it; the others (a loop with one compare) enter
-    // only when they beat the worst.
+// The k best of codes (k <= codes.n) as a heap, the worst on top, their ids
+// counted from first_id. Codes come in id order, so a later code with the key
+// of the worst loses the tie: only a strictly smaller key enters (a NaN never
+// does once the heap is full). The first k codes fill it; the others (a loop
+// with one compare) enter only when they beat the worst.
+std::vector<Entry> best_codes(const float* table, size_t Ks, Codes codes, size_t first_id, size_t k, float sign) {
     std::vector<Entry> heap;
     heap.reserve(k);
     visit_distances(table, Ks, codes.rows(0, k), [&](size_t i, float d) {
         const float key = sign * d;
-        push(heap, {std::isnan(key) ? INFINITY : key, d, uint32_t(i)});
+        push(heap, {std::isnan(key) ? INFINITY : key, d, uint32_t(first_id + i)});
     });
     float worst = heap.front().key;
     visit_distances(table, Ks, codes.rows(k, codes.n - k), [&](size_t i, float d) {
         const float key = sign * d;
         if (!(key < worst)) return;
-        replace_worst(heap, {key, d, uint32_t(k + i)});
+        replace_worst(heap, {key, d, uint32_t(first_id + k + i)});
         worst = heap.front().key;
     });
-    write_sorted(heap, ids, dists);
+    return heap;
+}
+
+}  // namespace
+
+void adist(const float* table, size_t Ks, Codes codes, float* dists) {
+    const size_t blocks = scan_blocks(codes);
+    parallel_for(int64_t(blocks), [&](int64_t b) {
+        const size_t first = size_t(b) * kScanBlock, n = blocks == 1 ? codes.n : std::min(kScanBlock, codes.n - first);
+        visit_distances(table, Ks, codes.rows(first, n), [&](size_t i, float d) { dists[first + i] = d; });
+    });
+}
+
+void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_first, uint32_t* ids, float* dists) {
+    if (k == 0) return;
+    const float sign = largest_first ? -1.0f : 1.0f;
+    const size_t blocks = k <= kScanBlock / 16 ? scan_blocks(codes) : 1;
+    if (blocks == 1) {
+        std::vector<Entry> heap = best_codes(table, Ks, codes, 0, k, sign);
+        return write_sorted(heap, ids, dists);
+    }
+    // The k best of each block, then the k best of those: the k best of all
+    // (each is among its block's), ties to the lower id as in one scan.
+    std::vector<std::vector<Entry>> found(blocks);
+    parallel_for(int64_t(blocks), [&](int64_t b) {
+        const size_t first = size_t(b) * kScanBlock, n = std::min(kScanBlock, codes.n - first);
+        found[b] = best_codes(table, Ks, codes.rows(first, n), first, std::min(k, n), sign);
+    });
+    std::vector<Entry> all;
+    for (const auto& f : found) all.insert(all.end(), f.begin(), f.end());
+    std::partial_sort(all.begin(), all.begin() + k, all.end(), before);
+    for (size_t j = 0; j < k; j++) {
+        ids[j] = all[j].id;
+        dists[j] = all[j].distance;
+    }
 }
 
 namespace {
