@@ -22,6 +22,7 @@
         "native/faiss/product_quantizer.cc",
         "native/kernels/code_sums.cc",
         "native/kernels/codebook.cc",
+        "native/kernels/fast_scan.cc",
         "native/kernels/nearest.cc",
         "native/kernels/packing.cc",
         "native/kernels/parallel.cc",

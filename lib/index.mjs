@@ -4,6 +4,6 @@ import { createRequire } from 'node:module';
 const nanopq = createRequire(import.meta.url)('./index.js');
 
 export const {
-  PQ, OPQ, DistanceTable, Rii, AbortError, exactSearch, faiss, io, nanopqToFaiss, faissToNanopq, setNumThreads, getNumThreads,
+  PQ, OPQ, DistanceTable, PackedCodes, Rii, AbortError, exactSearch, faiss, io, nanopqToFaiss, faissToNanopq, setNumThreads, getNumThreads,
 } = nanopq;
 export default nanopq;

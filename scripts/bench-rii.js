@@ -521,7 +521,7 @@ async function benchRii(log, t, { quick = false, sets = Object.keys(SETS), chart
   return { goals, charts };
 }
 
-module.exports = { benchRii, SETS };
+module.exports = { benchRii, SETS, loadSet, groundTruth, alternate };
 
 if (require.main === module) {
   const { parseArgs } = require('node:util');

@@ -53,6 +53,11 @@ export interface Addon {
     idsOut: Uint32Array, distsOut: Float32Array): void;
   modelSearchAsync(model: ModelHandle, queries: Float32Array, nq: number, codes: CodeArray, n: number, k: number,
     idsOut: Uint32Array, distsOut: Float32Array): Promise<void>;
+  /** search over n codes packed for fast scan (packed-codes.ts). */
+  modelSearchPacked(model: ModelHandle, queries: Float32Array, nq: number, packed: Uint8Array, n: number, k: number,
+    idsOut: Uint32Array, distsOut: Float32Array): void;
+  modelSearchPackedAsync(model: ModelHandle, queries: Float32Array, nq: number, packed: Uint8Array, n: number, k: number,
+    idsOut: Uint32Array, distsOut: Float32Array): Promise<void>;
   riiSearch(model: ModelHandle, queries: Float32Array, nq: number, ...rest: RiiSearchArgs): void;
   riiSearchAsync(model: ModelHandle, queries: Float32Array, nq: number, ...rest: RiiSearchArgs): Promise<void>;
   /** labelsOut[i]: the nearest of K centres to code i by the symmetric distances sym (M, Ks, Ks). */
@@ -75,6 +80,15 @@ export interface Addon {
   adist(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, distsOut: Float32Array): void;
   topk(dtable: Float32Array, M: number, Ks: number, codes: CodeArray, n: number, k: number,
     largestFirst: boolean, idsOut: Uint32Array, distsOut: Float32Array): void;
+  /** codes (n, M) of Ks = 16 packed 4 bits a code in blocks of 32 (packed-codes.ts), and back. */
+  pack4(codes: Uint8Array, n: number, M: number, packedOut: Uint8Array): void;
+  unpack4(packed: Uint8Array, n: number, M: number, codesOut: Uint8Array): void;
+  /** adist and topk of a table (M, 16) over n packed codes. */
+  packedAdist(dtable: Float32Array, M: number, packed: Uint8Array, n: number, distsOut: Float32Array): void;
+  packedTopk(dtable: Float32Array, M: number, packed: Uint8Array, n: number, k: number, largestFirst: boolean,
+    idsOut: Uint32Array, distsOut: Float32Array): void;
+  /** The fast-scan kernel: 'avx512bw', 'avx2' or 'generic'. */
+  readonly packedKernel: string;
   /** max |R^T R - I|. */
   orthonormalityError(R: Float32Array, D: number): number;
   exactSearch(queries: Float32Array, nq: number, database: Float32Array, nb: number, d: number, k: number,

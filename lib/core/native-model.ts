@@ -79,6 +79,17 @@ export class NativeModel {
     return native.modelSearchAsync(this.#handle, queries, nq, codes, n, k, idsOut, distsOut);
   }
 
+  /** search over packed codes (packed-codes.ts). */
+  searchPacked(queries: Float32Array, nq: number, packed: Uint8Array, n: number, k: number, idsOut: Uint32Array,
+    distsOut: Float32Array): void {
+    native.modelSearchPacked(this.#handle, queries, nq, packed, n, k, idsOut, distsOut);
+  }
+
+  searchPackedAsync(queries: Float32Array, nq: number, packed: Uint8Array, n: number, k: number, idsOut: Uint32Array,
+    distsOut: Float32Array): Promise<void> {
+    return native.modelSearchPackedAsync(this.#handle, queries, nq, packed, n, k, idsOut, distsOut);
+  }
+
   /** Rii's queries over its codes and posting lists (model/rii.h). */
   riiSearch(queries: Float32Array, nq: number, index: RiiArrays, plan: RiiPlan, idsOut: Uint32Array, distsOut: Float32Array): void {
     native.riiSearch(this.#handle, queries, nq, ...riiArgs(index, plan), idsOut, distsOut);

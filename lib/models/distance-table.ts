@@ -1,8 +1,9 @@
-import { CodesLike, Metric } from '../core/arrays';
+import { CodeArray, CodesLike, Metric } from '../core/arrays';
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { newFloats } from '../core/pool';
 import { checkMetric, checkNoOverlap, checkShape, describe, kFound, toCodes } from '../core/validate';
+import { checkPacked, PackedCodes } from './packed-codes';
 
 /** A DistanceTable over a table this library computed itself (finite by construction), unchecked. */
 let computedTable: (data: Float32Array, M: number, Ks: number, metric: Metric) => DistanceTable;
@@ -57,15 +58,17 @@ export class DistanceTable {
    * array (a server scanning the same codes for every request reuses one);
    * it must share no memory with the codes or the table (a TypeError says so).
    */
-  adist(codes: CodesLike, out?: Float32Array): Float32Array {
+  adist(codes: CodesLike | PackedCodes, out?: Float32Array): Float32Array {
     const [M, Ks] = this.dtable.shape;
-    const { data, rows } = toCodes(codes, 'codes', M, Ks);
+    const packed = codes instanceof PackedCodes ? checkPacked(codes, M, Ks, 'codes') : null;
+    const { data, rows } = packed ? { data: packed.data, rows: packed.N } : toCodes(codes, 'codes', M, Ks);
     if (out !== undefined && (!(out instanceof Float32Array) || out.length !== rows)) {
       throw new TypeError(`Expected out to be a Float32Array of length N = ${rows}, got ${describe(out)}`);
     }
     if (out) checkNoOverlap(out, 'out', { codes: data, dtable: this.dtable.data });
     const dists = out ?? newFloats(rows);
-    native.adist(this.dtable.data, M, Ks, data, rows, dists);
+    if (packed) native.packedAdist(this.dtable.data, M, packed.data, rows, dists);
+    else native.adist(this.dtable.data, M, Ks, data as CodeArray, rows, dists);
     return dists;
   }
 
@@ -74,13 +77,16 @@ export class DistanceTable {
    * product for 'dot'; ties go to the lower id. Fewer than k when there are
    * fewer codes.
    */
-  topk(codes: CodesLike, k: number): { ids: Uint32Array; dists: Float32Array } {
+  topk(codes: CodesLike | PackedCodes, k: number): { ids: Uint32Array; dists: Float32Array } {
     const [M, Ks] = this.dtable.shape;
-    const { data, rows } = toCodes(codes, 'codes', M, Ks);
+    const packed = codes instanceof PackedCodes ? checkPacked(codes, M, Ks, 'codes') : null;
+    const { data, rows } = packed ? { data: packed.data, rows: packed.N } : toCodes(codes, 'codes', M, Ks);
     const found = kFound(k, rows);
     const ids = new Uint32Array(found);
     const dists = new Float32Array(found);
-    native.topk(this.dtable.data, M, Ks, data, rows, found, this.metric === 'dot', ids, dists);
+    const largestFirst = this.metric === 'dot';
+    if (packed) native.packedTopk(this.dtable.data, M, packed.data, rows, found, largestFirst, ids, dists);
+    else native.topk(this.dtable.data, M, Ks, data as CodeArray, rows, found, largestFirst, ids, dists);
     return { ids, dists };
   }
 }

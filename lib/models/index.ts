@@ -9,6 +9,7 @@ export type { PQOptions, Minit, Progress, AsyncFitOptions, AbortSignalLike, Mode
 export { OPQ } from './opq';
 export type { OPQFitOptions } from './opq';
 export { DistanceTable } from './distance-table';
+export { PackedCodes } from './packed-codes';
 export { exactSearch } from './search';
 export type { SearchResult } from './search';
 export { Rii } from './rii';

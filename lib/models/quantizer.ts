@@ -14,6 +14,7 @@ import { checkInteger, checkMetric, checkName, checkOptions, checkPath, describe
 import type { ModelFields } from '../io/model-fields';
 import { writeModel } from '../io/npq';
 import { DistanceTable, tableOf } from './distance-table';
+import { checkPacked, PackedCodes } from './packed-codes';
 import type { SearchResult } from './search';
 
 export type Minit = 'points' | 'random' | '++';
@@ -385,41 +386,64 @@ export abstract class Quantizer {
     return tableOf(table, this.M, this.Ks, this.metric);
   }
 
-  #searchArgs(method: string, queries: MatrixLike, codes: CodesLike, k: number, checkValuesNow: boolean) {
+  #searchArgs(method: string, queries: MatrixLike, codes: CodesLike | PackedCodes, k: number, checkValuesNow: boolean) {
     const model = this.fitted(method);
     const q = toMatrix(queries, 'queries', this.dimension(model), checkValuesNow);
-    const c = toCodes(codes, 'codes', this.M, this.Ks);
+    const packed = codes instanceof PackedCodes ? checkPacked(codes, this.M, this.Ks, 'codes') : null;
+    const c = packed ? { data: packed.data, rows: packed.N, owned: false } : toCodes(codes, 'codes', this.M, this.Ks);
     const found = kFound(k, c.rows);
     const result: SearchResult = {
       ids: new Uint32Array(q.rows * found), dists: new Float32Array(q.rows * found), shape: [q.rows, found],
     };
-    return { model, q, c, found, result };
+    return { model, q, c, packed: packed !== null, found, result };
   }
 
   /**
    * The k best codes for each query, all cores: row i of ids/dists (shape
    * [nq, k]) holds query i's, best first (smallest for 'l2', largest for
    * 'dot'), ties to the lower id; the ids of dtable(query).topk(codes, k).
-   * Fewer than k when there are fewer codes.
+   * Fewer than k when there are fewer codes. codes may be packed (packCodes):
+   * the same results.
    */
-  search(queries: MatrixLike, codes: CodesLike, k: number): SearchResult {
-    const { model, q, c, found, result } = this.#searchArgs('search', queries, codes, k, true);
-    model.search(q.data, q.rows, c.data, c.rows, found, result.ids, result.dists);
+  search(queries: MatrixLike, codes: CodesLike | PackedCodes, k: number): SearchResult {
+    const { model, q, c, packed, found, result } = this.#searchArgs('search', queries, codes, k, true);
+    if (packed) model.searchPacked(q.data, q.rows, c.data as Uint8Array, c.rows, found, result.ids, result.dists);
+    else model.search(q.data, q.rows, c.data, c.rows, found, result.ids, result.dists);
     return result;
   }
 
   /** search, off the event loop (see AsyncOptions for what it copies). */
-  async searchAsync(queries: MatrixLike, codes: CodesLike, k: number, options?: AsyncOptions): Promise<SearchResult> {
+  async searchAsync(queries: MatrixLike, codes: CodesLike | PackedCodes, k: number, options?: AsyncOptions): Promise<SearchResult> {
     const site = new Error();
     const zeroCopy = zeroCopyOption(options, `${this.kind}.searchAsync`);
-    const { model, q, c, found, result } = this.#searchArgs('searchAsync', queries, codes, k, false);
+    const { model, q, c, packed, found, result } = this.#searchArgs('searchAsync', queries, codes, k, false);
     await this.#track(model, site, async () => {
       const ownCodes = await ownedCopy(c, 'codes', zeroCopy);
-      await eachRowPiece(q, 'queries', zeroCopy, (rows, first, count) =>
-        settled(model.searchAsync(rows, count, ownCodes, c.rows, found, result.ids.subarray(first * found, (first + count) * found),
-          result.dists.subarray(first * found, (first + count) * found)), site));
+      await eachRowPiece(q, 'queries', zeroCopy, (rows, first, count) => {
+        const ids = result.ids.subarray(first * found, (first + count) * found);
+        const dists = result.dists.subarray(first * found, (first + count) * found);
+        return settled(packed ? model.searchPackedAsync(rows, count, ownCodes as Uint8Array, c.rows, found, ids, dists)
+          : model.searchAsync(rows, count, ownCodes, c.rows, found, ids, dists), site);
+      });
     });
     return result;
+  }
+
+  /**
+   * codes (N, M) of a model with Ks = 16, packed 4 bits a code in blocks of
+   * 32 for fast scan: search, searchAsync, dtable(q).topk and adist take
+   * them in place of the codes, with the same results.
+   */
+  packCodes(codes: CodesLike): PackedCodes {
+    this.modelFor('packCodes()');
+    if (this.Ks !== 16) throw new TypeError(`Expected a model with Ks = 16 to pack codes, got Ks = ${this.Ks}`);
+    return PackedCodes.pack(codes, this.M);
+  }
+
+  /** The plain codes (N, M) of packed codes (packCodes). */
+  unpackCodes(packed: PackedCodes): CodeMatrix {
+    this.modelFor('unpackCodes()');
+    return checkPacked(packed, this.M, this.Ks, 'packed').unpack();
   }
 
   /** Frees the native model now; later calls throw. Async calls already running finish first. */

@@ -3,6 +3,7 @@
 // Outputs are typed arrays allocated by the caller and filled in place.
 #include "bindings/bindings.h"
 
+#include "kernels/fast_scan.h"
 #include "kernels/scan.h"
 #include "kernels/simd.h"
 #include "kernels/values.h"
@@ -37,6 +38,48 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
+// Packed codes (kernels/fast_scan.h) of n codes of M subspaces, Ks = 16.
+PackedCodes packed_arg(const Napi::CallbackInfo& info, size_t i, size_t n, size_t M) {
+    if (M == 0 || M > kPackedMaxM) throw RangeError("Expected 1 <= M <= " + std::to_string(kPackedMaxM) + " for packed codes");
+    return {array_arg<uint8_t>(info, i, packed_bytes(n, M)).data, n, M};
+}
+
+// pack4(codes, n, M, packed_out): codes (n, M) uint8, each < 16
+Napi::Value Pack4(const Napi::CallbackInfo& info) {
+    const size_t n = size_arg(info, 1), M = size_arg(info, 2);
+    Codes codes = codes_arg(info, 0, n, M);
+    if (codes.width != 1) throw TypeError("Expected uint8 codes for argument 0");
+    codes.check_range(16);
+    PackedCodes out = packed_arg(info, 3, n, M);
+    pack4(static_cast<const uint8_t*>(codes.data), n, M, const_cast<uint8_t*>(out.data));
+    return info.Env().Undefined();
+}
+
+// unpack4(packed, n, M, codes_out): codes_out (n, M) uint8
+Napi::Value Unpack4(const Napi::CallbackInfo& info) {
+    const size_t n = size_arg(info, 1), M = size_arg(info, 2);
+    unpack4(packed_arg(info, 0, n, M), array_arg<uint8_t>(info, 3, checked_mul(n, M)).data);
+    return info.Env().Undefined();
+}
+
+// packedAdist(dtable, M, packed, n, dists_out): dtable (M, 16)
+Napi::Value PackedAdist(const Napi::CallbackInfo& info) {
+    const size_t M = size_arg(info, 1), n = size_arg(info, 3);
+    PackedCodes codes = packed_arg(info, 2, n, M);
+    packed_adist(array_arg<float>(info, 0, checked_mul(M, 16)).data, codes, array_arg<float>(info, 4, n).data);
+    return info.Env().Undefined();
+}
+
+// packedTopk(dtable, M, packed, n, k, largestFirst, ids_out, dists_out); k <= n
+Napi::Value PackedTopk(const Napi::CallbackInfo& info) {
+    const size_t M = size_arg(info, 1), n = size_arg(info, 3), k = size_arg(info, 4);
+    if (k > n) throw RangeError("Expected k <= n");
+    PackedCodes codes = packed_arg(info, 2, n, M);
+    packed_topk(array_arg<float>(info, 0, checked_mul(M, 16)).data, codes, k, bool_arg(info, 5),
+                array_arg<uint32_t>(info, 6, k).data, array_arg<float>(info, 7, k).data);
+    return info.Env().Undefined();
+}
+
 // exactSearch(queries, nq, database, nb, d, k, ids_out: Uint32Array, dists_out); k <= nb
 Napi::Value ExactSearch(const Napi::CallbackInfo& info) {
     size_t nq = size_arg(info, 1), nb = size_arg(info, 3), d = size_arg(info, 4), k = size_arg(info, 5);
@@ -68,8 +111,13 @@ void RegisterKernels(Napi::Env env, Napi::Object exports) {
     export_function<Adist>(env, exports, "adist");
     export_function<Topk>(env, exports, "topk");
     export_function<ExactSearch>(env, exports, "exactSearch");
+    export_function<Pack4>(env, exports, "pack4");
+    export_function<Unpack4>(env, exports, "unpack4");
+    export_function<PackedAdist>(env, exports, "packedAdist");
+    export_function<PackedTopk>(env, exports, "packedTopk");
     export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
     exports.Set("simd", Napi::String::New(env, simd_name()));
+    exports.Set("packedKernel", Napi::String::New(env, packed_kernel_name()));
     export_limit(env, exports, "maxAbsValue", double(kMaxAbsValue));
 }
 

@@ -54,6 +54,18 @@ struct SearchJob {
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
 };
 
+struct PackedSearchJob {
+    std::shared_ptr<const Model> model;
+    const float* queries;
+    size_t nq;
+    PackedCodes codes;
+    size_t k;
+    uint32_t* ids;
+    float* dists;
+    void run() { model->search_packed(queries, nq, codes, k, ids, dists); }
+    Napi::Value result(Napi::Env env) { return env.Undefined(); }
+};
+
 struct TrainJob {
     const float* x;
     size_t n, M, Ks, Ds;
@@ -218,6 +230,34 @@ static Napi::Value SearchAsync(const Napi::CallbackInfo& info) {
     return Worker<SearchJob>::start(info.Env(), std::move(job), args.pinned);
 }
 
+// modelSearchPacked(h, queries, nq, packed, n, k, ids_out, dists_out): packed
+// (kernels/fast_scan.h) holds n codes of the model's M; k <= n
+static PackedSearchJob packed_search_job(PinnedArgs& args) {
+    const Napi::CallbackInfo& info = args.info;
+    const auto& model = model_arg(info);
+    const size_t nq = size_arg(info, 2), n = size_arg(info, 4), k = size_arg(info, 5);
+    if (k > n) throw RangeError("Expected k <= n");
+    return {model,
+            args.array<float>(1, checked_mul(nq, model->D())).data,
+            nq,
+            PackedCodes{args.array<uint8_t>(3, packed_bytes(n, model->M)).data, n, model->M},
+            k,
+            args.array<uint32_t>(6, checked_mul(nq, k)).data,
+            args.array<float>(7, checked_mul(nq, k)).data};
+}
+
+static Napi::Value SearchPacked(const Napi::CallbackInfo& info) {
+    PinnedArgs args(info, 0);
+    packed_search_job(args).run();
+    return info.Env().Undefined();
+}
+
+static Napi::Value SearchPackedAsync(const Napi::CallbackInfo& info) {
+    PinnedArgs args(info, 0);
+    PackedSearchJob job = packed_search_job(args);
+    return Worker<PackedSearchJob>::start(info.Env(), std::move(job), args.pinned);
+}
+
 // modelRotate(h, x, n, inverse, y_out): x @ R, or x @ R^T
 static Napi::Value Rotate(const Napi::CallbackInfo& info) {
     const Model& m = *model_arg(info);
@@ -268,6 +308,8 @@ void RegisterModel(Napi::Env env, Napi::Object exports) {
     export_function<DistanceTable>(env, exports, "modelDistanceTable");
     export_function<Search>(env, exports, "modelSearch");
     export_function<SearchAsync>(env, exports, "modelSearchAsync");
+    export_function<SearchPacked>(env, exports, "modelSearchPacked");
+    export_function<SearchPackedAsync>(env, exports, "modelSearchPackedAsync");
     export_function<Rotate>(env, exports, "modelRotate");
     export_function<Dispose>(env, exports, "modelDispose");
     export_function<Train>(env, exports, "train");

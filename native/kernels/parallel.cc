@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 
 namespace nanopq {
@@ -23,6 +25,8 @@ thread_local bool async_call_here = false;
 bool in_async_call() { return async_call_here; }
 
 int async_share() { return std::max(1, num_threads() / std::max(1, async_calls.load(std::memory_order_relaxed))); }
+
+void wait_for_share() { std::this_thread::sleep_for(std::chrono::microseconds(200)); }
 
 int fair_share() { return async_call_here ? async_share() : num_threads(); }
 

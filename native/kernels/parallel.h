@@ -24,9 +24,11 @@ void set_num_threads(int n);
 // each took every core would run core-count threads a call, each team's
 // threads waiting on the others' to reach a barrier.
 int fair_share();
-// Whether the calling thread runs an async call; the share of one.
+// Whether the calling thread runs an async call; the share of one; a pause
+// (a fraction of a millisecond) of a thread beyond it.
 bool in_async_call();
 int async_share();
+void wait_for_share();
 
 // Makes Faiss's and our OpenMP regions on the calling thread use
 // fair_share(): OpenMP keeps that count per thread, and async work runs on
@@ -53,13 +55,14 @@ public:
 // alone (an OpenMP runtime keeps a pool of threads per thread that starts regions).
 void run_in_background();
 
-// body(i) for i in [0, n), on fair_share() threads when `parallel` (else on
+// body(i) for i in [0, n), on num_threads() threads when `parallel` (else on
 // the calling thread, with no parallel region: a small call should not wake a
-// team of threads). Threads take the next i as they finish one, and a thread
-// beyond the fair share takes no more once other async calls start, so a
-// call started alone gives up cores it no longer has a share of. An
-// exception cannot leave an OpenMP region (the runtime calls std::terminate),
-// so the first one is kept and rethrown after the loop.
+// team of threads). Threads take the next i as they finish one. In an async
+// call, the threads beyond its fair share wait (polling) while other async
+// calls run, and take work again when they end: the calls running share the
+// cores, and one left alone gets them all back. An exception cannot leave an
+// OpenMP region (the runtime calls std::terminate), so the first one is kept
+// and rethrown after the loop.
 template <typename Body>
 void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     if (!parallel || n < 2) {
@@ -68,13 +71,18 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     }
     std::exception_ptr error;
     std::atomic<int64_t> next{0};
-    const int team = int(std::min<int64_t>(fair_share(), n));
     const bool shared = in_async_call();  // asked here: the team's other threads are not this one
-#pragma omp parallel num_threads(team)
+#pragma omp parallel num_threads(int(std::min<int64_t>(num_threads(), n)))
     {
-        // Thread 0 stays to the end: a share is at least one.
-        const int me = omp_get_thread_num();
-        for (int64_t i; (!shared || me < async_share()) && (i = next.fetch_add(1)) < n;) {
+        const int me = omp_get_thread_num();  // thread 0 is always within a share
+        for (;;) {
+            if (shared && me >= async_share()) {
+                if (next.load(std::memory_order_relaxed) >= n) break;
+                wait_for_share();
+                continue;
+            }
+            const int64_t i = next.fetch_add(1);
+            if (i >= n) break;
             try {
                 body(i);
             } catch (...) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/best.h"
 #include "kernels/parallel.h"
 #include "kernels/simd.h"
 
@@ -48,41 +49,6 @@ void visit_distances(const float* table, size_t Ks, Codes codes, F&& f) {
         if (Ks == 256) return each_distance_of<256>(table, Ks, in, codes.n, codes.M, f);
         each_distance_of<0>(table, Ks, in, codes.n, codes.M, f);
     });
-}
-
-// A candidate of topk: its key orders best first (NaN mapped to +inf ranks last).
-struct Entry {
-    float key, distance;
-    uint32_t id;
-};
-
-// a before b: a smaller key, or the same key and a lower id. A function
-// object, so that the heap algorithms inline it (a function pointer they call).
-struct Before {
-    bool operator()(const Entry& a, const Entry& b) const { return a.key < b.key || (a.key == b.key && a.id < b.id); }
-};
-constexpr Before before{};
-
-// Pushes an entry into a heap of the best so far, the worst on top.
-inline void push(std::vector<Entry>& heap, const Entry& e) {
-    heap.push_back(e);
-    std::push_heap(heap.begin(), heap.end(), before);
-}
-
-// Replaces the worst entry of a full heap.
-inline void replace_worst(std::vector<Entry>& heap, const Entry& e) {
-    std::pop_heap(heap.begin(), heap.end(), before);
-    heap.back() = e;
-    std::push_heap(heap.begin(), heap.end(), before);
-}
-
-// The heap's entries, best first, into ids and dists.
-void write_sorted(std::vector<Entry>& heap, uint32_t* ids, float* dists) {
-    std::sort_heap(heap.begin(), heap.end(), before);
-    for (size_t j = 0; j < heap.size(); j++) {
-        ids[j] = heap[j].id;
-        dists[j] = heap[j].distance;
-    }
 }
 
 // topk_many over Q = W V lanes, V vectors of W floats (AVX2 scans 32 queries
@@ -262,20 +228,10 @@ void topk(const float* table, size_t Ks, Codes codes, size_t k, bool largest_fir
         std::vector<Entry> heap = best_codes(table, Ks, codes, 0, k, sign);
         return write_sorted(heap, ids, dists);
     }
-    // The k best of each block, then the k best of those: the k best of all
-    // (each is among its block's), ties to the lower id as in one scan.
-    std::vector<std::vector<Entry>> found(blocks);
-    parallel_for(int64_t(blocks), [&](int64_t b) {
-        const size_t first = size_t(b) * kScanBlock, n = std::min(kScanBlock, codes.n - first);
-        found[b] = best_codes(table, Ks, codes.rows(first, n), first, std::min(k, n), sign);
-    });
-    std::vector<Entry> all;
-    for (const auto& f : found) all.insert(all.end(), f.begin(), f.end());
-    std::partial_sort(all.begin(), all.begin() + k, all.end(), before);
-    for (size_t j = 0; j < k; j++) {
-        ids[j] = all[j].id;
-        dists[j] = all[j].distance;
-    }
+    merge_best(blocks, k, [&](size_t b) {
+        const size_t first = b * kScanBlock, n = std::min(kScanBlock, codes.n - first);
+        return best_codes(table, Ks, codes.rows(first, n), first, std::min(k, n), sign);
+    }, ids, dists);
 }
 
 namespace {

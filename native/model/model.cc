@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include <algorithm>
+#include <string>
 
 #include "kernels/codebook.h"
 #include "kernels/exceptions.h"
@@ -111,6 +112,32 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
             if (lanes == 1) return topk(tables.data(), Ks, codes, k, largest_first, group_ids, group_dists);
             topk_many(tables.data(), count, Ks, codes, k, largest_first, group_ids, group_dists);
         }, parallel);
+    }
+}
+
+void Model::search_packed(const float* queries, size_t nq, PackedCodes codes, size_t k, uint32_t* ids,
+                          float* dists) const {
+    if (Ks != 16) throw TypeError("Expected a model with Ks = 16 for packed codes");
+    if (codes.M != M || M > kPackedMaxM)
+        throw RangeError("Expected packed codes of M = " + std::to_string(M) + " <= " + std::to_string(kPackedMaxM) + " subspaces");
+    if (k > codes.n) throw RangeError("Expected k <= the number of codes");
+    // The tables of a block of queries (rotated first for OPQ), then their scans.
+    constexpr size_t kQueries = 4096, kTableGroup = 16;
+    const size_t rows = std::min(nq, kQueries), table_size = M * Ks;
+    std::vector<float> tables(rows * table_size), rotated(R.empty() ? 0 : rows * D());
+    for (size_t q0 = 0; q0 < nq; q0 += rows) {
+        const size_t nb = std::min(rows, nq - q0);
+        const float* block = queries + q0 * D();
+        if (!R.empty()) {
+            rotate(block, nb, false, rotated.data());
+            block = rotated.data();
+        }
+        parallel_for(int64_t((nb + kTableGroup - 1) / kTableGroup), [&](int64_t g) {
+            const size_t first = size_t(g) * kTableGroup, count = std::min(kTableGroup, nb - first);
+            distance_tables(codebook(), panels_, block + first * D(), count, metric, tables.data() + first * table_size,
+                            table_size, 1);
+        }, nb > kTableGroup);
+        packed_search(tables.data(), nb, codes, k, metric == Metric::Dot, ids + q0 * k, dists + q0 * k);
     }
 }
 

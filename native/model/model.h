@@ -11,6 +11,7 @@
 
 #include "kernels/codebook.h"
 #include "kernels/codes.h"
+#include "kernels/fast_scan.h"
 #include "kernels/nearest.h"
 
 namespace nanopq {
@@ -40,6 +41,8 @@ public:
     // Row q of (nq, k) ids and dists: the k best codes for query q, best first
     // (smallest for L2, largest for Dot), ties to the lower id. k <= codes.n.
     void search(const float* queries, size_t nq, Codes codes, size_t k, uint32_t* ids, float* dists) const;
+    // search over codes packed for fast scan (Ks = 16): the same rows.
+    void search_packed(const float* queries, size_t nq, PackedCodes codes, size_t k, uint32_t* ids, float* dists) const;
     // y = x @ R, or x @ R^T with `inverse`: (n, D). OPQ only.
     void rotate(const float* x, size_t n, bool inverse, float* y) const;
 

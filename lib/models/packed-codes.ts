@@ -1,0 +1,75 @@
+// Codes of a Ks = 16 model packed for fast scan (native/kernels/fast_scan.h):
+// 4 bits a code, in blocks of 32 rows, which search, searchAsync,
+// dtable(q).topk and adist take in place of the plain codes, with the same
+// results. The layout is in docs/format.md.
+import { CodeMatrix } from '../core/arrays';
+import { defineInspect } from '../core/inspect';
+import { native } from '../core/native';
+import { checkInteger, describe, toCodes } from '../core/validate';
+
+/** Rows a block holds. */
+const BLOCK = 32;
+/** The most subspaces the scans take. */
+const MAX_M = 256;
+
+/** Bytes of N packed codes of M subspaces: 32 bytes (one a row) a pair of subspaces a block. */
+function packedBytes(N: number, M: number): number {
+  return Math.ceil(N / BLOCK) * BLOCK * Math.ceil(M / 2);
+}
+
+export class PackedCodes {
+  /** The layout's name, which a reader checks: 32 rows a block, 4 bits a code. */
+  static readonly LAYOUT = 'nanopq-4bit-32';
+  readonly layout = PackedCodes.LAYOUT;
+  /** Rows (codes), and subspaces a row. */
+  readonly N: number;
+  readonly M: number;
+  readonly data: Uint8Array;
+
+  static {
+    defineInspect(PackedCodes, (p) => ({ N: p.N, M: p.M, bytes: p.data.length, layout: p.layout }));
+  }
+
+  /** N codes of M subspaces packed in data (packCodes' layout; used in place, not copied): its length is checked. */
+  constructor(data: Uint8Array, N: number, M: number) {
+    if (!(data instanceof Uint8Array)) throw new TypeError(`Expected data to be a Uint8Array, got ${describe(data)}`);
+    this.N = checkInteger(N, 'N', 0);
+    this.M = checkInteger(M, 'M', 1, MAX_M);
+    const bytes = packedBytes(this.N, this.M);
+    if (data.length !== bytes) {
+      throw new RangeError(`Expected ${bytes} bytes of packed codes for N = ${this.N}, M = ${this.M}, got ${data.length}`);
+    }
+    this.data = data;
+    Object.freeze(this);
+  }
+
+  /** codes (N, M) of a Ks = 16 model, packed. */
+  static pack(codes: unknown, M: number): PackedCodes {
+    if (M > MAX_M) throw new RangeError(`Expected M <= ${MAX_M} to pack codes, got M = ${M}`);
+    const c = toCodes(codes, 'codes', M, 16);
+    if (!(c.data instanceof Uint8Array)) throw new TypeError(`Expected uint8 codes to pack, got ${describe(c.data)}`);
+    const out = new Uint8Array(packedBytes(c.rows, M));
+    native.pack4(c.data, c.rows, M, out);
+    return new PackedCodes(out, c.rows, M);
+  }
+
+  /** The plain codes (N, M), uint8. */
+  unpack(): CodeMatrix {
+    const codes = new Uint8Array(this.N * this.M);
+    native.unpack4(this.data, this.N, this.M, codes);
+    return { data: codes, shape: [this.N, this.M] };
+  }
+}
+
+/**
+ * packed, checked against a model of M subspaces and Ks codewords (name: the
+ * argument, for the errors).
+ */
+export function checkPacked(packed: unknown, M: number, Ks: number, name: string): PackedCodes {
+  if (!(packed instanceof PackedCodes)) {
+    throw new TypeError(`Expected ${name} to be PackedCodes (packCodes), got ${describe(packed)}`);
+  }
+  if (Ks !== 16) throw new TypeError(`Expected a model with Ks = 16 for packed ${name}, got Ks = ${Ks}`);
+  if (packed.M !== M) throw new RangeError(`Expected packed ${name} of M = ${M} subspaces, got M = ${packed.M}`);
+  return packed;
+}

@@ -1,0 +1,470 @@
+#include "kernels/fast_scan.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/best.h"
+#include "kernels/exceptions.h"
+#include "kernels/parallel.h"
+#include "kernels/simd.h"
+
+namespace nanopq {
+
+namespace {
+
+// The code of row j (0-31) of a block, subspace m.
+inline uint8_t nibble(const uint8_t* block, size_t m, size_t j) {
+    return uint8_t(block[m / 2 * kPackedBlock + j] >> (m % 2 * 4)) & 15;
+}
+
+// code_distance (kernels/scan.cc) of row j of a block: the same sum, in m order.
+inline float row_distance(const float* table, const uint8_t* block, size_t M, size_t j) {
+    float sum = table[nibble(block, 0, j)];
+    for (size_t m = 1; m < M; m++) sum += table[m * 16 + nibble(block, m, j)];
+    return sum;
+}
+
+// One query's entries, quantized to 8 bits for the kernels: entry k of
+// subspace m (its key: the distance, or minus it for largest first) is at
+// least low[m] + lut(m, k) / scale, so a row whose 8-bit entries add up to Q
+// (saturating at 255: a sum that stops there is less than the true one) has
+// a key of at least offset + Q / scale, less `slack` for the rounding of its
+// float sum. The scale is set anew whenever the heap's worst key has come down
+// so far that half the 8 bits go unused: the threshold is then 254 again.
+// A table with an entry that is not finite bounds nothing: every row is a candidate.
+class Bounds {
+public:
+    Bounds(const float* table, size_t M, float sign)
+        : M_(M), keys_(M * 16), low_(M), lut_low_(packed_pairs(M) * 32, 0), lut_high_(packed_pairs(M) * 32, 0) {
+        double magnitude = 0;
+        for (size_t m = 0; m < M; m++) {
+            float lo = INFINITY, hi = -INFINITY;
+            for (size_t k = 0; k < 16; k++) {
+                const float v = sign * table[m * 16 + k];
+                if (!std::isfinite(v)) return;  // bounded_ stays false
+                keys_[m * 16 + k] = v;
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+            low_[m] = lo;
+            offset_ += lo;
+            magnitude += std::max(std::fabs(double(lo)), std::fabs(double(hi)));
+        }
+        // A float sum of M terms is within (M - 1) 2^-24 of their magnitudes' sum of the real one: twice that.
+        slack_ = magnitude * double(M + 2) * std::ldexp(1.0, -23);
+        bounded_ = true;
+    }
+
+    // Pair p's entries as byte-shuffle tables: subspace 2 p's (the low
+    // nibbles') at lut_low() + 32 p, subspace 2 p + 1's at lut_high() + 32 p,
+    // each twice (once a 128-bit lane).
+    const uint8_t* lut_low() const { return lut_low_.data(); }
+    const uint8_t* lut_high() const { return lut_high_.data(); }
+
+    // The threshold for a heap whose worst key is `worst`: the largest Q
+    // that may still enter, 255 for every row, -1 for none. Sets `rescaled`
+    // when the entries changed.
+    int32_t threshold(float worst, bool& rescaled) {
+        if (!bounded_) return 255;
+        const double room = double(worst) - offset_ + slack_;
+        if (!std::isfinite(room)) return 255;
+        if (room < 0) return -1;
+        if (room == 0) return 0;
+        const double t = std::floor(room * scale_);
+        if (t >= 128 && t <= 254) return int32_t(t);
+        scale_ = 254 / room;
+        quantize();
+        rescaled = true;
+        return int32_t(std::min(254.0, std::floor(room * scale_)));
+    }
+
+private:
+    void quantize() {
+        for (size_t m = 0; m < M_; m++) {
+            uint8_t* out = (m % 2 ? lut_high_.data() : lut_low_.data()) + m / 2 * 32;
+            for (size_t k = 0; k < 16; k++) {
+                // Rounded down, and a hair lower, so that no rounding of this
+                // product makes an entry's bound pass the entry.
+                const double q = std::floor((double(keys_[m * 16 + k]) - low_[m]) * scale_ - 1e-9);
+                out[k] = out[k + 16] = uint8_t(std::min(255.0, std::max(0.0, q)));
+            }
+        }
+    }
+
+    size_t M_;
+    std::vector<float> keys_;
+    std::vector<double> low_;
+    std::vector<uint8_t> lut_low_, lut_high_;
+    double offset_ = 0, slack_ = 0, scale_ = 0;
+    bool bounded_ = false;
+};
+
+// One query's scan of packed codes, block by block, keeping its k best (the
+// k least by key, then id, as best_codes in kernels/scan.cc): a kernel adds
+// up each block's quantized entries and passes over the rows that cannot
+// enter; the others are ranked by the float table.
+class PackedScan {
+public:
+    PackedScan(const float* table, size_t M, size_t k, bool largest_first)
+        : table_(table), M_(M), k_(k), sign_(largest_first ? -1.0f : 1.0f), bounds_(table, M, sign_) {
+        heap_.reserve(k);
+    }
+
+    // Rows [first, last) of codes (first a multiple of the block size).
+    void scan(PackedCodes codes, size_t first, size_t last);
+
+    std::vector<Entry>& heap() { return heap_; }
+    const Bounds& bounds() const { return bounds_; }
+    size_t pairs() const { return packed_pairs(M_); }
+    // The largest 8-bit sum of a row that may enter (255: every row), or -1 for none.
+    int32_t threshold() const { return threshold_; }
+
+    // The rows of a block (row base) whose bits are set in mask; true when
+    // the bounds' tables changed.
+    bool take(const uint8_t* block, uint32_t mask, size_t base) {
+        bool rescaled = false;
+        for (; mask; mask &= mask - 1) {
+            const size_t j = size_t(__builtin_ctz(mask));
+            take(row_distance(table_, block, M_, j), uint32_t(base + j), rescaled);
+        }
+        return rescaled;
+    }
+
+private:
+    void take(float d, uint32_t id, bool& rescaled) {
+        const float key = sign_ * d;
+        const Entry e{std::isnan(key) ? INFINITY : key, d, id};
+        if (heap_.size() < k_) {
+            push(heap_, e);
+        } else if (before(e, heap_.front())) {
+            replace_worst(heap_, e);
+        } else {
+            return;
+        }
+        if (heap_.size() == k_) threshold_ = bounds_.threshold(heap_.front().key, rescaled);
+    }
+
+    const float* table_;
+    size_t M_, k_;
+    float sign_;
+    Bounds bounds_;
+    std::vector<Entry> heap_;
+    int32_t threshold_ = 255;  // every row until the heap is full
+};
+
+// A kernel: scan.take() of the rows of blocks [first, last) (rows; blocks
+// of codes from `data`) whose 8-bit sums are within scan.threshold().
+typedef void (*ScanFn)(PackedScan& scan, const uint8_t* data, size_t first, size_t last);
+// The same for kQueriesAtOnce scans together: each block is read once for all.
+constexpr size_t kQueriesAtOnce = 4;
+typedef void (*ScanManyFn)(PackedScan* scans, const uint8_t* data, size_t first, size_t last);
+
+// The mask bits of rows [0, count) of a block.
+inline uint32_t rows_below(size_t count) { return count >= 32 ? ~uint32_t(0) : (uint32_t(1) << count) - 1; }
+
+void scan_generic(PackedScan& scan, const uint8_t* data, size_t first, size_t last) {
+    const size_t pairs = scan.pairs(), bytes = pairs * kPackedBlock;
+    for (size_t base = first; base < last && scan.threshold() >= 0; base += kPackedBlock) {
+        const uint8_t* block = data + base / kPackedBlock * bytes;
+        const uint8_t *low = scan.bounds().lut_low(), *high = scan.bounds().lut_high();
+        uint32_t mask = 0;
+        for (size_t j = 0; j < kPackedBlock; j++) {
+            unsigned sum = 0;
+            for (size_t p = 0; p < pairs; p++) {
+                const uint8_t byte = block[p * kPackedBlock + j];
+                sum += low[p * 32 + (byte & 15)] + high[p * 32 + (byte >> 4)];
+            }
+            mask |= uint32_t(std::min(sum, 255u) <= unsigned(scan.threshold())) << j;
+        }
+        mask &= rows_below(last - base);
+        if (mask) scan.take(block, mask, base);
+    }
+}
+
+void scan_many_generic(PackedScan* scans, const uint8_t* data, size_t first, size_t last) {
+    for (size_t q = 0; q < kQueriesAtOnce; q++) scan_generic(scans[q], data, first, last);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// The x86 kernels: a pair of subspaces' 32 bytes (one row each) looked up
+// with byte shuffles, the low nibbles in the first subspace's table and the
+// high nibbles in the second's, added with saturation into one byte a row.
+
+// The byte-shuffle tables of pair p (256 bits), or of pairs 2 q and 2 q + 1 (512).
+__attribute__((target("avx2"), always_inline)) inline __m256i pair_table(const uint8_t* lut, size_t p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lut + p * 32));
+}
+__attribute__((target("avx512bw"), always_inline)) inline __m512i quad_table(const uint8_t* lut, size_t q) {
+    return _mm512_loadu_si512(lut + q * 64);
+}
+
+// Pairs is the number of subspace pairs when known at compile time (the
+// tables then stay in registers), else 0.
+template <size_t Pairs>
+__attribute__((target("avx2"))) void scan_avx2_of(PackedScan& scan, const uint8_t* data, size_t first, size_t last) {
+    const size_t pairs = Pairs ? Pairs : scan.pairs(), bytes = pairs * kPackedBlock;
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    __m256i low[Pairs ? Pairs : 1], high[Pairs ? Pairs : 1];
+    for (size_t p = 0; p < Pairs; p++) low[p] = pair_table(scan.bounds().lut_low(), p), high[p] = pair_table(scan.bounds().lut_high(), p);
+    for (size_t base = first; base < last && scan.threshold() >= 0; base += kPackedBlock) {
+        const uint8_t* block = data + base / kPackedBlock * bytes;
+        __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
+        for (size_t p = 0; p < pairs; p++) {
+            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + p * kPackedBlock));
+            const __m256i lo = Pairs ? low[p] : pair_table(scan.bounds().lut_low(), p);
+            const __m256i hi = Pairs ? high[p] : pair_table(scan.bounds().lut_high(), p);
+            a = _mm256_adds_epu8(a, _mm256_shuffle_epi8(lo, _mm256_and_si256(c, low4)));
+            b = _mm256_adds_epu8(b, _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(c, 4), low4)));
+        }
+        const __m256i sums = _mm256_adds_epu8(a, b), t = _mm256_set1_epi8(char(scan.threshold()));
+        uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums, t), sums)));
+        mask &= rows_below(last - base);
+        if (mask && scan.take(block, mask, base))
+            for (size_t p = 0; p < Pairs; p++) low[p] = pair_table(scan.bounds().lut_low(), p), high[p] = pair_table(scan.bounds().lut_high(), p);
+    }
+}
+
+// Two pairs a 512-bit register (their tables side by side, as stored).
+template <size_t Quads>
+__attribute__((target("avx512bw"))) void scan_avx512_of(PackedScan& scan, const uint8_t* data, size_t first,
+                                                        size_t last) {
+    const size_t pairs = scan.pairs(), quads = Quads ? Quads : pairs / 2, bytes = pairs * kPackedBlock;
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    __m512i low[Quads ? Quads : 1], high[Quads ? Quads : 1];
+    for (size_t q = 0; q < Quads; q++) low[q] = quad_table(scan.bounds().lut_low(), q), high[q] = quad_table(scan.bounds().lut_high(), q);
+    for (size_t base = first; base < last && scan.threshold() >= 0; base += kPackedBlock) {
+        const uint8_t* block = data + base / kPackedBlock * bytes;
+        __m512i a = _mm512_setzero_si512(), b = _mm512_setzero_si512();
+        for (size_t q = 0; q < quads; q++) {
+            const __m512i c = _mm512_loadu_si512(block + q * 64);
+            const __m512i lo = Quads ? low[q] : quad_table(scan.bounds().lut_low(), q);
+            const __m512i hi = Quads ? high[q] : quad_table(scan.bounds().lut_high(), q);
+            a = _mm512_adds_epu8(a, _mm512_shuffle_epi8(lo, _mm512_and_si512(c, low4)));
+            b = _mm512_adds_epu8(b, _mm512_shuffle_epi8(hi, _mm512_and_si512(_mm512_srli_epi16(c, 4), low4)));
+        }
+        const __m512i both = _mm512_adds_epu8(a, b);
+        __m256i sums = _mm256_adds_epu8(_mm512_castsi512_si256(both), _mm512_extracti64x4_epi64(both, 1));
+        if (quads * 2 < pairs) {  // the last pair
+            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + quads * 64));
+            const __m256i low4_256 = _mm256_set1_epi8(0x0f);
+            sums = _mm256_adds_epu8(sums, _mm256_shuffle_epi8(pair_table(scan.bounds().lut_low(), quads * 2),
+                                                              _mm256_and_si256(c, low4_256)));
+            sums = _mm256_adds_epu8(sums, _mm256_shuffle_epi8(pair_table(scan.bounds().lut_high(), quads * 2),
+                                                              _mm256_and_si256(_mm256_srli_epi16(c, 4), low4_256)));
+        }
+        const __m256i t = _mm256_set1_epi8(char(scan.threshold()));
+        uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums, t), sums)));
+        mask &= rows_below(last - base);
+        if (mask && scan.take(block, mask, base))
+            for (size_t q = 0; q < Quads; q++) low[q] = quad_table(scan.bounds().lut_low(), q), high[q] = quad_table(scan.bounds().lut_high(), q);
+    }
+}
+
+// kQueriesAtOnce scans over the same blocks: a pair's nibbles are taken
+// apart once for all of them (the tables are read from the cache).
+__attribute__((target("avx2"))) void scan_many_avx2(PackedScan* scans, const uint8_t* data, size_t first,
+                                                    size_t last) {
+    constexpr size_t Q = kQueriesAtOnce;
+    const size_t pairs = scans[0].pairs(), bytes = pairs * kPackedBlock;
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const uint8_t *low[Q], *high[Q];
+    for (size_t q = 0; q < Q; q++) low[q] = scans[q].bounds().lut_low(), high[q] = scans[q].bounds().lut_high();
+    for (size_t base = first; base < last; base += kPackedBlock) {
+        bool live = false;
+        for (size_t q = 0; q < Q; q++) live |= scans[q].threshold() >= 0;
+        if (!live) return;
+        const uint8_t* block = data + base / kPackedBlock * bytes;
+        __m256i sums[Q];
+        for (size_t q = 0; q < Q; q++) sums[q] = _mm256_setzero_si256();
+        for (size_t p = 0; p < pairs; p++) {
+            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + p * kPackedBlock));
+            const __m256i lo = _mm256_and_si256(c, low4), hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), low4);
+            for (size_t q = 0; q < Q; q++) {
+                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(low[q], p), lo));
+                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(high[q], p), hi));
+            }
+        }
+        for (size_t q = 0; q < Q; q++) {
+            if (scans[q].threshold() < 0) continue;
+            const __m256i t = _mm256_set1_epi8(char(scans[q].threshold()));
+            const uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums[q], t), sums[q]))) &
+                                  rows_below(last - base);
+            if (mask) scans[q].take(block, mask, base);  // the tables are read anew each block
+        }
+    }
+}
+
+__attribute__((target("avx512bw"))) void scan_many_avx512(PackedScan* scans, const uint8_t* data, size_t first,
+                                                          size_t last) {
+    constexpr size_t Q = kQueriesAtOnce;
+    const size_t pairs = scans[0].pairs(), quads = pairs / 2, bytes = pairs * kPackedBlock;
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    const uint8_t *low[Q], *high[Q];
+    for (size_t q = 0; q < Q; q++) low[q] = scans[q].bounds().lut_low(), high[q] = scans[q].bounds().lut_high();
+    for (size_t base = first; base < last; base += kPackedBlock) {
+        bool live = false;
+        for (size_t q = 0; q < Q; q++) live |= scans[q].threshold() >= 0;
+        if (!live) return;
+        const uint8_t* block = data + base / kPackedBlock * bytes;
+        __m512i wide[Q];
+        for (size_t q = 0; q < Q; q++) wide[q] = _mm512_setzero_si512();
+        for (size_t r = 0; r < quads; r++) {
+            const __m512i c = _mm512_loadu_si512(block + r * 64);
+            const __m512i lo = _mm512_and_si512(c, low4), hi = _mm512_and_si512(_mm512_srli_epi16(c, 4), low4);
+            for (size_t q = 0; q < Q; q++) {
+                wide[q] = _mm512_adds_epu8(wide[q], _mm512_shuffle_epi8(quad_table(low[q], r), lo));
+                wide[q] = _mm512_adds_epu8(wide[q], _mm512_shuffle_epi8(quad_table(high[q], r), hi));
+            }
+        }
+        __m256i sums[Q];
+        for (size_t q = 0; q < Q; q++)
+            sums[q] = _mm256_adds_epu8(_mm512_castsi512_si256(wide[q]), _mm512_extracti64x4_epi64(wide[q], 1));
+        if (quads * 2 < pairs) {  // the last pair
+            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + quads * 64));
+            const __m256i low4_256 = _mm256_set1_epi8(0x0f);
+            const __m256i lo = _mm256_and_si256(c, low4_256), hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), low4_256);
+            for (size_t q = 0; q < Q; q++) {
+                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(low[q], quads * 2), lo));
+                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(high[q], quads * 2), hi));
+            }
+        }
+        for (size_t q = 0; q < Q; q++) {
+            if (scans[q].threshold() < 0) continue;
+            const __m256i t = _mm256_set1_epi8(char(scans[q].threshold()));
+            const uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums[q], t), sums[q]))) &
+                                  rows_below(last - base);
+            if (mask) scans[q].take(block, mask, base);
+        }
+    }
+}
+
+void scan_avx2(PackedScan& scan, const uint8_t* data, size_t first, size_t last) {
+    switch (scan.pairs()) {  // the common code lengths, as the plain scans
+        case 4: return scan_avx2_of<4>(scan, data, first, last);
+        case 8: return scan_avx2_of<8>(scan, data, first, last);
+        case 16: return scan_avx2_of<16>(scan, data, first, last);
+        default: return scan_avx2_of<0>(scan, data, first, last);
+    }
+}
+
+void scan_avx512(PackedScan& scan, const uint8_t* data, size_t first, size_t last) {
+    switch (scan.pairs()) {
+        case 4: return scan_avx512_of<2>(scan, data, first, last);
+        case 8: return scan_avx512_of<4>(scan, data, first, last);
+        case 16: return scan_avx512_of<8>(scan, data, first, last);
+        case 32: return scan_avx512_of<16>(scan, data, first, last);
+        default: return scan_avx512_of<0>(scan, data, first, last);
+    }
+}
+#endif
+
+struct Kernel {
+    ScanFn scan;
+    ScanManyFn scan_many;
+    const char* name;
+};
+
+Kernel choose_kernel() {
+#if defined(__x86_64__) || defined(__i386__)
+    switch (simd_level()) {
+        case SimdLevel::Avx512:
+            if (__builtin_cpu_supports("avx512bw")) return {scan_avx512, scan_many_avx512, "avx512bw"};
+            return {scan_avx2, scan_many_avx2, "avx2"};
+        case SimdLevel::Avx2: return {scan_avx2, scan_many_avx2, "avx2"};
+        default: break;
+    }
+#endif
+    return {scan_generic, scan_many_generic, "generic"};
+}
+
+const Kernel& kernel() {
+    static const Kernel chosen = choose_kernel();
+    return chosen;
+}
+
+void PackedScan::scan(PackedCodes codes, size_t first, size_t last) { kernel().scan(*this, codes.data, first, last); }
+
+// A query's scan over many codes is cut into parts of this many rows (a
+// multiple of the block), the same whatever the number of threads.
+constexpr size_t kScanPart = size_t(1) << 16;
+// Below this many subspace lookups a query's scan stays on its thread.
+constexpr size_t kParallelLookups = size_t(1) << 22;
+
+}  // namespace
+
+const char* packed_kernel_name() { return kernel().name; }
+
+void pack4(const uint8_t* codes, size_t n, size_t M, uint8_t* out) {
+    const size_t bytes = packed_pairs(M) * kPackedBlock;
+    std::memset(out, 0, packed_bytes(n, M));
+    for (size_t i = 0; i < n; i++) {
+        uint8_t* block = out + i / kPackedBlock * bytes;
+        for (size_t m = 0; m < M; m++)
+            block[m / 2 * kPackedBlock + i % kPackedBlock] |= uint8_t(codes[i * M + m] << (m % 2 * 4));
+    }
+}
+
+void unpack4(PackedCodes packed, uint8_t* codes) {
+    const size_t bytes = packed_pairs(packed.M) * kPackedBlock;
+    for (size_t i = 0; i < packed.n; i++) {
+        const uint8_t* block = packed.data + i / kPackedBlock * bytes;
+        for (size_t m = 0; m < packed.M; m++) codes[i * packed.M + m] = nibble(block, m, i % kPackedBlock);
+    }
+}
+
+void packed_adist(const float* table, PackedCodes codes, float* dists) {
+    const size_t parts = (codes.n + kScanPart - 1) / kScanPart, bytes = packed_pairs(codes.M) * kPackedBlock;
+    parallel_for(int64_t(parts), [&](int64_t p) {
+        const size_t first = size_t(p) * kScanPart, last = std::min(codes.n, first + kScanPart);
+        for (size_t i = first; i < last; i++)
+            dists[i] = row_distance(table, codes.data + i / kPackedBlock * bytes, codes.M, i % kPackedBlock);
+    }, codes.n * codes.M >= kParallelLookups);
+}
+
+void packed_topk(const float* table, PackedCodes codes, size_t k, bool largest_first, uint32_t* ids, float* dists) {
+    if (k == 0) return;
+    if (k > codes.n) throw RangeError("Expected k <= the number of codes");
+    const size_t parts = (codes.n + kScanPart - 1) / kScanPart;
+    if (parts == 1 || k > kScanPart / 16 || codes.n * codes.M < kParallelLookups) {
+        PackedScan scan(table, codes.M, k, largest_first);
+        scan.scan(codes, 0, codes.n);
+        return write_sorted(scan.heap(), ids, dists);
+    }
+    merge_best(parts, k, [&](size_t p) {
+        const size_t first = p * kScanPart, last = std::min(codes.n, first + kScanPart);
+        PackedScan scan(table, codes.M, std::min(k, last - first), largest_first);
+        scan.scan(codes, first, last);
+        return std::move(scan.heap());
+    }, ids, dists);
+}
+
+void packed_search(const float* tables, size_t nq, PackedCodes codes, size_t k, bool largest_first, uint32_t* ids,
+                   float* dists) {
+    if (nq == 1 || k == 0) return packed_topk(tables, codes, k, largest_first, ids, dists);
+    if (k > codes.n) throw RangeError("Expected k <= the number of codes");
+    // Groups of queries scan the codes a chunk at a time: a chunk read from
+    // memory serves the group from the cache (128 KB of codes with M = 32).
+    constexpr size_t kGroup = 16, kChunk = 8192;
+    const size_t groups = (nq + kGroup - 1) / kGroup, table_size = codes.M * 16;
+    parallel_for(int64_t(groups), [&](int64_t g) {
+        const size_t q0 = size_t(g) * kGroup, count = std::min(kGroup, nq - q0);
+        std::vector<PackedScan> scans;
+        scans.reserve(count);
+        for (size_t q = 0; q < count; q++) scans.emplace_back(tables + (q0 + q) * table_size, codes.M, k, largest_first);
+        for (size_t first = 0; first < codes.n; first += kChunk) {
+            const size_t last = std::min(codes.n, first + kChunk);
+            size_t q = 0;
+            for (; q + kQueriesAtOnce <= count; q += kQueriesAtOnce) kernel().scan_many(&scans[q], codes.data, first, last);
+            for (; q < count; q++) scans[q].scan(codes, first, last);
+        }
+        for (size_t q = 0; q < count; q++) write_sorted(scans[q].heap(), ids + (q0 + q) * k, dists + (q0 + q) * k);
+    }, nq * codes.n * codes.M >= kParallelLookups);
+}
+
+}  // namespace nanopq
