@@ -2,8 +2,9 @@
 // and a Rii <-> an IndexIVFPQ without residuals, whose lists are made and
 // read as Faiss files (io/ivfpq-file.ts, io/faiss-index.ts).
 import type { CodeMatrix, Metric } from './core/arrays';
-import { describe } from './core/validate';
+import { checkOptions, describe } from './core/validate';
 import * as faiss from './faiss';
+import { fastScanCodes, fastScanOf } from './faiss/index-pq';
 import { readIVFPQFile } from './io/faiss-index';
 import { ivfpqFileBytes } from './io/ivfpq-file';
 import { Reader } from './io/reader';
@@ -97,20 +98,33 @@ function ivfpqFromRii(rii: Rii): faiss.IndexIVFPQ | faiss.IndexPreTransform {
  * centre, as add() with updatePostingLists would put it, so that Faiss
  * searches it. For an OPQ fine quantizer, that index in an
  * IndexPreTransform of its OPQMatrix.
+ *
+ * With { fastScan: true }, a PQ or OPQ with Ks = 16 gives an
+ * IndexPQFastScan (Faiss's 4-bit codes in blocks of 32) in place of the IndexPQ.
  */
-export function nanopqToFaiss(model: PQ): faiss.IndexPQ;
-export function nanopqToFaiss(model: OPQ): faiss.IndexPreTransform;
+export function nanopqToFaiss(model: PQ, options: { fastScan: true }): faiss.IndexPQFastScan;
+export function nanopqToFaiss(model: PQ, options?: { fastScan?: false }): faiss.IndexPQ;
+export function nanopqToFaiss(model: OPQ, options?: { fastScan?: boolean }): faiss.IndexPreTransform;
 export function nanopqToFaiss(model: Rii): faiss.IndexIVFPQ | faiss.IndexPreTransform;
-export function nanopqToFaiss(model: PQ | OPQ): faiss.IndexPQ | faiss.IndexPreTransform;
-export function nanopqToFaiss(model: PQ | OPQ | Rii): faiss.IndexPQ | faiss.IndexIVFPQ | faiss.IndexPreTransform;
-export function nanopqToFaiss(model: PQ | OPQ | Rii): faiss.IndexPQ | faiss.IndexIVFPQ | faiss.IndexPreTransform {
-  if (model instanceof Rii) return ivfpqFromRii(model);
+export function nanopqToFaiss(model: PQ | OPQ, options?: { fastScan?: boolean }): faiss.IndexPQ | faiss.IndexPQFastScan | faiss.IndexPreTransform;
+export function nanopqToFaiss(model: PQ | OPQ | Rii, options?: { fastScan?: boolean }): faiss.Index;
+export function nanopqToFaiss(model: PQ | OPQ | Rii, options?: { fastScan?: boolean }): faiss.Index {
+  const { fastScan = false } = checkOptions(options, ['fastScan'], 'nanopqToFaiss');
+  if (typeof fastScan !== 'boolean') throw new TypeError(`Expected a boolean for fastScan, got ${describe(fastScan)}`);
+  if (model instanceof Rii) {
+    if (fastScan) throw new TypeError('Expected a PQ or OPQ for nanopqToFaiss(model, { fastScan: true }), got a Rii');
+    return ivfpqFromRii(model);
+  }
   if (!(model instanceof PQ || model instanceof OPQ)) throw new TypeError(`Expected a PQ, OPQ or Rii for model, got ${describe(model)}`);
   checkNotDisposed(model, 'nanopqToFaiss()');
-  if (model instanceof PQ) return indexPQFrom(model);
+  if (fastScan && model.Ks !== 16) {
+    throw new TypeError(`Expected a model with Ks = 16 for an IndexPQFastScan (4-bit codes), got Ks = ${model.Ks}`);
+  }
+  const inner = (pq: PQ) => (fastScan ? fastScanOf(indexPQFrom(pq)) : indexPQFrom(pq));
+  if (model instanceof PQ) return inner(model);
   const R = model.R;
   if (!R) throw new TypeError('Expected a fitted model for nanopqToFaiss(); call fit() first');
-  return withRotation(R.data, R.shape[0], model.M, indexPQFrom(model.pq));
+  return withRotation(R.data, R.shape[0], model.M, inner(model.pq));
 }
 
 function pqFrom(pq: faiss.ProductQuantizer, metric: Metric): PQ {
@@ -118,8 +132,9 @@ function pqFrom(pq: faiss.ProductQuantizer, metric: Metric): PQ {
   return PQ.fromCodewords({ data: pq.centroids, shape: [M, ksub, dsub] }, { metric });
 }
 
-const CONVERTIBLE = 'a faiss.IndexPQ, an IndexPreTransform(OPQMatrix, IndexPQ) or a ProductQuantizer';
-const CONVERTIBLE_TO_RII = 'a faiss.IndexPQ, an IndexIVFPQ, an IndexPreTransform(OPQMatrix, IndexPQ or IndexIVFPQ) or a ProductQuantizer';
+const CONVERTIBLE = 'a faiss.IndexPQ, an IndexPQFastScan, an IndexPreTransform(OPQMatrix, IndexPQ or IndexPQFastScan) or a ProductQuantizer';
+const CONVERTIBLE_TO_RII = 'a faiss.IndexPQ, an IndexPQFastScan, an IndexIVFPQ, an IndexPreTransform(OPQMatrix, IndexPQ, ' +
+  'IndexPQFastScan or IndexIVFPQ) or a ProductQuantizer';
 
 /** The OPQ of index, an IndexPreTransform of one orthonormal OPQMatrix, and of pq, the PQ of its inner index. */
 function opqFrom(index: faiss.IndexPreTransform, pq: PQ): OPQ {
@@ -141,9 +156,9 @@ export function faissModel(index: faiss.Index | faiss.ProductQuantizer, converti
   if (index instanceof faiss.ProductQuantizer) return pqFrom(index, 'l2');
   if (!(index instanceof faiss.Index)) throw new TypeError(`Expected ${convertible} for index, got ${describe(index)}`);
   if (!index.isTrained) throw new TypeError('Expected a trained Faiss index for faissToNanopq()');
-  if (index instanceof faiss.IndexPQ) return pqFrom(index.pq, index.metric);
+  if (index instanceof faiss.IndexPQ || index instanceof faiss.IndexPQFastScan) return pqFrom(index.pq, index.metric);
   const inner = index instanceof faiss.IndexPreTransform ? index.index : null;
-  if (!(inner instanceof faiss.IndexPQ)) {
+  if (!(inner instanceof faiss.IndexPQ || inner instanceof faiss.IndexPQFastScan)) {
     const kind = `an ${index.constructor.name} (${index.description})`;
     throw new TypeError(`Expected ${convertible} for index, got ${kind}; the pq of a kind that has one (index.pq) converts`);
   }
@@ -154,7 +169,8 @@ export function faissModel(index: faiss.Index | faiss.ProductQuantizer, converti
 export function faissModelAndCodes(index: faiss.Index | faiss.ProductQuantizer, convertible = CONVERTIBLE): [PQ | OPQ, CodeMatrix] {
   const model = faissModel(index, convertible);
   if (index instanceof faiss.ProductQuantizer) return [model, faiss.unpackCodes(new Uint8Array(0), 0, index.M, index.nbits)];
-  const inner = (index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ;
+  const inner = (index instanceof faiss.IndexPreTransform ? index.index : index) as faiss.IndexPQ | faiss.IndexPQFastScan;
+  if (inner instanceof faiss.IndexPQFastScan) return [model, fastScanCodes(inner)];
   const { M, nbits } = inner.pq;
   return [model, faiss.unpackCodes(inner.codes, inner.ntotal, M, nbits)];
 }
@@ -236,7 +252,7 @@ function riiFromIVFPQ(index: faiss.Index, ivf: faiss.IndexIVFPQ): Rii {
  * for an index of nanopqToFaiss(rii), others move to their nearest codes),
  * the threshold estimated.
  */
-export function faissToNanopq(index: faiss.IndexPQ): [PQ, CodeMatrix];
+export function faissToNanopq(index: faiss.IndexPQ | faiss.IndexPQFastScan): [PQ, CodeMatrix];
 export function faissToNanopq(index: faiss.IndexIVFPQ): Rii;
 export function faissToNanopq(index: faiss.IndexPreTransform): [OPQ, CodeMatrix] | Rii;
 export function faissToNanopq(index: faiss.ProductQuantizer): [PQ, CodeMatrix];

@@ -6,14 +6,15 @@
 // /usr/bin/python3) and, when NANOPQ_SRC names a checkout of matsui528/nanopq,
 // Python nanopq, both on the arrays this run uses. Every row: ours, the peer,
 // ratio = ours / peer in the row's unit, the goal. Then the serving rows
-// (scripts/bench-serving.js), the Faiss index rows (scripts/bench-indexes.js)
-// and the Rii rows (scripts/bench-rii.js: Fashion-MNIST and 1,000,000 x 96
+// (scripts/bench-serving.js), the Faiss index rows (scripts/bench-indexes.js),
+// the fast-scan rows (scripts/bench-fastscan.js) and the Rii rows (scripts/bench-rii.js: Fashion-MNIST and 1,000,000 x 96
 // clustered vectors, against Python rii where RII_SRC names a built checkout
 // of matsui528/rii, and Faiss IVFPQ).
 //   --json               one JSON object on stdout (the table and the machine); the log goes to stderr
 //   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
 //   --skip-indexes       leave out the Faiss index rows (Python builds three indexes: a minute or two)
 //   --skip-rii           leave out the Rii rows (several minutes: a 1,000,000-vector Rii, Python rii's and Faiss's)
+//   --skip-fastscan      leave out the fast-scan rows (packed 4-bit codes; a few minutes, Faiss's PQ indexes on 1,000,000 vectors)
 //   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js); the Rii rows' charts go beside it
 //   --help, -h           this list
 const fs = require('node:fs');
@@ -25,6 +26,7 @@ const { loadData, environment, table, recallAt, rows, timed, relativeError } = r
 const { benchServing, fitPQ } = require('./bench-serving');
 const { benchIndexes } = require('./bench-indexes');
 const { benchRii } = require('./bench-rii');
+const { benchFastScan } = require('./bench-fastscan');
 const { recallChart, MS } = require('./bench-chart');
 const { runPeer } = require('./peer');
 
@@ -34,7 +36,7 @@ function parseOptions() {
   try {
     return parseArgs({
       options: {
-        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, chart: { type: 'string' },
+        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, 'skip-fastscan': { type: 'boolean' }, chart: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -127,6 +129,11 @@ async function main() {
   if (!options['skip-indexes']) {
     log('\nindexes: an index Python Faiss built, searched from Node and from Python; searchAsync');
     await benchIndexes(log, t, data);
+  }
+
+  if (!options['skip-fastscan']) {
+    log('\nfast scan: 4-bit codes packed, against the same codes plain and Faiss\'s PQ indexes');
+    await benchFastScan(log, t);
   }
 
   let rii;

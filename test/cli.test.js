@@ -198,7 +198,7 @@ describe('info', () => {
     if (c.params.efSearch) expect(info.index.graph).toMatchObject({ M: 16, efSearch: c.params.efSearch });
     if (c.params.kFactor) expect(info.index.kFactor).toBe(c.params.kFactor);
     // The kinds nanopq models are that model too.
-    expect('M' in info).toBe(['IndexPQ'].includes(c.kind) || c.factory === 'OPQ8_32,PQ8np');
+    expect('M' in info).toBe(['IndexPQ', 'IndexPQFastScan'].includes(c.kind) || c.factory === 'OPQ8_32,PQ8np');
   });
 
   test('a Faiss index of any kind, as text', () => {
@@ -285,7 +285,7 @@ describe('convert', () => {
     expect(fails('convert', pkl, 'x.onnx')).toMatch("nanopq: Expected a model file ending in .pkl, .faiss, .index, .npq or .rii for x.onnx, got '.onnx'");
     // A kind nanopq has no model for is named (its pq converts in code: faissToNanopq(index.pq)).
     for (const out of ['x.npq', 'x.pkl']) {
-      expect(fails('convert', path.join(FAISS_KINDS, 'opq8_ivf16_pq8.faiss'), out)).toBe('nanopq: Expected a faiss.IndexPQ, an IndexPreTransform(OPQMatrix, IndexPQ) or a ProductQuantizer for index, got an IndexPreTransform (LT32,IVF16,PQ8); the pq of a kind that has one (index.pq) converts\n');
+      expect(fails('convert', path.join(FAISS_KINDS, 'opq8_ivf16_pq8.faiss'), out)).toBe('nanopq: Expected a faiss.IndexPQ, an IndexPQFastScan, an IndexPreTransform(OPQMatrix, IndexPQ or IndexPQFastScan) or a ProductQuantizer for index, got an IndexPreTransform (LT32,IVF16,PQ8); the pq of a kind that has one (index.pq) converts\n');
     }
     expect(fs.existsSync(tmp('x.npq'))).toBe(false);
     expect(fails('convert', pkl, 'x.npq', '--codes', 'c.npy')).toBe('nanopq: Expected --codes only between a Faiss index and a .pkl or .npq model (it names the codes beside the model), got pkl to npq\n');

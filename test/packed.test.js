@@ -157,3 +157,55 @@ describe('bad input: an Error, never a crash', () => {
     await call.then(() => {}, (e) => expect(e).toBeInstanceOf(Error));
   });
 });
+
+describe('Faiss: IndexPQFastScan to and from a Ks = 16 model', () => {
+  const { faiss, io, nanopqToFaiss, faissToNanopq, Rii } = require('..');
+  const KINDS = path.join(__dirname, 'fixtures', 'faiss-kinds');
+  const X = randomMatrix(2000, 16, 21);
+
+  test('nanopqToFaiss(pq, { fastScan: true }): an IndexPQFastScan whose codes are those an IndexPQ of the model stores', () => {
+    const pq = new PQ({ M: 8, Ks: 16 }).fit(X, { iter: 5 });
+    const fs = nanopqToFaiss(pq, { fastScan: true });
+    expect(fs).toBeInstanceOf(faiss.IndexPQFastScan);
+    const plainIndex = nanopqToFaiss(pq);
+    fs.add(X);
+    plainIndex.add(X);
+    const [model, codes] = faissToNanopq(fs);
+    expect(model.equals(pq)).toBe(true);
+    expect(codes).toEqual(faissToNanopq(plainIndex)[1]);
+    // Written and read back (a file Python's faiss.read_index reads): the same.
+    const again = faissToNanopq(faiss.readIndex(faiss.writeIndex(fs)));
+    expect(again[1]).toEqual(codes);
+  });
+
+  test('an OPQ gives an IndexPreTransform over an IndexPQFastScan, and back', () => {
+    const opq = new OPQ({ M: 4, Ks: 16 }).fit(X, { rotationIter: 2, pqIter: 2 });
+    const index = nanopqToFaiss(opq, { fastScan: true });
+    expect(index.index).toBeInstanceOf(faiss.IndexPQFastScan);
+    index.add({ data: X.data.subarray(0, 100 * 16), shape: [100, 16] });
+    const [model, codes] = faissToNanopq(index);
+    expect(model.equals(opq)).toBe(true);
+    expect(codes.shape).toEqual([100, 4]);
+  });
+
+  test("a Python-written IndexPQFastScan: its codes are its PQ's encoding of the vectors it holds", () => {
+    const index = faiss.readIndex(path.join(KINDS, 'pq16x4fs.faiss'));
+    const [pq, codes] = faissToNanopq(index);
+    const db = io.readNpy(path.join(KINDS, 'database.npy'));
+    const x = { data: db.data.subarray(0, index.ntotal * db.shape[1]), shape: [index.ntotal, db.shape[1]] };
+    const ours = pq.encode(x);
+    let same = 0;
+    for (let i = 0; i < index.ntotal; i++) same += ours.data.subarray(i * 16, (i + 1) * 16).every((v, m) => v === codes.data[i * 16 + m]);
+    expect(same / index.ntotal).toBeGreaterThan(0.99);  // ties in the nearest codeword aside
+  });
+
+  test('fastScan of a model with Ks other than 16, of a Rii, or not a boolean: a TypeError', () => {
+    const pq256 = new PQ({ M: 2, Ks: 256 }).fit(randomMatrix(600, 4, 1), { iter: 2 });
+    expect(() => nanopqToFaiss(pq256, { fastScan: true })).toThrow(/Ks = 16/);
+    const pq = new PQ({ M: 2, Ks: 16 }).fit(randomMatrix(300, 4, 1), { iter: 2 });
+    expect(() => nanopqToFaiss(pq, { fastScan: 'yes' })).toThrow(/boolean for fastScan/);
+    expect(() => nanopqToFaiss(pq, { fast: true })).toThrow(TypeError);
+    const rii = new Rii({ fineQuantizer: new PQ({ M: 2 }).fit(randomMatrix(600, 4, 2), { iter: 2 }) }).addConfigure(randomMatrix(600, 4, 3));
+    expect(() => nanopqToFaiss(rii, { fastScan: true })).toThrow(/got a Rii/);
+  });
+});

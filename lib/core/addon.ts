@@ -150,6 +150,10 @@ export interface Addon {
   /** Appends n rows of (n, M) codes to the IndexPQ (or an IndexPreTransform's IndexPQ), packed as Faiss stores them. */
   indexAddCodes(index: FaissHandle, codes: CodeArray, n: number): void;
   indexGetPQ(index: FaissHandle): FaissHandle | undefined;
+  /** An IndexPQFastScan of an IndexPQ of 4-bit codes (its quantizer and codes). */
+  indexPQFastScanFrom(index: FaissHandle): FaissHandle;
+  /** An IndexPQFastScan's codes, one byte per sub-quantizer: (ntotal, M). */
+  fastScanCodes(index: FaissHandle, codesOut: Uint8Array): void;
   preTransformChain(index: FaissHandle): FaissHandle[];
   readIndex(bytes: Uint8Array): FaissHandle;
   /** Frees the object's Faiss parts now; later calls on the handle throw. */

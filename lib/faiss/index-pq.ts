@@ -4,7 +4,7 @@ import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { checkInteger, checkMetric, describe } from '../core/validate';
 import { packedCodeSize } from '../io/faiss-index';
-import { Index, indexHandle, registerKind } from './index-base';
+import { adoptIndex, Index, indexHandle, registerKind } from './index-base';
 import { adopt, checkDims, own } from './object';
 import { ProductQuantizer } from './product-quantizer';
 
@@ -58,6 +58,18 @@ export class IndexPQFastScan extends Index {
   get pq(): ProductQuantizer { return pqOf(this); }
   /** The vectors of a block of codes. */
   get bbs(): number { return this.info.bbs as number; }
+}
+
+/** An IndexPQFastScan of index's quantizer (4-bit codes) and codes (Faiss's constructor from an IndexPQ). */
+export function fastScanOf(index: IndexPQ): IndexPQFastScan {
+  return adoptIndex<IndexPQFastScan>(native.indexPQFastScanFrom(indexHandle(index)));
+}
+
+/** The codes of an IndexPQFastScan, one integer per sub-quantizer: (ntotal, M). */
+export function fastScanCodes(index: IndexPQFastScan): CodeMatrix {
+  const M = index.pq.M, codes = new Uint8Array(index.ntotal * M);
+  native.fastScanCodes(indexHandle(index), codes);
+  return { data: codes, shape: [index.ntotal, M] };
 }
 
 registerKind('IndexPQ', IndexPQ);

@@ -1,5 +1,8 @@
 #include "faiss/index_pq.h"
 
+#include <faiss/IndexPQFastScan.h>
+#include <faiss/impl/pq4_fast_scan.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -113,6 +116,32 @@ Napi::Value IndexGetPQ(const Napi::CallbackInfo& info) {
                 false);
 }
 
+// indexPQFastScanFrom(indexPQ) -> an IndexPQFastScan of the IndexPQ's
+// quantizer (4-bit codes) and codes, in Faiss's blocks of 32
+Napi::Value IndexPQFastScanFrom(const Napi::CallbackInfo& info) {
+    const faiss::IndexPQ& pq = pq_index(index_arg(info, 0, Access::Read).index.get(), "an IndexPQ").pq();
+    if (pq.pq.nbits != 4) throw TypeError("Expected an IndexPQ of 4-bit codes for an IndexPQFastScan");
+    if (!pq.is_trained) throw TypeError("Expected a trained IndexPQ for an IndexPQFastScan");
+    return wrap(info.Env(), std::make_unique<IndexObject>(adopt(std::make_shared<faiss::IndexPQFastScan>(pq, 32))));
+}
+
+// fastScanCodes(index, codes_out): an IndexPQFastScan's codes, one byte per
+// sub-quantizer, (ntotal, M)
+Napi::Value FastScanCodes(const Napi::CallbackInfo& info) {
+    const auto* fs = dynamic_cast<const faiss::IndexPQFastScan*>(&index_arg(info, 0, Access::Read).index->get());
+    if (!fs) throw TypeError("Expected an IndexPQFastScan for argument 0");
+    const size_t n = size_t(fs->ntotal), M = fs->pq.M;
+    auto out = array_arg<uint8_t>(info, 1, checked_mul(n, M));
+    // Blocks of bbs rows (ntotal2 of them, ntotal rounded up) of M2 (M rounded up to even) 4-bit codes: checked
+    // when the file was read; checked again here, as pq4_get_packed_element trusts them.
+    if (fs->bbs <= 0 || fs->bbs % 32 || fs->M2 < M || fs->ntotal2 < n || fs->codes.size() < fs->ntotal2 * fs->M2 / 2)
+        throw RangeError("Expected an IndexPQFastScan whose blocks hold its codes");
+    for (size_t i = 0; i < n; i++)
+        for (size_t m = 0; m < M; m++)
+            out.data[i * M + m] = faiss::pq4_get_packed_element(fs->codes.get(), size_t(fs->bbs), fs->M2, i, m);
+    return undefined(info);
+}
+
 // unpackCodes(packed, n, M, nbits, codes_out): Faiss's bit-packed codes, one integer per sub-quantizer
 Napi::Value UnpackCodes(const Napi::CallbackInfo& info) {
     size_t n = size_arg(info, 1), M = size_arg(info, 2);
@@ -130,6 +159,8 @@ void RegisterIndexPQ(Napi::Env env, Napi::Object exports) {
     export_function<IndexAddCodes>(env, exports, "indexAddCodes");
     export_function<IndexGetPQ>(env, exports, "indexGetPQ");
     export_function<UnpackCodes>(env, exports, "unpackCodes");
+    export_function<IndexPQFastScanFrom>(env, exports, "indexPQFastScanFrom");
+    export_function<FastScanCodes>(env, exports, "fastScanCodes");
 }
 
 const FaissFunctions registered(RegisterIndexPQ);
