@@ -330,6 +330,25 @@ describe('encode', () => {
     same(codes.data, pq.encode(big).data);
   });
 
+  test('--pack: the packed codes (.npk) of model.packCodes, in blocks or not; search reads them, with the plain codes\' results', () => {
+    const { PackedCodes } = require('..');
+    expect(ok('encode', 'enc.npq', 'x.npy', '--pack', '-o', 'codes.npk', '--json')).toMatchObject({ output: 'codes.npk', shape: [N, M], dtype: 'packed 4-bit' });
+    ok('encode', 'enc.npq', 'x.npy', '--pack', '-o', 'blocks.npk', '--block-rows', '1000');  // 992 rows a block: whole blocks of 32
+    const packed = PackedCodes.load(tmp('codes.npk'));
+    same(packed.data, model.packCodes(model.encode(X)).data);
+    same(fs.readFileSync(tmp('blocks.npk')), fs.readFileSync(tmp('codes.npk')));
+    ok('encode', 'enc.npq', 'x.npy', '-o', 'plain.npy');
+    io.writeNpy(tmp('q.npy'), Xq.data, Xq.shape);
+    ok('search', 'enc.npq', 'codes.npk', 'q.npy', '-k', '5', '-o', 'ids-packed.npy', '--distances', 'd-packed.npy');
+    ok('search', 'enc.npq', 'plain.npy', 'q.npy', '-k', '5', '-o', 'ids-plain.npy', '--distances', 'd-plain.npy');
+    same(io.readNpy(tmp('ids-packed.npy')).data, io.readNpy(tmp('ids-plain.npy')).data);
+    same(io.readNpy(tmp('d-packed.npy')).data, io.readNpy(tmp('d-plain.npy')).data);
+    expect(fails('encode', 'enc.npq', 'x.npy', '--pack', '-o', 'codes.npy')).toBe("nanopq: Expected a .npk file for -o with --pack, got 'codes.npy'\n");
+    new PQ({ M: 2, Ks: 256 }).fit(randomMatrix(600, 16, 5), { iter: 2 }).save(tmp('ks256.npq'));
+    expect(fails('encode', 'ks256.npq', 'x.npy', '--pack', '-o', 'bad.npk')).toBe('nanopq: Expected a model with Ks = 16 for --pack (4-bit codes), got Ks = 256\n');
+    expect(fs.existsSync(tmp('bad.npk'))).toBe(false);
+  });
+
   test('errors leave no codes file', () => {
     expect(fails('encode', 'enc.npq', 'x.npy', '-o', 'codes.txt')).toBe("nanopq: Expected a .npy file for -o, got 'codes.txt'\n");
     const q8 = randomMatrix(3, 8, 204);

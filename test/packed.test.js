@@ -123,6 +123,41 @@ describe('scans over packed codes equal the plain scans', () => {
   }, 60000);
 });
 
+describe('.npk files (toBuffer / fromBuffer, save / load)', () => {
+  const pq = modelOf(5, 2, 3);
+  const packed = pq.packCodes(codesOf(70, 5, 4));
+
+  test('the same packed codes back, from bytes at any offset and from a file', () => {
+    const bytes = packed.toBuffer();
+    expect(bytes.length).toBe(24 + packed.data.length);
+    for (const offset of [0, 3]) {
+      const buf = Buffer.alloc(offset + bytes.length);
+      bytes.copy(buf, offset);
+      const back = PackedCodes.fromBuffer(buf.subarray(offset));
+      buf.fill(0);  // the copy keeps nothing of the bytes
+      expect([back.N, back.M, Buffer.from(back.data).equals(Buffer.from(packed.data))]).toEqual([70, 5, true]);
+    }
+    const file = path.join(require('node:os').tmpdir(), `nanopq-packed-${process.pid}.npk`);
+    packed.save(file);
+    expect(pq.unpackCodes(PackedCodes.load(file))).toEqual(pq.unpackCodes(packed));
+    require('node:fs').rmSync(file);
+  });
+
+  test('hostile bytes: a TypeError naming what was expected', () => {
+    const bytes = packed.toBuffer();
+    const edit = (at, write) => { const b = Buffer.from(bytes); write(b, at); return b; };
+    expect(() => PackedCodes.fromBuffer(bytes.subarray(0, 20))).toThrow(/magic "NANOPQPK"/);
+    expect(() => PackedCodes.fromBuffer(edit(0, (b) => b.write('X')))).toThrow(/magic/);
+    expect(() => PackedCodes.fromBuffer(edit(8, (b, at) => b.writeUInt32LE(2, at)))).toThrow(/format version 2/);
+    expect(() => PackedCodes.fromBuffer(edit(12, (b, at) => b.writeUInt32LE(0, at)))).toThrow(/M = 0, not 1 to 256/);
+    expect(() => PackedCodes.fromBuffer(edit(12, (b, at) => b.writeUInt32LE(300, at)))).toThrow(/M = 300/);
+    expect(() => PackedCodes.fromBuffer(edit(16, (b, at) => b.writeBigUInt64LE(2n ** 40n, at)))).toThrow(/the packed codes of \d+ bytes/);
+    expect(() => PackedCodes.fromBuffer(edit(16, (b, at) => b.writeBigUInt64LE(2n ** 63n, at)))).toThrow(/N of 0 to 2\*\*53 - 1/);
+    expect(() => PackedCodes.fromBuffer(Buffer.concat([bytes, Buffer.alloc(1)]))).toThrow(/1 bytes after the packed codes/);
+    expect(() => PackedCodes.fromBuffer(bytes.subarray(0, bytes.length - 1))).toThrow(TypeError);
+  });
+});
+
 describe('bad input: an Error, never a crash', () => {
   const pq = modelOf(4, 2, 1);
   const codes = codesOf(50, 4, 2);

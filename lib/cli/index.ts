@@ -21,6 +21,8 @@ import { CodeMatrix, Matrix, Metric } from '../core/arrays';
 import * as faiss from '../faiss';
 import * as io from '../io';
 import { OPQ } from '../models/opq';
+import { PackedCodes } from '../models/packed-codes';
+import { packedHeader } from '../io/packed-file';
 import { PQ } from '../models/pq';
 import { Rii } from '../models/rii';
 import { faissToNanopq } from '../convert';
@@ -86,6 +88,15 @@ function codesArg(file: string, name: string, M: number): CodeMatrix {
   const codes = readCodes(file);
   if (codes.shape[1] !== M) throw new RangeError(`Expected codes of the model's M = ${M} columns in ${file}, got shape (${codes.shape.join(', ')})`);
   return codes;
+}
+
+/** Packed codes (.npk, from encode --pack) of the model's M. */
+function packedArg(file: string, name: string, model: PQ | OPQ): PackedCodes {
+  checkInput(file, name);
+  const packed = PackedCodes.load(file);
+  if (model.Ks !== 16) throw new RangeError(`Expected a model with Ks = 16 for the packed codes in ${file}, got Ks = ${model.Ks}`);
+  if (packed.M !== model.M) throw new RangeError(`Expected packed codes of the model's M = ${model.M} in ${file}, got M = ${packed.M}`);
+  return packed;
 }
 
 /** What `info` shows of a model, and what the other commands' --json repeat. */
@@ -398,10 +409,14 @@ async function train(vectorsFile: string, opts: TrainOptions): Promise<void> {
 const blockRowsFor = (D: number) => Math.max(1, Math.min(65536, Math.floor(2 ** 25 / (4 * D))));
 
 async function encode(modelFile: string, vectorsFile: string,
-  opts: { output: string; from?: string; blockRows?: number; json?: boolean; progress?: boolean }): Promise<void> {
-  if (path.extname(opts.output).toLowerCase() !== '.npy') throw new Error(`Expected a .npy file for -o, got '${opts.output}'`);
+  opts: { output: string; from?: string; blockRows?: number; json?: boolean; progress?: boolean; pack?: boolean }): Promise<void> {
+  const extension = opts.pack ? '.npk' : '.npy';
+  if (path.extname(opts.output).toLowerCase() !== extension) {
+    throw new Error(`Expected a ${extension} file for -o${opts.pack ? ' with --pack' : ''}, got '${opts.output}'`);
+  }
   checkOutputs({ '-o': opts.output }, { MODEL: modelFile, VECTORS: vectorsFile });
   const { model } = readModel(modelFile, opts.from);
+  if (opts.pack && model.Ks !== 16) throw new Error(`Expected a model with Ks = 16 for --pack (4-bit codes), got Ks = ${model.Ks}`);
   const D = dimension(model, modelFile);
   const source = vectorsArg(vectorsFile, 'VECTORS', openVectors, D);
   const [n] = source.shape;
@@ -409,9 +424,11 @@ async function encode(modelFile: string, vectorsFile: string,
   const started = performance.now();
   try {
     await writeOutput(opts.output, async (temp) => {
-      const writer = new CodesWriter(temp, model.codeDtype, n, model.M);
+      // Packed codes go a whole number of 32-row blocks at a time, after their header.
+      const writer = opts.pack ? new PackedWriter(temp, n, model.M) : new CodesWriter(temp, model.codeDtype, n, model.M);
       try {
-        const rows = opts.blockRows ?? blockRowsFor(D);
+        const blockRows = opts.blockRows ?? blockRowsFor(D);
+        const rows = opts.pack ? Math.max(32, blockRows - (blockRows % 32)) : blockRows;
         await interruptible(async (signal) => {
           for (let start = 0; start < n && !signal.aborted; start += rows) {
             const count = Math.min(rows, n - start);
@@ -428,9 +445,27 @@ async function encode(modelFile: string, vectorsFile: string,
     source.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const result = { output: opts.output, shape: [n, model.M], dtype: model.codeDtype, seconds };
+  const dtype = opts.pack ? 'packed 4-bit' : model.codeDtype;
+  const result = { output: opts.output, shape: [n, model.M], dtype, seconds };
   if (opts.json) return printJson(result);
-  print(`encoded ${n} vectors of ${vectorsFile} in ${seconds.toFixed(1)} s: wrote ${opts.output} (${model.codeDtype}, (${n}, ${model.M}))`);
+  print(`encoded ${n} vectors of ${vectorsFile} in ${seconds.toFixed(1)} s: wrote ${opts.output} (${dtype}, (${n}, ${model.M}))`);
+}
+
+/** A .npk file of n packed codes of M subspaces, written as the codes come (a multiple of 32 rows at a time but the last). */
+class PackedWriter {
+  #fd: number;
+  constructor(file: string, n: number, readonly M: number) {
+    this.#fd = fs.openSync(file, 'w');
+    fs.writeFileSync(this.#fd, packedHeader(n, M));
+  }
+
+  write(codes: CodeMatrix): void {
+    fs.writeFileSync(this.#fd, PackedCodes.pack(codes, this.M).data);
+  }
+
+  close(): void {
+    fs.closeSync(this.#fd);
+  }
 }
 
 // -------------------------------------------------------------- search --
@@ -458,13 +493,14 @@ async function search(modelFile: string, second: string, third: string | undefin
   checkOutputs({ '-o': opts.output, '--distances': opts.distances }, { MODEL: modelFile, CODES: codesFile, QUERIES: queriesFile });
   const { model } = readModel(modelFile, opts.from);
   const D = dimension(model, modelFile);
-  const codes = codesArg(codesFile, 'CODES', model.M);
+  const codes = path.extname(codesFile).toLowerCase() === '.npk' ? packedArg(codesFile, 'CODES', model) : codesArg(codesFile, 'CODES', model.M);
+  const N = codes instanceof PackedCodes ? codes.N : codes.shape[0];
   const queries = vectorsArg(queriesFile, 'QUERIES', readVectors, D);
   const started = performance.now();
   const { ids, dists, shape } = await model.searchAsync(queries, codes, opts.k);
   const ms = performance.now() - started;
-  if (shape[1] < opts.k) note(`${codesFile} holds ${codes.shape[0]} codes: ${shape[1]} neighbours per query, not ${opts.k}`);
-  await report({ ids, dists, shape }, opts, `${shape[0]} queries, ${codes.shape[0]} codes, k = ${shape[1]} (${model.metric}): ${ms.toFixed(1)} ms`);
+  if (shape[1] < opts.k) note(`${codesFile} holds ${N} codes: ${shape[1]} neighbours per query, not ${opts.k}`);
+  await report({ ids, dists, shape }, opts, `${shape[0]} queries, ${N} codes, k = ${shape[1]} (${model.metric}): ${ms.toFixed(1)} ms`);
 }
 
 async function searchRii(riiFile: string, queriesFile: string, opts: SearchOptions): Promise<void> {
@@ -582,7 +618,8 @@ function program(): Command {
   cli.command('encode')
     .description('encode vectors with a model into codes (n, M), streaming through the file')
     .argument('<MODEL>', 'the model file').argument('<VECTORS>', 'the vectors to encode')
-    .requiredOption('-o, --output <CODES.npy>', 'the codes to write: uint8, uint16 or uint32 (n, M)')
+    .requiredOption('-o, --output <CODES.npy>', 'the codes to write: uint8, uint16 or uint32 (n, M); with --pack, a .npk file')
+    .option('--pack', 'a model with Ks = 16: write the codes packed for fast scan (.npk, 4 bits a code), which search reads')
     .addOption(fromOption())
     .addOption(new Option('--block-rows <n>', 'rows read and encoded at a time').argParser(integer('--block-rows', 1)).hideHelp())
     .addOption(jsonOption()).addOption(progressOption()).addOption(noProgressOption())
@@ -592,7 +629,7 @@ function program(): Command {
   cli.command('search')
     .description('the k nearest of each query: by a model over its codes, or by a Faiss index of any kind over what it holds')
     .argument('<MODEL>', 'the model file, or a Faiss index searched on its own (then the next argument is QUERIES)')
-    .argument('<CODES>', 'codes (n, M) from encode (.npy)').argument('[QUERIES]', 'the query vectors')
+    .argument('<CODES>', 'codes (n, M) from encode (.npy), or packed by encode --pack (.npk)').argument('[QUERIES]', 'the query vectors')
     .option('-k <n>', 'neighbours per query', integer('-k', 1), 10)
     .option('-o, --output <ids.npy>', 'write the ids (nq, k): uint32 of a model\'s codes, int64 of a Faiss index (-1 where fewer than k)')
     .option('--distances <dists.npy>', 'write the distances (nq, k) as float32')

@@ -2,20 +2,13 @@
 // 4 bits a code, in blocks of 32 rows, which search, searchAsync,
 // dtable(q).topk and adist take in place of the plain codes, with the same
 // results. The layout is in docs/format.md.
+import * as fs from 'node:fs';
 import { CodeMatrix } from '../core/arrays';
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
-import { checkInteger, describe, toCodes } from '../core/validate';
-
-/** Rows a block holds. */
-const BLOCK = 32;
-/** The most subspaces the scans take. */
-const MAX_M = 256;
-
-/** Bytes of N packed codes of M subspaces: 32 bytes (one a row) a pair of subspaces a block. */
-function packedBytes(N: number, M: number): number {
-  return Math.ceil(N / BLOCK) * BLOCK * Math.ceil(M / 2);
-}
+import { checkInteger, checkPath, describe, toCodes } from '../core/validate';
+import { packedBytes, packedHeader, PACKED_MAX_M as MAX_M, readPacked } from '../io/packed-file';
+import { readerFor } from '../io/reader';
 
 export class PackedCodes {
   /** The layout's name, which a reader checks: 32 rows a block, 4 bits a code. */
@@ -51,6 +44,26 @@ export class PackedCodes {
     const out = new Uint8Array(packedBytes(c.rows, M));
     native.pack4(c.data, c.rows, M, out);
     return new PackedCodes(out, c.rows, M);
+  }
+
+  /** The .npk format (docs/format.md): a header (N, M) and the packed bytes. */
+  toBuffer(): Buffer {
+    return Buffer.concat([packedHeader(this.N, this.M), this.data]);
+  }
+
+  save(path: string): void {
+    fs.writeFileSync(checkPath(path), this.toBuffer());
+  }
+
+  /** PackedCodes of a .npk file's bytes (copied), each size checked. */
+  static fromBuffer(bytes: Uint8Array): PackedCodes {
+    const { N, M, data } = readPacked(readerFor(bytes, 'bytes'));
+    return new PackedCodes(data, N, M);
+  }
+
+  static load(path: string): PackedCodes {
+    const { N, M, data } = readPacked(readerFor(checkPath(path)));
+    return new PackedCodes(data, N, M);
   }
 
   /** The plain codes (N, M), uint8. */
