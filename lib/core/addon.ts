@@ -87,6 +87,8 @@ export interface Addon {
   packedAdist(dtable: Float32Array, M: number, packed: Uint8Array, n: number, distsOut: Float32Array): void;
   packedTopk(dtable: Float32Array, M: number, packed: Uint8Array, n: number, k: number, largestFirst: boolean,
     idsOut: Uint32Array, distsOut: Float32Array): void;
+  /** Rows the fast scans ranked by the float tables since the addon loaded (for the bench). */
+  packedRowsRanked(): number;
   /** The fast-scan kernel: 'avx512bw', 'avx2' or 'generic'. */
   readonly packedKernel: string;
   /** max |R^T R - I|. */

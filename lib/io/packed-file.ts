@@ -21,7 +21,7 @@ export function packedBytes(N: number, M: number): number {
 }
 
 /** The header of a .npk file of N codes of M subspaces. */
-export function packedHeader(N: number, M: number): Buffer {
+export function packedHeader(N: number, M: number): Uint8Array {
   const out = Buffer.alloc(PACKED_HEADER_BYTES);
   out.write(MAGIC, 0, 'latin1');
   out.writeUInt32LE(VERSION, 8);

@@ -46,8 +46,8 @@ export class PackedCodes {
     return new PackedCodes(out, c.rows, M);
   }
 
-  /** The .npk format (docs/format.md): a header (N, M) and the packed bytes. */
-  toBuffer(): Buffer {
+  /** The .npk format (docs/format.md): a header (N, M) and the packed bytes; a Node Buffer, typed as the Uint8Array it is. */
+  toBuffer(): Uint8Array {
     return Buffer.concat([packedHeader(this.N, this.M), this.data]);
   }
 

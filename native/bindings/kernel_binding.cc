@@ -80,6 +80,11 @@ Napi::Value PackedTopk(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
+// packedRowsRanked() -> the rows fast scans ranked exactly, so far (for the bench)
+Napi::Value PackedRowsRanked(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(packed_rows_ranked()));
+}
+
 // exactSearch(queries, nq, database, nb, d, k, ids_out: Uint32Array, dists_out); k <= nb
 Napi::Value ExactSearch(const Napi::CallbackInfo& info) {
     size_t nq = size_arg(info, 1), nb = size_arg(info, 3), d = size_arg(info, 4), k = size_arg(info, 5);
@@ -115,6 +120,7 @@ void RegisterKernels(Napi::Env env, Napi::Object exports) {
     export_function<Unpack4>(env, exports, "unpack4");
     export_function<PackedAdist>(env, exports, "packedAdist");
     export_function<PackedTopk>(env, exports, "packedTopk");
+    export_function<PackedRowsRanked>(env, exports, "packedRowsRanked");
     export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
     exports.Set("simd", Napi::String::New(env, simd_name()));
     exports.Set("packedKernel", Napi::String::New(env, packed_kernel_name()));

@@ -5,6 +5,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -17,6 +18,9 @@
 namespace nanopq {
 
 namespace {
+
+// Rows ranked by the float tables since the addon loaded, for the bench (packed_rows_ranked).
+std::atomic<uint64_t> rows_ranked{0};
 
 // The code of row j (0-31) of a block, subspace m.
 inline uint8_t nibble(const uint8_t* block, size_t m, size_t j) {
@@ -128,6 +132,7 @@ public:
     // The rows of a block (row base) whose bits are set in mask; true when
     // the bounds' tables changed.
     bool take(const uint8_t* block, uint32_t mask, size_t base) {
+        rows_ranked.fetch_add(uint64_t(__builtin_popcount(mask)), std::memory_order_relaxed);
         bool rescaled = false;
         for (; mask; mask &= mask - 1) {
             const size_t j = size_t(__builtin_ctz(mask));
@@ -399,6 +404,8 @@ constexpr size_t kParallelLookups = size_t(1) << 22;
 }  // namespace
 
 const char* packed_kernel_name() { return kernel().name; }
+
+uint64_t packed_rows_ranked() { return rows_ranked.load(std::memory_order_relaxed); }
 
 void pack4(const uint8_t* codes, size_t n, size_t M, uint8_t* out) {
     const size_t bytes = packed_pairs(M) * kPackedBlock;

@@ -49,6 +49,10 @@ void packed_topk(const float* table, PackedCodes codes, size_t k, bool largest_f
 void packed_search(const float* tables, size_t nq, PackedCodes codes, size_t k, bool largest_first, uint32_t* ids,
                    float* dists);
 
+// How many rows the scans have ranked by the float tables (their bounds did
+// not rule them out), since the addon loaded: the bench divides by the queries.
+uint64_t packed_rows_ranked();
+
 // The kernel the CPU runs ("avx512bw", "avx2" or "generic"), for tests and the bench.
 const char* packed_kernel_name();
 
