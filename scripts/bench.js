@@ -15,6 +15,8 @@
 //   --skip-indexes       leave out the Faiss index rows (Python builds three indexes: a minute or two)
 //   --skip-rii           leave out the Rii rows (several minutes: a 1,000,000-vector Rii, Python rii's and Faiss's)
 //   --skip-fastscan      leave out the fast-scan rows (packed 4-bit codes; a few minutes, Faiss's PQ indexes on 1,000,000 vectors)
+//   --repeat N           also N interleaved runs (ours, the peer, in turn) of PQ encode against Faiss and OPQ fit
+//                        against Python nanopq: medians, and each side's spread
 //   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js); the Rii rows' charts go beside it
 //   --help, -h           this list
 const fs = require('node:fs');
@@ -36,7 +38,7 @@ function parseOptions() {
   try {
     return parseArgs({
       options: {
-        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, 'skip-fastscan': { type: 'boolean' }, chart: { type: 'string' },
+        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, 'skip-fastscan': { type: 'boolean' }, repeat: { type: 'string' }, chart: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -66,6 +68,37 @@ function recallRows(t, truth, ours, theirs) {
         peerIds ? `faiss ${kind === 'PQ' ? 'IndexPQ' : 'OPQMatrix + IndexPQ'}` : null,
         peerIds ? recallAt(r, peerIds, K, truth) : null);
     }
+  }
+}
+
+/**
+ * The rows whose margins a noisy machine moves most, timed `--repeat` times
+ * with ours and the peer's runs alternating (each side first in turn):
+ * medians, and each side's fastest and slowest run.
+ */
+async function repeatedRows(log, t, { X, Xt, pq, dir, Xq }) {
+  const runs = Number(options.repeat);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench: Expected a positive integer for --repeat, got ${options.repeat}`);
+  log(`\nrepeated: ${runs} runs a row, ours and the peer's in turn (medians; each side's fastest-slowest)`);
+  const peer = (only) => () => runPeer('bench_peer.py', [dir, X.shape[0], Xq.shape[0], X.shape[1], '--only', only])[only];
+  const spread = (a) => `${Math.min(...a).toFixed(2)}-${Math.max(...a).toFixed(2)}`;
+  const rows = [
+    { name: `PQ encode ${X.shape[0]} (best of 3)`, ours: () => Math.min(...[0, 1, 2].map(() => timed(() => pq.encode(X))[1])),
+      peerName: 'faiss pq.compute_codes', peer: peer('faiss_pq_encode'), goal: 1 / 3 },
+    ...(process.env.NANOPQ_SRC ? [{ name: `OPQ fit ${TRAIN} x ${X.shape[1]}`, peerName: 'nanopq OPQ.fit', peer: peer('nanopq_opq_train'), goal: 1 / 3.5,
+      ours: () => timed(() => new OPQ({ M, Ks }).fit(Xt, { pqIter: 20, rotationIter: 10, seed: 123 }))[1] }] : []),
+  ];
+  if (!process.env.NANOPQ_SRC) log('  (set NANOPQ_SRC for the OPQ fit row)');
+  for (const r of rows) {
+    const ours = [], theirs = [];
+    for (let i = 0; i < runs; i++) {
+      if (i % 2) theirs.push(r.peer());
+      ours.push(r.ours());
+      if (!(i % 2)) theirs.push(r.peer());
+    }
+    const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    t.row(`${r.name}, median of ${runs}`, 's', median(ours), r.peerName, median(theirs), `<= ${r.goal.toFixed(2)}`,
+      median(ours) <= r.goal * median(theirs), `ours ${spread(ours)} s, theirs ${spread(theirs)} s`);
   }
 }
 
@@ -122,6 +155,8 @@ async function main() {
   t.row('OPQ relative error', '', opqError, 'nanopq OPQ', theirs.nanopq_opq_error, '<= 1.01', theirs.nanopq_opq_error ? opqError <= 1.01 * theirs.nanopq_opq_error : null);
   recallRows(t, truth, ours, { PQ: theirs.faiss_pq_ids, OPQ: theirs.faiss_opq_ids });
   if (!process.env.NANOPQ_SRC) log('(set NANOPQ_SRC to a checkout of matsui528/nanopq to compare with Python nanopq)');
+
+  if (options.repeat !== undefined) await repeatedRows(log, t, { X, Xt, pq, dir, Xq });
 
   log('\nserving: one query at a time, batches, and the event loop');
   await benchServing(log, t, data, served);

@@ -2,9 +2,10 @@
 side used, which it wrote to DIR: x.f32 (N x D) and xq.f32 (NQ x D), raw
 float32. Python Faiss (Debian python3-faiss) always; Python nanopq when
 NANOPQ_SRC names a checkout of matsui528/nanopq. Prints one JSON object.
-    python3 bench_peer.py DIR N NQ D [--skip-faiss-opq] [--chart M1,M2,...]
+    python3 bench_peer.py DIR N NQ D [--skip-faiss-opq] [--chart M1,M2,...] [--only faiss_pq_encode|nanopq_opq_train]
 --chart: also, after the timed work, the recall sweep of scripts/bench-chart.js:
-the top-10 ids of an IndexPQ per M (the table's index at M = 8)."""
+the top-10 ids of an IndexPQ per M (the table's index at M = 8).
+--only: that one figure alone (bench.js --repeat runs it between its own runs)."""
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ X = np.fromfile(os.path.join(DIR, "x.f32"), np.float32).reshape(N, D)
 Xq = np.fromfile(os.path.join(DIR, "xq.f32"), np.float32).reshape(NQ, D)
 Xt = X[:TRAIN]
 out = {"threads": faiss.omp_get_max_threads()}
+ONLY = options[options.index("--only") + 1] if "--only" in options else None
 
 
 def timed(fn):
@@ -35,6 +37,28 @@ def best_of_3(fn):
 
 def error(x, y):
     return float(np.linalg.norm(x - y) ** 2 / np.linalg.norm(x) ** 2)
+
+
+def nanopq_module():
+    sys.path.insert(0, os.environ["NANOPQ_SRC"])
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import nanopq
+
+    return nanopq
+
+
+if ONLY == "faiss_pq_encode":
+    index = faiss.IndexPQ(D, M, NBITS)
+    index.train(Xt)
+    print(json.dumps({ONLY: best_of_3(lambda: index.pq.compute_codes(X))}))
+    sys.exit(0)
+if ONLY == "nanopq_opq_train":
+    nanopq = nanopq_module()
+    _, t = timed(lambda: nanopq.OPQ(M=M, Ks=KS, verbose=False).fit(Xt, pq_iter=20, rotation_iter=10, seed=123))
+    print(json.dumps({ONLY: t}))
+    sys.exit(0)
 
 
 index = faiss.IndexPQ(D, M, NBITS)
@@ -62,12 +86,7 @@ if "--skip-faiss-opq" not in options:
     out["faiss_opq_ids"] = chain.search(Xq[:NQ_RECALL], K)[1].ravel().tolist()
 
 if os.environ.get("NANOPQ_SRC"):
-    sys.path.insert(0, os.environ["NANOPQ_SRC"])
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    import nanopq
-
+    nanopq = nanopq_module()
     model, out["nanopq_pq_train"] = timed(lambda: nanopq.PQ(M=M, Ks=KS, verbose=False).fit(Xt, iter=20, seed=123))
     codes, out["nanopq_pq_encode"] = timed(lambda: model.encode(X))
     out["nanopq_pq_error"] = error(X, model.decode(codes))
