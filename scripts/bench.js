@@ -7,13 +7,15 @@
 // Python nanopq, both on the arrays this run uses. Every row: ours, the peer,
 // ratio = ours / peer in the row's unit, the goal. Then the serving rows
 // (scripts/bench-serving.js), the Faiss index rows (scripts/bench-indexes.js),
-// the fast-scan rows (scripts/bench-fastscan.js) and the Rii rows (scripts/bench-rii.js: Fashion-MNIST and 1,000,000 x 96
+// the embedding-shape rows (scripts/bench-shapes.js), the fast-scan rows
+// (scripts/bench-fastscan.js) and the Rii rows (scripts/bench-rii.js: Fashion-MNIST and 1,000,000 x 96
 // clustered vectors, against Python rii where RII_SRC names a built checkout
 // of matsui528/rii, and Faiss IVFPQ).
 //   --json               one JSON object on stdout (the table and the machine); the log goes to stderr
 //   --skip-faiss-opq     leave out Faiss's OPQMatrix (minutes with its defaults)
 //   --skip-indexes       leave out the Faiss index rows (Python builds three indexes: a minute or two)
 //   --skip-rii           leave out the Rii rows (several minutes: a 1,000,000-vector Rii, Python rii's and Faiss's)
+//   --skip-shapes        leave out the rows of 768-d embeddings at M = 48, 96, 192 (a minute or two)
 //   --skip-fastscan      leave out the fast-scan rows (packed 4-bit codes; a few minutes, Faiss's PQ indexes on 1,000,000 vectors)
 //   --repeat N           also N interleaved runs (ours, the peer, in turn) of PQ encode against Faiss and OPQ fit
 //                        against Python nanopq: medians, and each side's spread
@@ -29,6 +31,7 @@ const { benchServing, fitPQ } = require('./bench-serving');
 const { benchIndexes } = require('./bench-indexes');
 const { benchRii } = require('./bench-rii');
 const { benchFastScan } = require('./bench-fastscan');
+const { benchShapes } = require('./bench-shapes');
 const { recallChart, MS } = require('./bench-chart');
 const { runPeer } = require('./peer');
 
@@ -38,7 +41,7 @@ function parseOptions() {
   try {
     return parseArgs({
       options: {
-        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, 'skip-fastscan': { type: 'boolean' }, repeat: { type: 'string' }, chart: { type: 'string' },
+        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, 'skip-fastscan': { type: 'boolean' }, 'skip-shapes': { type: 'boolean' }, repeat: { type: 'string' }, chart: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -164,6 +167,11 @@ async function main() {
   if (!options['skip-indexes']) {
     log('\nindexes: an index Python Faiss built, searched from Node and from Python; searchAsync');
     await benchIndexes(log, t, data);
+  }
+
+  if (!options['skip-shapes']) {
+    log('\nshapes: 768-dimensional embeddings at M = 48, 96 and 192, against Faiss');
+    await benchShapes(log, t);
   }
 
   if (!options['skip-fastscan']) {
