@@ -209,6 +209,12 @@ __attribute__((target("avx512bw"), always_inline)) inline __m512i quad_table(con
     return _mm512_loadu_si512(lut + q * 64);
 }
 
+// The bits of the rows whose sums (one byte a row) are at most t.
+__attribute__((target("avx2"), always_inline)) inline uint32_t within(__m256i sums, int32_t t) {
+    const __m256i limit = _mm256_set1_epi8(char(t));
+    return uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums, limit), sums)));
+}
+
 // Pairs is the number of subspace pairs when known at compile time (the
 // tables then stay in registers), else 0.
 template <size_t Pairs>
@@ -227,9 +233,7 @@ __attribute__((target("avx2"))) void scan_avx2_of(PackedScan& scan, const uint8_
             a = _mm256_adds_epu8(a, _mm256_shuffle_epi8(lo, _mm256_and_si256(c, low4)));
             b = _mm256_adds_epu8(b, _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(c, 4), low4)));
         }
-        const __m256i sums = _mm256_adds_epu8(a, b), t = _mm256_set1_epi8(char(scan.threshold()));
-        uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums, t), sums)));
-        mask &= rows_below(last - base);
+        const uint32_t mask = within(_mm256_adds_epu8(a, b), scan.threshold()) & rows_below(last - base);
         if (mask && scan.take(block, mask, base))
             for (size_t p = 0; p < Pairs; p++) low[p] = pair_table(scan.bounds().lut_low(), p), high[p] = pair_table(scan.bounds().lut_high(), p);
     }
@@ -263,9 +267,7 @@ __attribute__((target("avx512bw"))) void scan_avx512_of(PackedScan& scan, const 
             sums = _mm256_adds_epu8(sums, _mm256_shuffle_epi8(pair_table(scan.bounds().lut_high(), quads * 2),
                                                               _mm256_and_si256(_mm256_srli_epi16(c, 4), low4_256)));
         }
-        const __m256i t = _mm256_set1_epi8(char(scan.threshold()));
-        uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums, t), sums)));
-        mask &= rows_below(last - base);
+        const uint32_t mask = within(sums, scan.threshold()) & rows_below(last - base);
         if (mask && scan.take(block, mask, base))
             for (size_t q = 0; q < Quads; q++) low[q] = quad_table(scan.bounds().lut_low(), q), high[q] = quad_table(scan.bounds().lut_high(), q);
     }
@@ -287,19 +289,29 @@ __attribute__((target("avx2"))) void scan_many_avx2(PackedScan* scans, const uin
         const uint8_t* block = data + base / kPackedBlock * bytes;
         __m256i sums[Q];
         for (size_t q = 0; q < Q; q++) sums[q] = _mm256_setzero_si256();
-        for (size_t p = 0; p < pairs; p++) {
-            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + p * kPackedBlock));
-            const __m256i lo = _mm256_and_si256(c, low4), hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), low4);
-            for (size_t q = 0; q < Q; q++) {
-                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(low[q], p), lo));
-                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(high[q], p), hi));
+        const auto add_pairs = [&](size_t from, size_t to) __attribute__((target("avx2"), always_inline)) {
+            for (size_t p = from; p < to; p++) {
+                const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + p * kPackedBlock));
+                const __m256i lo = _mm256_and_si256(c, low4), hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), low4);
+                for (size_t q = 0; q < Q; q++) {
+                    sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(low[q], p), lo));
+                    sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(high[q], p), hi));
+                }
             }
+        };
+        // Half the subspaces first, as scan_many_avx512.
+        const size_t half = pairs / 2;
+        add_pairs(0, half);
+        if (half > 0) {
+            uint32_t any = 0;
+            for (size_t q = 0; q < Q; q++)
+                if (scans[q].threshold() >= 0) any |= within(sums[q], scans[q].threshold());
+            if (!(any & rows_below(last - base))) continue;
         }
+        add_pairs(half, pairs);
         for (size_t q = 0; q < Q; q++) {
             if (scans[q].threshold() < 0) continue;
-            const __m256i t = _mm256_set1_epi8(char(scans[q].threshold()));
-            const uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums[q], t), sums[q]))) &
-                                  rows_below(last - base);
+            const uint32_t mask = within(sums[q], scans[q].threshold()) & rows_below(last - base);
             if (mask) scans[q].take(block, mask, base);  // the tables are read anew each block
         }
     }
@@ -319,14 +331,30 @@ __attribute__((target("avx512bw"))) void scan_many_avx512(PackedScan* scans, con
         const uint8_t* block = data + base / kPackedBlock * bytes;
         __m512i wide[Q];
         for (size_t q = 0; q < Q; q++) wide[q] = _mm512_setzero_si512();
-        for (size_t r = 0; r < quads; r++) {
-            const __m512i c = _mm512_loadu_si512(block + r * 64);
-            const __m512i lo = _mm512_and_si512(c, low4), hi = _mm512_and_si512(_mm512_srli_epi16(c, 4), low4);
-            for (size_t q = 0; q < Q; q++) {
-                wide[q] = _mm512_adds_epu8(wide[q], _mm512_shuffle_epi8(quad_table(low[q], r), lo));
-                wide[q] = _mm512_adds_epu8(wide[q], _mm512_shuffle_epi8(quad_table(high[q], r), hi));
+        const auto add_quads = [&](size_t from, size_t to) __attribute__((target("avx512bw"), always_inline)) {
+            for (size_t r = from; r < to; r++) {
+                const __m512i c = _mm512_loadu_si512(block + r * 64);
+                const __m512i lo = _mm512_and_si512(c, low4), hi = _mm512_and_si512(_mm512_srli_epi16(c, 4), low4);
+                for (size_t q = 0; q < Q; q++) {
+                    wide[q] = _mm512_adds_epu8(wide[q], _mm512_shuffle_epi8(quad_table(low[q], r), lo));
+                    wide[q] = _mm512_adds_epu8(wide[q], _mm512_shuffle_epi8(quad_table(high[q], r), hi));
+                }
             }
+        };
+        // Half the subspaces first: their sums bound the whole ones from below,
+        // and where no row of any query is within its threshold, the block is done.
+        const size_t half = quads / 2;
+        add_quads(0, half);
+        if (half > 0) {
+            uint32_t any = 0;
+            for (size_t q = 0; q < Q; q++) {
+                if (scans[q].threshold() < 0) continue;
+                any |= within(_mm256_adds_epu8(_mm512_castsi512_si256(wide[q]), _mm512_extracti64x4_epi64(wide[q], 1)),
+                              scans[q].threshold());
+            }
+            if (!(any & rows_below(last - base))) continue;
         }
+        add_quads(half, quads);
         __m256i sums[Q];
         for (size_t q = 0; q < Q; q++)
             sums[q] = _mm256_adds_epu8(_mm512_castsi512_si256(wide[q]), _mm512_extracti64x4_epi64(wide[q], 1));
@@ -341,9 +369,7 @@ __attribute__((target("avx512bw"))) void scan_many_avx512(PackedScan* scans, con
         }
         for (size_t q = 0; q < Q; q++) {
             if (scans[q].threshold() < 0) continue;
-            const __m256i t = _mm256_set1_epi8(char(scans[q].threshold()));
-            const uint32_t mask = uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums[q], t), sums[q]))) &
-                                  rows_below(last - base);
+            const uint32_t mask = within(sums[q], scans[q].threshold()) & rows_below(last - base);
             if (mask) scans[q].take(block, mask, base);
         }
     }
