@@ -44,7 +44,8 @@ const os = require('node:os');
 const path = require('node:path');
 const nanopq = require('..');
 const { loadData, environment, table, recallAt, rows, timed } = require('./common');
-const { clusteredFiles, cacheDir, uniform } = require('./make-clustered');
+const { clusteredFiles, cacheDir } = require('./make-clustered');
+const { rng: uniform } = require('../test/helpers/data');
 const { startPeer } = require('./peer');
 
 const Ks = 256, ITER = 5, K = 10, RUNS = 3, SUBSET = 0.01;

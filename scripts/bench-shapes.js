@@ -12,12 +12,12 @@ const os = require('node:os');
 const path = require('node:path');
 const nanopq = require('..');
 const { environment, table, timed } = require('./common');
-const { uniform } = require('./make-clustered');
+const { rng: uniform } = require('../test/helpers/data');
 const { runPeer } = require('./peer');
 
 const N = 20000, D = 768, MS = [48, 96, 192], ITER = 25;
 
-/** N x D normal values (Box-Muller over make-clustered's seeded uniform). */
+/** N x D normal values (Box-Muller over the seeded mulberry32 of the tests' data). */
 function embeddings(seed) {
   const next = uniform(seed), data = new Float32Array(N * D);
   for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());

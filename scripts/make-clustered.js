@@ -19,24 +19,14 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
+// mulberry32: uniform [0, 1) doubles from a 32-bit seed, as the tests' data.
+const { rng: uniform } = require('../test/helpers/data');
 
 const CLUSTERS = 1000, LATENT = 16, CENTRE_SD = 0.35, NOISE_SD = 0.02;
 
 /** The directory of the bench's generated data and cached ground truth. */
 function cacheDir() {
   return process.env.NANOPQ_BENCH_CACHE || path.join(os.homedir(), '.cache', 'nanopq-bench');
-}
-
-/** mulberry32: uniform [0, 1) doubles from a 32-bit seed. */
-function uniform(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal doubles (Box-Muller, both values used). */
@@ -116,7 +106,7 @@ function clusteredFiles({ n = 1000000, nq = 1000, d = 96, seed = 1, dir = cacheD
   return files;
 }
 
-module.exports = { clusteredFiles, cacheDir, uniform };
+module.exports = { clusteredFiles, cacheDir };
 
 if (require.main === module) {
   const { values } = parseArgs({

@@ -53,11 +53,7 @@ export function readModel(buf: unknown, source = 'buf'): ModelFields {
   // As owned: the codewords and R are views of buf when aligned (else copies), which the native model copies.
   const r = new Reader(unshared(buf), source, true);  // shared bytes copied: checked, then read again
   const invalid = (found: string, at?: number) => r.error(NPQ_FILE, found, at);
-  if (r.left < HEADER || r.text(MAGIC.length, 'the magic') !== MAGIC) {
-    throw invalid(`${buf.length} bytes that do not start with the magic "NANOPQ"`, 0);
-  }
-  const version = r.u32('the format version');
-  if (version !== VERSION) throw invalid(`format version ${version}; this build reads version ${VERSION}`);
+  r.formatHeader(NPQ_FILE, MAGIC, VERSION, HEADER, 'NANOPQ');
   const kind = kinds[r.u8('the model kind')];
   if (!kind) throw invalid(`unknown model kind ${buf[12]}`);
   const metric = metrics[r.u8('the metric')];

@@ -35,11 +35,7 @@ const PACKED_FILE = 'nanopq packed codes (.npk)';
 /** N, M and the packed codes (a copy) of a .npk file, its sizes checked against the bytes it holds. */
 export function readPacked(r: Reader): { N: number; M: number; data: Uint8Array } {
   const invalid = (found: string, at?: number) => r.error(PACKED_FILE, found, at);
-  if (r.left < PACKED_HEADER_BYTES || r.text(MAGIC.length, 'the magic') !== MAGIC) {
-    throw invalid(`${r.left} bytes that do not start with the magic "${MAGIC}"`, 0);
-  }
-  const version = r.u32('the format version');
-  if (version !== VERSION) throw invalid(`format version ${version}; this build reads version ${VERSION}`);
+  r.formatHeader(PACKED_FILE, MAGIC, VERSION, PACKED_HEADER_BYTES);
   const M = r.u32('M');
   if (M < 1 || M > PACKED_MAX_M) throw invalid(`M = ${M}, not 1 to ${PACKED_MAX_M}`);
   const N = r.size64('N');

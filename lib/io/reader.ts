@@ -34,6 +34,20 @@ export class Reader {
     if (!ok) throw this.error(expected, found);
   }
 
+  /**
+   * The magic and format version that begin one of this library's files
+   * (`what` names the format in errors): refused unless headerBytes are there,
+   * the magic matches (shown as `shownMagic`) and the version is `version`.
+   */
+  formatHeader(what: string, magic: string, version: number, headerBytes: number, shownMagic = magic): void {
+    const bytes = this.left;
+    if (bytes < headerBytes || this.text(magic.length, 'the magic') !== magic) {
+      throw this.error(what, `${bytes} bytes that do not start with the magic "${shownMagic}"`, 0);
+    }
+    const found = this.u32('the format version');
+    if (found !== version) throw this.error(what, `format version ${found}; this build reads version ${version}`);
+  }
+
   /** The offset of n bytes of what, which are then passed over. */
   private take(n: number, what: string): number {
     this.fieldStart = this.offset;

@@ -73,11 +73,7 @@ const RII_FILE = 'a nanopq Rii (.rii)';
  */
 export function readRii(r: Reader): RiiFields {
   const invalid = (found: string, at?: number) => r.error(RII_FILE, found, at);
-  if (r.left < HEADER || r.text(MAGIC.length, 'the magic') !== MAGIC) {
-    throw invalid(`${r.left} bytes that do not start with the magic "NANOPQRI"`, 0);
-  }
-  const version = r.u32('the format version');
-  if (version !== VERSION) throw invalid(`format version ${version}; this build reads version ${VERSION}`);
+  r.formatHeader(RII_FILE, MAGIC, VERSION, HEADER);
   const M = r.u32('M');
   const N = r.size64('N'), nlist = r.size64('nlist'), removedCount = r.size64('the number of removed ids');
   const fqBytes = r.size64('the size of the fine quantizer');
