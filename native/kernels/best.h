@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -17,6 +18,12 @@ struct Entry {
     float key, distance;
     uint32_t id;
 };
+
+// The entry of row id at distance d, its key sign * d (-1 for largest first).
+inline Entry entry_of(float sign, float d, uint32_t id) {
+    const float key = sign * d;
+    return {std::isnan(key) ? INFINITY : key, d, id};
+}
 
 // a before b: a smaller key, or the same key and a lower id. A function
 // object, so that the heap algorithms inline it (a function pointer they call).
@@ -36,6 +43,20 @@ inline void replace_worst(std::vector<Entry>& heap, const Entry& e) {
     std::pop_heap(heap.begin(), heap.end(), before);
     heap.back() = e;
     std::push_heap(heap.begin(), heap.end(), before);
+}
+
+// Offers e to a heap of the k best when rows come in any order: it enters a
+// heap not yet full, or a full one where it is before the worst (by key, then
+// id). Returns whether it entered.
+inline bool offer(std::vector<Entry>& heap, size_t k, const Entry& e) {
+    if (heap.size() < k) {
+        push(heap, e);
+    } else if (before(e, heap.front())) {
+        replace_worst(heap, e);
+    } else {
+        return false;
+    }
+    return true;
 }
 
 // The heap's entries, best first, into ids and dists.

@@ -143,15 +143,7 @@ public:
 
 private:
     void take(float d, uint32_t id, bool& rescaled) {
-        const float key = sign_ * d;
-        const Entry e{std::isnan(key) ? INFINITY : key, d, id};
-        if (heap_.size() < k_) {
-            push(heap_, e);
-        } else if (before(e, heap_.front())) {
-            replace_worst(heap_, e);
-        } else {
-            return;
-        }
+        if (!offer(heap_, k_, entry_of(sign_, d, id))) return;
         if (heap_.size() == k_) threshold_ = bounds_.threshold(heap_.front().key, rescaled);
     }
 
@@ -215,6 +207,48 @@ __attribute__((target("avx2"), always_inline)) inline uint32_t within(__m256i su
     return uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums, limit), sums)));
 }
 
+// Whether any of kQueriesAtOnce scans may still take a row.
+inline bool any_live(const PackedScan* scans) {
+    for (size_t q = 0; q < kQueriesAtOnce; q++)
+        if (scans[q].threshold() >= 0) return true;
+    return false;
+}
+
+// The rows [0, count) of a block that some query's sums (sums[q], one byte a
+// row) put within its threshold: none, and the block is passed over.
+__attribute__((target("avx2"), always_inline)) inline uint32_t within_any(const PackedScan* scans, const __m256i* sums,
+                                                                          size_t count) {
+    uint32_t any = 0;
+    for (size_t q = 0; q < kQueriesAtOnce; q++)
+        if (scans[q].threshold() >= 0) any |= within(sums[q], scans[q].threshold());
+    return any & rows_below(count);
+}
+
+// Each query takes the rows [0, count) of a block that its sums put within its threshold.
+__attribute__((target("avx2"), always_inline)) inline void take_within(PackedScan* scans, const __m256i* sums,
+                                                                       const uint8_t* block, size_t base, size_t count) {
+    for (size_t q = 0; q < kQueriesAtOnce; q++) {
+        if (scans[q].threshold() < 0) continue;
+        const uint32_t mask = within(sums[q], scans[q].threshold()) & rows_below(count);
+        if (mask) scans[q].take(block, mask, base);  // the tables are read anew each block
+    }
+}
+
+// One pair of a block (its 32 bytes at `codes`) looked up in the pair's
+// tables and added to sums (saturating).
+__attribute__((target("avx2"), always_inline)) inline __m256i add_pair(__m256i sums, const uint8_t* codes, __m256i low,
+                                                                      __m256i high) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes));
+    sums = _mm256_adds_epu8(sums, _mm256_shuffle_epi8(low, _mm256_and_si256(c, low4)));
+    return _mm256_adds_epu8(sums, _mm256_shuffle_epi8(high, _mm256_and_si256(_mm256_srli_epi16(c, 4), low4)));
+}
+
+// 512-bit sums of two pairs a register to 256: the halves hold the same rows.
+__attribute__((target("avx512bw"), always_inline)) inline __m256i narrow(__m512i wide) {
+    return _mm256_adds_epu8(_mm512_castsi512_si256(wide), _mm512_extracti64x4_epi64(wide, 1));
+}
+
 // Pairs is the number of subspace pairs when known at compile time (the
 // tables then stay in registers), else 0.
 template <size_t Pairs>
@@ -222,7 +256,10 @@ __attribute__((target("avx2"))) void scan_avx2_of(PackedScan& scan, const uint8_
     const size_t pairs = Pairs ? Pairs : scan.pairs(), bytes = pairs * kPackedBlock;
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     __m256i low[Pairs ? Pairs : 1], high[Pairs ? Pairs : 1];
-    for (size_t p = 0; p < Pairs; p++) low[p] = pair_table(scan.bounds().lut_low(), p), high[p] = pair_table(scan.bounds().lut_high(), p);
+    const auto load_tables = [&]() __attribute__((target("avx2"), always_inline)) {
+        for (size_t p = 0; p < Pairs; p++) low[p] = pair_table(scan.bounds().lut_low(), p), high[p] = pair_table(scan.bounds().lut_high(), p);
+    };
+    load_tables();
     for (size_t base = first; base < last && scan.threshold() >= 0; base += kPackedBlock) {
         const uint8_t* block = data + base / kPackedBlock * bytes;
         __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
@@ -234,8 +271,7 @@ __attribute__((target("avx2"))) void scan_avx2_of(PackedScan& scan, const uint8_
             b = _mm256_adds_epu8(b, _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(c, 4), low4)));
         }
         const uint32_t mask = within(_mm256_adds_epu8(a, b), scan.threshold()) & rows_below(last - base);
-        if (mask && scan.take(block, mask, base))
-            for (size_t p = 0; p < Pairs; p++) low[p] = pair_table(scan.bounds().lut_low(), p), high[p] = pair_table(scan.bounds().lut_high(), p);
+        if (mask && scan.take(block, mask, base)) load_tables();
     }
 }
 
@@ -246,7 +282,10 @@ __attribute__((target("avx512bw"))) void scan_avx512_of(PackedScan& scan, const 
     const size_t pairs = scan.pairs(), quads = Quads ? Quads : pairs / 2, bytes = pairs * kPackedBlock;
     const __m512i low4 = _mm512_set1_epi8(0x0f);
     __m512i low[Quads ? Quads : 1], high[Quads ? Quads : 1];
-    for (size_t q = 0; q < Quads; q++) low[q] = quad_table(scan.bounds().lut_low(), q), high[q] = quad_table(scan.bounds().lut_high(), q);
+    const auto load_tables = [&]() __attribute__((target("avx512bw"), always_inline)) {
+        for (size_t q = 0; q < Quads; q++) low[q] = quad_table(scan.bounds().lut_low(), q), high[q] = quad_table(scan.bounds().lut_high(), q);
+    };
+    load_tables();
     for (size_t base = first; base < last && scan.threshold() >= 0; base += kPackedBlock) {
         const uint8_t* block = data + base / kPackedBlock * bytes;
         __m512i a = _mm512_setzero_si512(), b = _mm512_setzero_si512();
@@ -257,24 +296,19 @@ __attribute__((target("avx512bw"))) void scan_avx512_of(PackedScan& scan, const 
             a = _mm512_adds_epu8(a, _mm512_shuffle_epi8(lo, _mm512_and_si512(c, low4)));
             b = _mm512_adds_epu8(b, _mm512_shuffle_epi8(hi, _mm512_and_si512(_mm512_srli_epi16(c, 4), low4)));
         }
-        const __m512i both = _mm512_adds_epu8(a, b);
-        __m256i sums = _mm256_adds_epu8(_mm512_castsi512_si256(both), _mm512_extracti64x4_epi64(both, 1));
-        if (quads * 2 < pairs) {  // the last pair
-            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + quads * 64));
-            const __m256i low4_256 = _mm256_set1_epi8(0x0f);
-            sums = _mm256_adds_epu8(sums, _mm256_shuffle_epi8(pair_table(scan.bounds().lut_low(), quads * 2),
-                                                              _mm256_and_si256(c, low4_256)));
-            sums = _mm256_adds_epu8(sums, _mm256_shuffle_epi8(pair_table(scan.bounds().lut_high(), quads * 2),
-                                                              _mm256_and_si256(_mm256_srli_epi16(c, 4), low4_256)));
-        }
+        __m256i sums = narrow(_mm512_adds_epu8(a, b));
+        if (quads * 2 < pairs)  // the last pair
+            sums = add_pair(sums, block + quads * 64, pair_table(scan.bounds().lut_low(), quads * 2),
+                            pair_table(scan.bounds().lut_high(), quads * 2));
         const uint32_t mask = within(sums, scan.threshold()) & rows_below(last - base);
-        if (mask && scan.take(block, mask, base))
-            for (size_t q = 0; q < Quads; q++) low[q] = quad_table(scan.bounds().lut_low(), q), high[q] = quad_table(scan.bounds().lut_high(), q);
+        if (mask && scan.take(block, mask, base)) load_tables();
     }
 }
 
 // kQueriesAtOnce scans over the same blocks: a pair's nibbles are taken
-// apart once for all of them (the tables are read from the cache).
+// apart once for all of them (the tables are read from the cache). Half a
+// block's subspaces go first: their sums bound the whole ones from below,
+// and where no row of any query is within its threshold, the block is done.
 __attribute__((target("avx2"))) void scan_many_avx2(PackedScan* scans, const uint8_t* data, size_t first,
                                                     size_t last) {
     constexpr size_t Q = kQueriesAtOnce;
@@ -282,10 +316,7 @@ __attribute__((target("avx2"))) void scan_many_avx2(PackedScan* scans, const uin
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     const uint8_t *low[Q], *high[Q];
     for (size_t q = 0; q < Q; q++) low[q] = scans[q].bounds().lut_low(), high[q] = scans[q].bounds().lut_high();
-    for (size_t base = first; base < last; base += kPackedBlock) {
-        bool live = false;
-        for (size_t q = 0; q < Q; q++) live |= scans[q].threshold() >= 0;
-        if (!live) return;
+    for (size_t base = first; base < last && any_live(scans); base += kPackedBlock) {
         const uint8_t* block = data + base / kPackedBlock * bytes;
         __m256i sums[Q];
         for (size_t q = 0; q < Q; q++) sums[q] = _mm256_setzero_si256();
@@ -299,21 +330,11 @@ __attribute__((target("avx2"))) void scan_many_avx2(PackedScan* scans, const uin
                 }
             }
         };
-        // Half the subspaces first, as scan_many_avx512.
         const size_t half = pairs / 2;
         add_pairs(0, half);
-        if (half > 0) {
-            uint32_t any = 0;
-            for (size_t q = 0; q < Q; q++)
-                if (scans[q].threshold() >= 0) any |= within(sums[q], scans[q].threshold());
-            if (!(any & rows_below(last - base))) continue;
-        }
+        if (half > 0 && !within_any(scans, sums, last - base)) continue;
         add_pairs(half, pairs);
-        for (size_t q = 0; q < Q; q++) {
-            if (scans[q].threshold() < 0) continue;
-            const uint32_t mask = within(sums[q], scans[q].threshold()) & rows_below(last - base);
-            if (mask) scans[q].take(block, mask, base);  // the tables are read anew each block
-        }
+        take_within(scans, sums, block, base, last - base);
     }
 }
 
@@ -324,10 +345,7 @@ __attribute__((target("avx512bw"))) void scan_many_avx512(PackedScan* scans, con
     const __m512i low4 = _mm512_set1_epi8(0x0f);
     const uint8_t *low[Q], *high[Q];
     for (size_t q = 0; q < Q; q++) low[q] = scans[q].bounds().lut_low(), high[q] = scans[q].bounds().lut_high();
-    for (size_t base = first; base < last; base += kPackedBlock) {
-        bool live = false;
-        for (size_t q = 0; q < Q; q++) live |= scans[q].threshold() >= 0;
-        if (!live) return;
+    for (size_t base = first; base < last && any_live(scans); base += kPackedBlock) {
         const uint8_t* block = data + base / kPackedBlock * bytes;
         __m512i wide[Q];
         for (size_t q = 0; q < Q; q++) wide[q] = _mm512_setzero_si512();
@@ -341,37 +359,19 @@ __attribute__((target("avx512bw"))) void scan_many_avx512(PackedScan* scans, con
                 }
             }
         };
-        // Half the subspaces first: their sums bound the whole ones from below,
-        // and where no row of any query is within its threshold, the block is done.
-        const size_t half = quads / 2;
+        __m256i sums[Q];
+        const size_t half = quads / 2;  // as scan_many_avx2
         add_quads(0, half);
         if (half > 0) {
-            uint32_t any = 0;
-            for (size_t q = 0; q < Q; q++) {
-                if (scans[q].threshold() < 0) continue;
-                any |= within(_mm256_adds_epu8(_mm512_castsi512_si256(wide[q]), _mm512_extracti64x4_epi64(wide[q], 1)),
-                              scans[q].threshold());
-            }
-            if (!(any & rows_below(last - base))) continue;
+            for (size_t q = 0; q < Q; q++) sums[q] = narrow(wide[q]);
+            if (!within_any(scans, sums, last - base)) continue;
         }
         add_quads(half, quads);
-        __m256i sums[Q];
-        for (size_t q = 0; q < Q; q++)
-            sums[q] = _mm256_adds_epu8(_mm512_castsi512_si256(wide[q]), _mm512_extracti64x4_epi64(wide[q], 1));
-        if (quads * 2 < pairs) {  // the last pair
-            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + quads * 64));
-            const __m256i low4_256 = _mm256_set1_epi8(0x0f);
-            const __m256i lo = _mm256_and_si256(c, low4_256), hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), low4_256);
-            for (size_t q = 0; q < Q; q++) {
-                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(low[q], quads * 2), lo));
-                sums[q] = _mm256_adds_epu8(sums[q], _mm256_shuffle_epi8(pair_table(high[q], quads * 2), hi));
-            }
-        }
-        for (size_t q = 0; q < Q; q++) {
-            if (scans[q].threshold() < 0) continue;
-            const uint32_t mask = within(sums[q], scans[q].threshold()) & rows_below(last - base);
-            if (mask) scans[q].take(block, mask, base);
-        }
+        for (size_t q = 0; q < Q; q++) sums[q] = narrow(wide[q]);
+        if (quads * 2 < pairs)  // the last pair
+            for (size_t q = 0; q < Q; q++)
+                sums[q] = add_pair(sums[q], block + quads * 64, pair_table(low[q], quads * 2), pair_table(high[q], quads * 2));
+        take_within(scans, sums, block, base, last - base);
     }
 }
 

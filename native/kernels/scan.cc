@@ -196,10 +196,7 @@ size_t scan_blocks(Codes codes) {
 std::vector<Entry> best_codes(const float* table, size_t Ks, Codes codes, size_t first_id, size_t k, float sign) {
     std::vector<Entry> heap;
     heap.reserve(k);
-    visit_distances(table, Ks, codes.rows(0, k), [&](size_t i, float d) {
-        const float key = sign * d;
-        push(heap, {std::isnan(key) ? INFINITY : key, d, uint32_t(first_id + i)});
-    });
+    visit_distances(table, Ks, codes.rows(0, k), [&](size_t i, float d) { push(heap, entry_of(sign, d, uint32_t(first_id + i))); });
     float worst = heap.front().key;
     visit_distances(table, Ks, codes.rows(k, codes.n - k), [&](size_t i, float d) {
         const float key = sign * d;
@@ -249,14 +246,7 @@ size_t topk_rows_of(const float* table, size_t Ks, const uint8_t* codes, size_t 
         if (rows && j + kAhead < n) __builtin_prefetch(codes + size_t(rows[j + kAhead]) * M);
         const uint32_t row = rows ? rows[j] : uint32_t(j);
         if (skip && skip[row]) continue;
-        const float d = code_distance<FixedM, FixedKs>(table, Ks, codes + size_t(row) * M, M);
-        const float key = sign * d;
-        const Entry e{std::isnan(key) ? INFINITY : key, d, row};
-        if (heap.size() < k) {
-            push(heap, e);
-        } else if (before(e, heap.front())) {
-            replace_worst(heap, e);
-        }
+        offer(heap, k, entry_of(sign, code_distance<FixedM, FixedKs>(table, Ks, codes + size_t(row) * M, M), row));
     }
     write_sorted(heap, ids, dists);
     return heap.size();
