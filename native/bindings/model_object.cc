@@ -40,29 +40,17 @@ struct EncodeJob {
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
 };
 
+// A search of queries over codes: plain (Codes) or packed for fast scan (PackedCodes).
+template <typename CodesOf>
 struct SearchJob {
     std::shared_ptr<const Model> model;
     const float* queries;
     size_t nq;
-    Codes codes;
+    CodesOf codes;
     size_t k;
     uint32_t* ids;
     float* dists;
-    void run() {
-        model->search(queries, nq, codes, k, ids, dists);
-    }
-    Napi::Value result(Napi::Env env) { return env.Undefined(); }
-};
-
-struct PackedSearchJob {
-    std::shared_ptr<const Model> model;
-    const float* queries;
-    size_t nq;
-    PackedCodes codes;
-    size_t k;
-    uint32_t* ids;
-    float* dists;
-    void run() { model->search_packed(queries, nq, codes, k, ids, dists); }
+    void run() { model->search(queries, nq, codes, k, ids, dists); }
     Napi::Value result(Napi::Env env) { return env.Undefined(); }
 };
 
@@ -202,8 +190,20 @@ static Napi::Value DistanceTable(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 }
 
-// modelSearch(h, queries, nq, codes, n, k, ids_out, dists_out); k <= n
-static SearchJob search_job(PinnedArgs& args) {
+// The n codes of argument 3: plain (n, M), or packed (kernels/fast_scan.h).
+template <typename CodesOf>
+CodesOf search_codes(PinnedArgs& args, size_t n, size_t M);
+template <>
+Codes search_codes<Codes>(PinnedArgs& args, size_t n, size_t M) { return args.codes(3, n, M); }
+template <>
+PackedCodes search_codes<PackedCodes>(PinnedArgs& args, size_t n, size_t M) {
+    return {args.array<uint8_t>(3, packed_bytes(n, M)).data, n, M};
+}
+
+// modelSearch(h, queries, nq, codes, n, k, ids_out, dists_out); k <= n.
+// modelSearchPacked: the same over n packed codes of the model's M.
+template <typename CodesOf>
+static SearchJob<CodesOf> search_job(PinnedArgs& args) {
     const Napi::CallbackInfo& info = args.info;
     const auto& model = model_arg(info);
     const size_t nq = size_arg(info, 2), n = size_arg(info, 4), k = size_arg(info, 5);
@@ -211,51 +211,24 @@ static SearchJob search_job(PinnedArgs& args) {
     return {model,
             args.array<float>(1, checked_mul(nq, model->D())).data,
             nq,
-            args.codes(3, n, model->M),
+            search_codes<CodesOf>(args, n, model->M),
             k,
             args.array<uint32_t>(6, checked_mul(nq, k)).data,
             args.array<float>(7, checked_mul(nq, k)).data};
 }
 
+template <typename CodesOf>
 static Napi::Value Search(const Napi::CallbackInfo& info) {
     PinnedArgs args(info, 0);
-    SearchJob job = search_job(args);
-    job.model->search(job.queries, job.nq, job.codes, job.k, job.ids, job.dists);
+    search_job<CodesOf>(args).run();
     return info.Env().Undefined();
 }
 
+template <typename CodesOf>
 static Napi::Value SearchAsync(const Napi::CallbackInfo& info) {
     PinnedArgs args(info, 0);
-    SearchJob job = search_job(args);
-    return Worker<SearchJob>::start(info.Env(), std::move(job), args.pinned);
-}
-
-// modelSearchPacked(h, queries, nq, packed, n, k, ids_out, dists_out): packed
-// (kernels/fast_scan.h) holds n codes of the model's M; k <= n
-static PackedSearchJob packed_search_job(PinnedArgs& args) {
-    const Napi::CallbackInfo& info = args.info;
-    const auto& model = model_arg(info);
-    const size_t nq = size_arg(info, 2), n = size_arg(info, 4), k = size_arg(info, 5);
-    if (k > n) throw RangeError("Expected k <= n");
-    return {model,
-            args.array<float>(1, checked_mul(nq, model->D())).data,
-            nq,
-            PackedCodes{args.array<uint8_t>(3, packed_bytes(n, model->M)).data, n, model->M},
-            k,
-            args.array<uint32_t>(6, checked_mul(nq, k)).data,
-            args.array<float>(7, checked_mul(nq, k)).data};
-}
-
-static Napi::Value SearchPacked(const Napi::CallbackInfo& info) {
-    PinnedArgs args(info, 0);
-    packed_search_job(args).run();
-    return info.Env().Undefined();
-}
-
-static Napi::Value SearchPackedAsync(const Napi::CallbackInfo& info) {
-    PinnedArgs args(info, 0);
-    PackedSearchJob job = packed_search_job(args);
-    return Worker<PackedSearchJob>::start(info.Env(), std::move(job), args.pinned);
+    SearchJob<CodesOf> job = search_job<CodesOf>(args);
+    return Worker<SearchJob<CodesOf>>::start(info.Env(), std::move(job), args.pinned);
 }
 
 // modelRotate(h, x, n, inverse, y_out): x @ R, or x @ R^T
@@ -306,10 +279,10 @@ void RegisterModel(Napi::Env env, Napi::Object exports) {
     export_function<EncodeAsync>(env, exports, "modelEncodeAsync");
     export_function<Decode>(env, exports, "modelDecode");
     export_function<DistanceTable>(env, exports, "modelDistanceTable");
-    export_function<Search>(env, exports, "modelSearch");
-    export_function<SearchAsync>(env, exports, "modelSearchAsync");
-    export_function<SearchPacked>(env, exports, "modelSearchPacked");
-    export_function<SearchPackedAsync>(env, exports, "modelSearchPackedAsync");
+    export_function<Search<Codes>>(env, exports, "modelSearch");
+    export_function<SearchAsync<Codes>>(env, exports, "modelSearchAsync");
+    export_function<Search<PackedCodes>>(env, exports, "modelSearchPacked");
+    export_function<SearchAsync<PackedCodes>>(env, exports, "modelSearchPackedAsync");
     export_function<Rotate>(env, exports, "modelRotate");
     export_function<Dispose>(env, exports, "modelDispose");
     export_function<Train>(env, exports, "train");

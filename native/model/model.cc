@@ -79,6 +79,20 @@ void Model::distance_table(const float* query, float* table) const {
     distance_tables(codebook(), panels_, rotated.data(), 1, metric, table, 0, 1);
 }
 
+template <typename Body>
+void Model::each_query_block(const float* queries, size_t nq, size_t rows, Body&& body) const {
+    std::vector<float> rotated(R.empty() ? 0 : std::min(nq, rows) * D());
+    for (size_t q0 = 0; q0 < nq; q0 += rows) {
+        const size_t nb = std::min(rows, nq - q0);
+        const float* block = queries + q0 * D();
+        if (!R.empty()) {
+            rotate(block, nb, false, rotated.data());
+            block = rotated.data();
+        }
+        body(block, q0, nb);
+    }
+}
+
 void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint32_t* ids, float* dists) const {
     if (k > codes.n) throw RangeError("Expected k <= the number of codes");
     if (codes.n > UINT32_MAX) throw RangeError("Expected at most 2**32 - 1 codes");
@@ -91,16 +105,9 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
     // beyond 1M entries, 4 MiB a thread, each query is scanned alone.)
     const size_t lanes = nq > 1 && M * Ks * scan_lanes() <= (size_t(1) << 20) ? scan_lanes() : 1;
     const size_t rows = R.empty() ? std::max<size_t>(nq, 1) : std::max(lanes, rows_per_block(D()) / lanes * lanes);
-    std::vector<float> rotated(R.empty() ? 0 : std::min(nq, rows) * D());
     const bool parallel = nq * codes.n * M >= kParallelWork;
     const bool largest_first = metric == Metric::Dot;
-    for (size_t q0 = 0; q0 < nq; q0 += rows) {
-        const size_t nb = std::min(rows, nq - q0);
-        const float* block = queries + q0 * D();
-        if (!R.empty()) {
-            rotate(block, nb, false, rotated.data());
-            block = rotated.data();
-        }
+    each_query_block(queries, nq, rows, [&](const float* block, size_t q0, size_t nb) {
         const size_t groups = (nb + lanes - 1) / lanes;
         parallel_for(int64_t(groups), [&](int64_t g) {
             const size_t first = size_t(g) * lanes, count = std::min(lanes, nb - first);
@@ -112,11 +119,10 @@ void Model::search(const float* queries, size_t nq, Codes codes, size_t k, uint3
             if (lanes == 1) return topk(tables.data(), Ks, codes, k, largest_first, group_ids, group_dists);
             topk_many(tables.data(), count, Ks, codes, k, largest_first, group_ids, group_dists);
         }, parallel);
-    }
+    });
 }
 
-void Model::search_packed(const float* queries, size_t nq, PackedCodes codes, size_t k, uint32_t* ids,
-                          float* dists) const {
+void Model::search(const float* queries, size_t nq, PackedCodes codes, size_t k, uint32_t* ids, float* dists) const {
     if (Ks != 16) throw TypeError("Expected a model with Ks = 16 for packed codes");
     if (codes.M != M || M > kPackedMaxM)
         throw RangeError("Expected packed codes of M = " + std::to_string(M) + " <= " + std::to_string(kPackedMaxM) + " subspaces");
@@ -124,21 +130,15 @@ void Model::search_packed(const float* queries, size_t nq, PackedCodes codes, si
     // The tables of a block of queries (rotated first for OPQ), then their scans.
     constexpr size_t kQueries = 4096, kTableGroup = 16;
     const size_t rows = std::min(nq, kQueries), table_size = M * Ks;
-    std::vector<float> tables(rows * table_size), rotated(R.empty() ? 0 : rows * D());
-    for (size_t q0 = 0; q0 < nq; q0 += rows) {
-        const size_t nb = std::min(rows, nq - q0);
-        const float* block = queries + q0 * D();
-        if (!R.empty()) {
-            rotate(block, nb, false, rotated.data());
-            block = rotated.data();
-        }
+    std::vector<float> tables(rows * table_size);
+    each_query_block(queries, nq, rows, [&](const float* block, size_t q0, size_t nb) {
         parallel_for(int64_t((nb + kTableGroup - 1) / kTableGroup), [&](int64_t g) {
             const size_t first = size_t(g) * kTableGroup, count = std::min(kTableGroup, nb - first);
             distance_tables(codebook(), panels_, block + first * D(), count, metric, tables.data() + first * table_size,
                             table_size, 1);
         }, nb > kTableGroup);
         packed_search(tables.data(), nb, codes, k, metric == Metric::Dot, ids + q0 * k, dists + q0 * k);
-    }
+    });
 }
 
 void Model::rotate(const float* x, size_t n, bool inverse, float* y) const {

@@ -41,13 +41,17 @@ public:
     // Row q of (nq, k) ids and dists: the k best codes for query q, best first
     // (smallest for L2, largest for Dot), ties to the lower id. k <= codes.n.
     void search(const float* queries, size_t nq, Codes codes, size_t k, uint32_t* ids, float* dists) const;
-    // search over codes packed for fast scan (Ks = 16): the same rows.
-    void search_packed(const float* queries, size_t nq, PackedCodes codes, size_t k, uint32_t* ids, float* dists) const;
+    // The same over codes packed for fast scan (Ks = 16): the same rows.
+    void search(const float* queries, size_t nq, PackedCodes codes, size_t k, uint32_t* ids, float* dists) const;
     // y = x @ R, or x @ R^T with `inverse`: (n, D). OPQ only.
     void rotate(const float* x, size_t n, bool inverse, float* y) const;
 
 private:
     void encode_unrotated(const float* x, Codes codes) const;
+    // body(block, q0, nb) for queries [q0, q0 + nb) in blocks of at most
+    // `rows`, block their rows rotated first for OPQ (the searches' tables read them).
+    template <typename Body>
+    void each_query_block(const float* queries, size_t nq, size_t rows, Body&& body) const;
 
     std::vector<Panels> panels_;
     // OPQ: R's columns (its rows, for the inverse) as the D codewords of one
