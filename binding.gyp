@@ -20,6 +20,7 @@
         "native/faiss/linear_transform.cc",
         "native/faiss/object.cc",
         "native/faiss/product_quantizer.cc",
+        "native/kernels/cache.cc",
         "native/kernels/code_sums.cc",
         "native/kernels/codebook.cc",
         "native/kernels/fast_scan.cc",

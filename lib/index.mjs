@@ -5,5 +5,6 @@ const nanopq = createRequire(import.meta.url)('./index.js');
 
 export const {
   PQ, OPQ, DistanceTable, PackedCodes, Rii, AbortError, exactSearch, faiss, io, nanopqToFaiss, faissToNanopq, setNumThreads, getNumThreads,
+  getCachePlan,
 } = nanopq;
 export default nanopq;

@@ -34,6 +34,13 @@ export type RiiSearchArgs = [codes: Uint8Array, N: number, centers: Uint8Array, 
   listStart: Uint32Array, listSize: Uint32Array, removed: Uint8Array | null, targets: Uint32Array | null,
   topk: number, L: number, linear: boolean, idsOut: Uint32Array, distsOut: Float32Array];
 
+/** Cache sizes a core, in bytes, that size blocks of work, and where they came from. */
+export interface CachePlan {
+  l1d: number;
+  l2: number;
+  source: 'NANOPQ_CACHE' | 'sysconf' | 'cpuid' | 'sysfs' | 'default';
+}
+
 export interface Addon {
   // A trained PQ or OPQ held natively, called through its handle: NativeModel
   // (native-model.ts) is its class.
@@ -170,4 +177,6 @@ export interface Addon {
   names: { metric: string[]; minit: string[]; directMap: string[] };
   /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
   readonly simd: string;
+  /** The cache sizes that size blocks of work (bytes a core), and where they came from; NANOPQ_CACHE sets them. */
+  cachePlan(): CachePlan;
 }

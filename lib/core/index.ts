@@ -12,4 +12,5 @@ export type {
 } from './arrays';
 export { AbortError } from './errors';
 export type { AsyncOptions } from './async';
-export { setNumThreads, getNumThreads } from './threads';
+export { setNumThreads, getNumThreads, getCachePlan } from './threads';
+export type { CachePlan } from './addon';

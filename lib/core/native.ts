@@ -15,4 +15,5 @@ function withLocalErrorsAll(addon: Addon): Addon {
 }
 
 export const native: Addon = withLocalErrorsAll(loadAddon());
+native.cachePlan();  // a NANOPQ_CACHE it cannot read fails here, when the library loads
 sweepAfterCollections(native);

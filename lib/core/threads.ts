@@ -1,3 +1,4 @@
+import type { CachePlan } from './addon';
 import { native } from './native';
 import { checkInteger } from './validate';
 
@@ -13,4 +14,15 @@ export function setNumThreads(n: number): void {
 
 export function getNumThreads(): number {
   return native.getNumThreads();
+}
+
+/**
+ * The cache sizes (bytes a core) that size the blocks of work meant to stay
+ * in cache, and where they came from: NANOPQ_CACHE ("l1d,l2" or "l2", with
+ * an optional K or M suffix: "32K,512K"), else what the system reports
+ * (sysconf, cpuid, /sys), else 32 KB and 512 KB. A plan changes only the
+ * sizes of blocks, never the results.
+ */
+export function getCachePlan(): CachePlan {
+  return native.cachePlan();
 }

@@ -5,6 +5,7 @@
 
 #include "kernels/fast_scan.h"
 #include "kernels/scan.h"
+#include "kernels/cache.h"
 #include "kernels/simd.h"
 #include "kernels/values.h"
 #include "model/exact_search.h"
@@ -110,6 +111,17 @@ Napi::Value FirstOutOfRange(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), i == x.ElementLength() ? -1.0 : double(i));
 }
 
+// cachePlan(): { l1d, l2, source }, the cache sizes that size blocks of work
+// (kernels/cache.h); a RangeError when NANOPQ_CACHE cannot be read.
+Napi::Value CachePlanOf(const Napi::CallbackInfo& info) {
+    const CachePlan& plan = cache_plan();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("l1d", Napi::Number::New(info.Env(), double(plan.l1d)));
+    out.Set("l2", Napi::Number::New(info.Env(), double(plan.l2)));
+    out.Set("source", Napi::String::New(info.Env(), plan.source));
+    return out;
+}
+
 }  // namespace
 
 void RegisterKernels(Napi::Env env, Napi::Object exports) {
@@ -122,6 +134,7 @@ void RegisterKernels(Napi::Env env, Napi::Object exports) {
     export_function<PackedTopk>(env, exports, "packedTopk");
     export_function<PackedRowsRanked>(env, exports, "packedRowsRanked");
     export_function<FirstOutOfRange>(env, exports, "firstOutOfRange");
+    export_function<CachePlanOf>(env, exports, "cachePlan");
     exports.Set("simd", Napi::String::New(env, simd_name()));
     exports.Set("packedKernel", Napi::String::New(env, packed_kernel_name()));
     export_limit(env, exports, "maxAbsValue", double(kMaxAbsValue));

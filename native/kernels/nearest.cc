@@ -10,6 +10,7 @@
 
 #include <faiss/utils/distances.h>
 
+#include "kernels/cache.h"
 #include "kernels/code_sums.h"
 #include "kernels/exceptions.h"
 #include "kernels/parallel.h"
@@ -133,6 +134,111 @@ NANOPQ_INLINE void nearest_in_rows(const float* x, size_t ldx, size_t n, const P
     }
 }
 
+// a < b ? a : b and a > b ? a : b (b when not comparable), as x86's minps
+// and maxps. GCC compiles the AVX2 form of these to two blends when it has
+// the comparison at hand for another use: written out, they stay one
+// instruction.
+template <int W>
+NANOPQ_INLINE typename Simd<W>::F smaller(typename Simd<W>::F a, typename Simd<W>::F b) {
+#if defined(__x86_64__)
+    if constexpr (W == 8) {
+        typename Simd<W>::F r;
+        asm("vminps %2, %1, %0" : "=x"(r) : "x"(a), "xm"(b));
+        return r;
+    }
+#endif
+    return a < b ? a : b;
+}
+template <int W>
+NANOPQ_INLINE typename Simd<W>::F larger(typename Simd<W>::F a, typename Simd<W>::F b) {
+#if defined(__x86_64__)
+    if constexpr (W == 8) {
+        typename Simd<W>::F r;
+        asm("vmaxps %2, %1, %0" : "=x"(r) : "x"(a), "xm"(b));
+        return r;
+    }
+#endif
+    return a > b ? a : b;
+}
+
+// nearest_in_rows for short sub-vectors: the lanes of a vector are W rows
+// (R vectors of them), each codeword's values are broadcast, and each lane
+// keeps its own row's best, so nothing is reduced across lanes. With few
+// dimensions a codeword, nearest_in_rows' end of tile (comparing W lanes per
+// row, twice when settling) costs more than its dot products. Each lane adds
+// up x'_j c'_j in the same order, with the same contraction, as
+// nearest_in_tile, and takes the same smallest value and codeword (lowest k
+// on ties) and runner-up: the two kernels find the same, to the bit.
+// `scratch` holds Ds * (R * W + 1) floats.
+template <int W, int R, bool Settle, size_t FixedDs>
+NANOPQ_INLINE void nearest_in_rows_by_lanes(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch,
+                                            Found found) {
+    const size_t Ds = FixedDs ? FixedDs : p.Ds;
+    typedef typename Simd<W>::F F;
+    typedef typename Simd<W>::I I;
+    typedef const typename Simd<W>::Unaligned* Load;
+    constexpr size_t tile = size_t(R) * W, width = kPanelVectors * W;
+    float* columns = scratch;                 // Ds x tile: dimension j of the tile's rows
+    float* row = scratch + Ds * tile;       // one centred row, for its norm
+    for (size_t i0 = 0; i0 < n; i0 += tile) {
+        const size_t count = std::min(tile, n - i0);
+        // The next tile's rows, a row of x apart, are fetched while this tile
+        // computes (as nearest_in_rows does); a short sub-vector spans one
+        // or two cache lines.
+        for (size_t r = i0 + tile; r < std::min(n, i0 + 2 * tile); r++) {
+            __builtin_prefetch(x + r * ldx);
+            __builtin_prefetch(x + r * ldx + Ds - 1);
+        }
+        for (size_t t = 0; t < tile; t++) {  // a short last tile repeats its last row
+            const float* in = x + (i0 + std::min(t, count - 1)) * ldx;
+            for (size_t j = 0; j < Ds; j++) row[j] = in[j] - p.mean[j];
+            if (t < count) found.norm[i0 + t] = squared_norm<W>(row, Ds);
+            for (size_t j = 0; j < Ds; j++) columns[j * tile + t] = row[j];
+        }
+        F best[R], second[R];
+        I best_k[R];
+        for (int r = 0; r < R; r++) {
+            best[r] = second[r] = F{} + INFINITY;
+            best_k[r] = I{};
+        }
+        for (size_t k = 0; k < p.Ks; k++) {
+            const float* c = p.values.data() + (k / width) * Ds * width + k % width;
+            F dot[R];
+            for (int r = 0; r < R; r++) dot[r] = F{};
+            for (size_t j = 0; j < Ds; j++) {
+                const float cj = c[j * width];
+                for (int r = 0; r < R; r++) dot[r] += *Load(columns + j * tile + r * W) * cj;
+            }
+            const float half_norm = p.half_norms[k];
+            const I code = I{} + int32_t(k);
+            for (int r = 0; r < R; r++) {
+                const F d = half_norm - dot[r];
+                // nearest_in_tile's steps as minimum and maximum (d when
+                // not comparable), which AVX2 does in one instruction each.
+                if (Settle) second[r] = smaller<W>(larger<W>(best[r], d), second[r]);
+                best_k[r] = d < best[r] ? code : best_k[r];
+                best[r] = smaller<W>(d, best[r]);
+            }
+        }
+        for (size_t t = 0; t < count; t++) {
+            found.nearest[i0 + t] = best_k[t / W][t % W];
+            found.value[i0 + t] = best[t / W][t % W];
+            if (Settle) found.runner_up_value[i0 + t] = second[t / W][t % W];
+        }
+    }
+}
+
+// nearest_in_rows_by_lanes, its loop over dimensions unrolled for the common short sub-vectors.
+template <int W, int R, bool Settle>
+NANOPQ_INLINE void nearest_in_rows_by_lanes(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch,
+                                            Found found) {
+    switch (p.Ds) {
+        case 4: return nearest_in_rows_by_lanes<W, R, Settle, 4>(x, ldx, n, p, scratch, found);
+        case 8: return nearest_in_rows_by_lanes<W, R, Settle, 8>(x, ldx, n, p, scratch, found);
+        default: return nearest_in_rows_by_lanes<W, R, Settle, 0>(x, ldx, n, p, scratch, found);
+    }
+}
+
 // Distance tables of one subspace for R queries, against P panels at a
 // time: 2 P R accumulators hide the latency of the fused multiply-adds, and a
 // panel read from memory serves R queries. For L2, q[r] is query r's
@@ -182,76 +288,89 @@ NANOPQ_INLINE void table_tile(const float* const* q, const Panels& p, size_t fir
             }
 }
 
-// The tables of `rows` queries (at most kTableQueries) for one subspace.
+// The tables of `rows` queries (1 or 4) for one subspace, over its panels
+// [first, last).
 template <int W, bool Dot>
-NANOPQ_INLINE void tables_of(const float* const* q, size_t rows, const Panels& p, const float* offset, size_t Ks,
-                             float* const* out, size_t stride) {
+NANOPQ_INLINE void tables_of(const float* const* q, size_t rows, const Panels& p, size_t first, size_t last,
+                             const float* offset, size_t Ks, float* const* out, size_t stride) {
     constexpr int P = 4;
-    size_t first = 0;
     if (rows == 1) {  // one query: several panels at a time
-        for (; first + P <= p.count; first += P) table_tile<W, 1, P, Dot>(q, p, first, offset, Ks, out, stride);
-        for (; first < p.count; first++) table_tile<W, 1, 1, Dot>(q, p, first, offset, Ks, out, stride);
+        for (; first + P <= last; first += P) table_tile<W, 1, P, Dot>(q, p, first, offset, Ks, out, stride);
+        for (; first < last; first++) table_tile<W, 1, 1, Dot>(q, p, first, offset, Ks, out, stride);
         return;
     }
-    for (; first < p.count; first++) table_tile<W, 4, 1, Dot>(q, p, first, offset, Ks, out, stride);
+    for (; first < last; first++) table_tile<W, 4, 1, Dot>(q, p, first, offset, Ks, out, stride);
 }
 
 typedef void (*RowsFn)(const float*, size_t, size_t, const Panels&, float*, Found);
-typedef void (*TableFn)(const float* const*, size_t, const Panels&, bool, const float*, size_t, float* const*, size_t);
+typedef void (*TableFn)(const float* const*, size_t, const Panels&, size_t, size_t, bool, const float*, size_t,
+                        float* const*, size_t);
 
 struct Kernel {
-    RowsFn run;           // nearest_in_rows
-    RowsFn run_settling;  // nearest_in_rows, with runner-up values
-    TableFn tables;       // tables_of
-    size_t width;         // codewords per panel
-    size_t rows;          // rows per tile
+    RowsFn run;                 // nearest_in_rows
+    RowsFn run_settling;        // nearest_in_rows, with runner-up values
+    RowsFn run_lanes;           // nearest_in_rows_by_lanes
+    RowsFn run_lanes_settling;  // nearest_in_rows_by_lanes, with runner-up values
+    TableFn tables;             // tables_of
+    size_t width;               // codewords per panel
+    size_t rows;                // rows per tile of nearest_in_rows
+    size_t lane_rows;           // rows per tile of nearest_in_rows_by_lanes
 };
 
 #if defined(__x86_64__) || defined(__i386__)
-template <int W, int R, bool Settle>
+template <int W, int R, int L, bool Settle, bool Lanes>
 __attribute__((target("avx512f"))) void rows_avx512(const float* x, size_t ldx, size_t n, const Panels& p,
                                                     float* scratch, Found found) {
-    nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
+    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
+          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 template <int W>
-__attribute__((target("avx512f"))) void tables_avx512(const float* const* q, size_t rows, const Panels& p, bool dot,
-                                   const float* offset, size_t Ks, float* const* out, size_t stride) {
-    dot ? tables_of<W, true>(q, rows, p, offset, Ks, out, stride) : tables_of<W, false>(q, rows, p, offset, Ks, out, stride);
+__attribute__((target("avx512f"))) void tables_avx512(const float* const* q, size_t rows, const Panels& p, size_t first, size_t last, bool dot,
+                   const float* offset, size_t Ks, float* const* out, size_t stride) {
+    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
+        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
 }
-template <int W, int R, bool Settle>
+template <int W, int R, int L, bool Settle, bool Lanes>
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* x, size_t ldx, size_t n, const Panels& p,
                                                    float* scratch, Found found) {
-    nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
+    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
+          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 template <int W>
-__attribute__((target("avx2,fma"))) void tables_avx2(const float* const* q, size_t rows, const Panels& p, bool dot,
-                                   const float* offset, size_t Ks, float* const* out, size_t stride) {
-    dot ? tables_of<W, true>(q, rows, p, offset, Ks, out, stride) : tables_of<W, false>(q, rows, p, offset, Ks, out, stride);
+__attribute__((target("avx2,fma"))) void tables_avx2(const float* const* q, size_t rows, const Panels& p, size_t first, size_t last, bool dot,
+                   const float* offset, size_t Ks, float* const* out, size_t stride) {
+    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
+        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
 }
 #endif
-template <int W, int R, bool Settle>
+template <int W, int R, int L, bool Settle, bool Lanes>
 void rows_generic(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch, Found found) {
-    nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
+    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
+          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
 }
 template <int W>
-void tables_generic(const float* const* q, size_t rows, const Panels& p, bool dot,
-                                   const float* offset, size_t Ks, float* const* out, size_t stride) {
-    dot ? tables_of<W, true>(q, rows, p, offset, Ks, out, stride) : tables_of<W, false>(q, rows, p, offset, Ks, out, stride);
+void tables_generic(const float* const* q, size_t rows, const Panels& p, size_t first, size_t last, bool dot,
+                   const float* offset, size_t Ks, float* const* out, size_t stride) {
+    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
+        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
 }
 
-#define NANOPQ_KERNEL(target, W, R)                                                                   \
-    Kernel {                                                                                          \
-        rows_##target<W, R, false>, rows_##target<W, R, true>, tables_##target<W>, kPanelVectors * (W), R \
+// R rows a tile for nearest_in_rows; L vectors of W rows for nearest_in_rows_by_lanes.
+#define NANOPQ_KERNEL(target, W, R, L)                                                                           \
+    Kernel {                                                                                                     \
+        rows_##target<W, R, L, false, false>, rows_##target<W, R, L, true, false>,                               \
+            rows_##target<W, R, L, false, true>, rows_##target<W, R, L, true, true>, tables_##target<W>,         \
+            kPanelVectors * (W), R, (L) * (W)                                                                    \
     }
 
 // The kernel of the level kernels/simd.h chose.
 Kernel choose_kernel() {
     switch (simd_level()) {
 #if defined(__x86_64__) || defined(__i386__)
-        case SimdLevel::Avx512: return NANOPQ_KERNEL(avx512, 16, 8);  // registers: 16 + 2 + 1 of 32 zmm
-        case SimdLevel::Avx2: return NANOPQ_KERNEL(avx2, 8, 4);       // 8 + 2 + 1 of 16 ymm
+        case SimdLevel::Avx512: return NANOPQ_KERNEL(avx512, 16, 8, 4);  // registers: 16 + 2 + 1 of 32 zmm
+        case SimdLevel::Avx2: return NANOPQ_KERNEL(avx2, 8, 4, 4);       // 8 + 2 + 1 of 16 ymm
 #endif
-        default: return NANOPQ_KERNEL(generic, 4, 4);
+        default: return NANOPQ_KERNEL(generic, 4, 4, 2);
     }
 }
 
@@ -288,7 +407,7 @@ float centred_sub_vector(const float* in, const Panels& p, float* out) {
 float table_of(const float* in, const Panels& p, size_t Ks, float* centred, float* table) {
     const float norm = centred_sub_vector(in, p, centred);
     const float no_offset = 0;
-    kernel().tables(&centred, 1, p, false, &no_offset, Ks, &table, 1);
+    kernel().tables(&centred, 1, p, 0, p.count, false, &no_offset, Ks, &table, 1);
     return norm;
 }
 
@@ -387,7 +506,7 @@ void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, Su
 }  // namespace
 
 Panels::Panels(const float* codewords, size_t Ks, size_t Ds, bool centred)
-    : Ds(Ds), width(kernel().width), count((Ks + width - 1) / width), mean(Ds, 0.0f),
+    : Ks(Ks), Ds(Ds), width(kernel().width), count((Ks + width - 1) / width), mean(Ds, 0.0f),
       values(count * Ds * width, 0.0f), half_norms(count * width, INFINITY) {
     std::vector<double> sum(Ds, 0.0);
     for (size_t k = 0; k < Ks && centred; k++)
@@ -420,14 +539,21 @@ void nearest_codewords(const Codebook& cb, const float* x, Codes codes, bool set
 
 namespace {
 
+// Below this many dimensions a sub-vector, nearest_in_rows_by_lanes finds
+// codewords faster than nearest_in_rows (768-d vectors, M = 48, 96, 192).
+constexpr size_t kLaneDs = 16;
+
 // nearest_codewords for rows [i0, i0 + n) in subspace m, with the tiled kernel;
 // each row's squared distance goes to per_subspace[m * codes.n + i], when given.
 void nearest_in_block(const Codebook& cb, const Panels& p, SubVectors x, Codes codes, bool settle_near_ties,
                       size_t m, size_t i0, size_t n, float* per_subspace) {
     const Kernel& kernel = nanopq::kernel();
-    std::vector<float> scratch(kernel.rows * cb.Ds), value(n), runner_up_value(n), norm(n), exact;
+    const bool lanes = cb.Ds < kLaneDs;
+    std::vector<float> scratch(cb.Ds * (lanes ? kernel.lane_rows + 1 : kernel.rows)), value(n),
+        runner_up_value(n), norm(n), exact;
     std::vector<int32_t> nearest(n);
-    (settle_near_ties ? kernel.run_settling : kernel.run)(
+    (lanes ? (settle_near_ties ? kernel.run_lanes_settling : kernel.run_lanes)
+           : (settle_near_ties ? kernel.run_settling : kernel.run))(
         x.at(i0, m), x.row_stride, n, p, scratch.data(),
         {nearest.data(), value.data(), runner_up_value.data(), norm.data()});
     for (size_t i = 0; i < n; i++) {
@@ -446,6 +572,12 @@ void nearest_in_block(const Codebook& cb, const Panels& p, SubVectors x, Codes c
 
 constexpr size_t kBlockRows = 256;
 
+// Subspaces that one task takes in turn over the same rows: as many as share
+// a cache line of a row (64 bytes), so that a line fetched for the first is
+// read from L1 by the others instead of again from memory for each (768-d
+// vectors with M = 192 read each line 4 times, and stalled on it).
+size_t subspaces_a_group(size_t Ds) { return std::max<size_t>(1, 64 / sizeof(float) / Ds); }
+
 // distances[i] = the sum over subspaces of row i's, in subspace order (whatever the threads).
 void add_up_subspaces(const std::vector<float>& per_subspace, size_t n, size_t M, float* distances) {
     for (size_t i = 0; i < n; i++) {
@@ -460,13 +592,14 @@ void nearest_in(const Codebook& cb, const std::vector<Panels>& panels, SubVector
                 bool settle_near_ties, float* distances) {
     codes.check_capacity(cb.Ks);
     if (codes.n < kTableRows) return nearest_by_tables(cb, panels, x, codes, settle_near_ties, distances);
-    const size_t blocks = (codes.n + kBlockRows - 1) / kBlockRows;
+    const size_t blocks = (codes.n + kBlockRows - 1) / kBlockRows, group = subspaces_a_group(cb.Ds);
     std::vector<float> per_subspace(distances ? cb.M * codes.n : 0);
-    // One parallel region over every (subspace, block of rows).
-    parallel_for(int64_t(cb.M * blocks), [&](int64_t task) {
-        const size_t m = size_t(task) / blocks, i0 = (size_t(task) % blocks) * kBlockRows;
-        nearest_in_block(cb, panels[m], x, codes, settle_near_ties, m, i0, std::min(kBlockRows, codes.n - i0),
-                         distances ? per_subspace.data() : nullptr);
+    // One parallel region over every (group of subspaces, block of rows).
+    parallel_for(int64_t((cb.M + group - 1) / group * blocks), [&](int64_t task) {
+        const size_t m0 = size_t(task) / blocks * group, i0 = (size_t(task) % blocks) * kBlockRows;
+        for (size_t m = m0; m < std::min(cb.M, m0 + group); m++)
+            nearest_in_block(cb, panels[m], x, codes, settle_near_ties, m, i0, std::min(kBlockRows, codes.n - i0),
+                             distances ? per_subspace.data() : nullptr);
     }, codes.n * cb.M * cb.Ds >= 65536);
     if (distances) add_up_subspaces(per_subspace, codes.n, cb.M, distances);
 }
@@ -481,27 +614,29 @@ void nearest_codewords(const Codebook& cb, const std::vector<Panels>& panels, co
 CodeSums assign_and_sum(const Codebook& cb, SubVectors x, Codes codes, float* distances) {
     const size_t M = cb.M, Ks = cb.Ks, Ds = cb.Ds, n = codes.n;
     const std::vector<Panels> panels = make_panels(cb);
-    // A thread a subspace: with fewer subspaces than twice the threads, or
-    // few rows, the two passes share the work out better.
-    if (M < 2 * size_t(num_threads()) || n < kTableRows) {
+    // A thread a group of subspaces: with fewer groups than twice the
+    // threads, or few rows, the two passes share the work out better.
+    if (M / subspaces_a_group(Ds) < 2 * size_t(num_threads()) || n < kTableRows) {
         nearest_in(cb, panels, x, codes, false, distances);
         return sum_by_code(x, codes, Ds, Ks, false);
     }
     codes.check_capacity(Ks);
     CodeSums out{std::vector<float>(M * Ks * Ds, 0.0f), std::vector<uint32_t>(M * Ks, 0)};
     std::vector<float> per_subspace(distances ? M * n : 0);
-    parallel_for(int64_t(M), [&](int64_t task) {
-        const size_t m = size_t(task);
+    const size_t group = subspaces_a_group(Ds);
+    parallel_for(int64_t((M + group - 1) / group), [&](int64_t task) {
+        const size_t m0 = size_t(task) * group;
         for (size_t i0 = 0; i0 < n; i0 += kBlockRows) {
             const size_t rows = std::min(kBlockRows, n - i0);
-            nearest_in_block(cb, panels[m], x, codes, false, m, i0, rows, distances ? per_subspace.data() : nullptr);
-            // The block's sub-vectors, still in cache, added up in row order
-            // (as sum_by_code, to the bit).
-            codes.visit([&](const auto* in) {
-                for (size_t i = i0; i < i0 + rows; i++) {
-                    out.add(m * Ks + in[i * M + m], x.at(i, m), Ds);
-                }
-            });
+            for (size_t m = m0; m < std::min(M, m0 + group); m++) {
+                nearest_in_block(cb, panels[m], x, codes, false, m, i0, rows,
+                                 distances ? per_subspace.data() : nullptr);
+                // The block's sub-vectors, still in cache, added up in row
+                // order (as sum_by_code, to the bit).
+                codes.visit([&](const auto* in) {
+                    for (size_t i = i0; i < i0 + rows; i++) out.add(m * Ks + in[i * M + m], x.at(i, m), Ds);
+                });
+            }
         }
     });
     if (distances) add_up_subspaces(per_subspace, n, M, distances);
@@ -510,29 +645,48 @@ CodeSums assign_and_sum(const Codebook& cb, SubVectors x, Codes codes, float* di
 
 void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* queries, size_t nq,
                      Metric metric, float* out, size_t q_stride, size_t k_stride) {
-    constexpr size_t kRows = 4;  // queries per pass over the codebook (tables_of)
-    const size_t D = cb.M * cb.Ds;
-    std::vector<float> centred(kRows * cb.Ds), spare(nq > 1 && nq % kRows ? cb.Ks * k_stride : 0);
-    for (size_t q0 = 0; q0 < nq; q0 += kRows) {
-        const size_t rows = std::min(kRows, nq - q0);
+    constexpr size_t kRows = 4;  // queries a tile (tables_of)
+    const size_t D = cb.M * cb.Ds, Ds = cb.Ds;
+    // A block of queries at a time, subspace by subspace; in a subspace, a
+    // run of panels that fits in half the L1 serves every query of the block
+    // before the next run is read, and the block's sub-vectors fill a quarter
+    // of it. The codebook is read from L2 or beyond once a block instead of
+    // once every 4 queries: a 784 x 256 one is 800 KB, more than a Zen 3
+    // core's 512 KB L2. (One query reads it once: several panels at a time.)
+    const size_t l1d = cache_plan().l1d;
+    const size_t block = nq == 1 ? 1 : fitting(l1d / 4, Ds * sizeof(float), kRows, kRows, 256);
+    std::vector<float> sub_vectors(block * Ds), offsets(block), spare(nq > 1 && nq % kRows ? cb.Ks * k_stride : 0);
+    for (size_t b0 = 0; b0 < nq; b0 += block) {
+        const size_t rows = std::min(block, nq - b0);
         for (size_t m = 0; m < cb.M; m++) {
             const Panels& p = panels[m];
-            const float* sub_vectors[kRows];
-            float offset[kRows], *tables[kRows];
-            for (size_t r = 0; r < kRows; r++) {  // a short group repeats its last query into `spare`
-                const float* in = queries + (q0 + std::min(r, rows - 1)) * D + m * cb.Ds;
-                offset[r] = 0;
+            for (size_t r = 0; r < rows; r++) {
+                const float* in = queries + (b0 + r) * D + m * Ds;
+                float* sub_vector = &sub_vectors[r * Ds];
+                offsets[r] = 0;
                 if (metric == Metric::L2) {
-                    centred_sub_vector(in, p, &centred[r * cb.Ds]);
-                    sub_vectors[r] = &centred[r * cb.Ds];
+                    centred_sub_vector(in, p, sub_vector);
                 } else {
-                    for (size_t j = 0; j < cb.Ds; j++) offset[r] += in[j] * p.mean[j];
-                    sub_vectors[r] = in;
+                    std::copy(in, in + Ds, sub_vector);
+                    for (size_t j = 0; j < Ds; j++) offsets[r] += in[j] * p.mean[j];
                 }
-                tables[r] = r < rows ? out + (q0 + r) * q_stride + m * cb.Ks * k_stride : spare.data();
             }
-            kernel().tables(sub_vectors, rows == 1 ? 1 : kRows, p, metric == Metric::Dot, offset, cb.Ks, tables,
-                            k_stride);
+            const size_t run = nq == 1 ? p.count : fitting(l1d / 2, Ds * p.width * sizeof(float), 1, 1, p.count);
+            for (size_t first = 0; first < p.count; first += run) {
+                for (size_t q0 = 0; q0 < rows; q0 += kRows) {
+                    const size_t count = std::min(kRows, rows - q0);
+                    const float* group[kRows];
+                    float offset[kRows], *tables[kRows];
+                    for (size_t r = 0; r < kRows; r++) {  // a short group repeats its last query into `spare`
+                        const size_t q = q0 + std::min(r, count - 1);
+                        group[r] = &sub_vectors[q * Ds];
+                        offset[r] = offsets[q];
+                        tables[r] = r < count ? out + (b0 + q) * q_stride + m * cb.Ks * k_stride : spare.data();
+                    }
+                    kernel().tables(group, nq == 1 ? 1 : kRows, p, first, std::min(p.count, first + run),
+                                    metric == Metric::Dot, offset, cb.Ks, tables, k_stride);
+                }
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ namespace nanopq {
 // `width` floats) so that a panel is read contiguously. Padding codewords
 // have an infinite half norm and are never nearest.
 struct Panels {
-    size_t Ds, width, count;
+    size_t Ks, Ds, width, count;
     std::vector<float> mean, values, half_norms;
     float largest_norm = 0;  // max |c'|^2
 
