@@ -5,6 +5,6 @@ const nanopq = createRequire(import.meta.url)('./index.js');
 
 export const {
   PQ, OPQ, DistanceTable, PackedCodes, Rii, AbortError, exactSearch, faiss, io, nanopqToFaiss, faissToNanopq, setNumThreads, getNumThreads,
-  getCachePlan,
+  getCachePlan, normalize,
 } = nanopq;
 export default nanopq;
