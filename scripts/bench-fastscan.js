@@ -108,7 +108,7 @@ if (require.main === module) {
   const json = process.argv.includes('--json');
   const log = json ? (s) => console.error(s) : console.log;
   const env = environment();
-  log(`bench-fastscan: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; Node ${env.node}`);
+  log(`bench-fastscan: ${env.summary}`);
   const t = table(log);
   t.header();
   benchFastScan(log, t, { quick: process.argv.includes('--quick') }).then(() => {

@@ -171,7 +171,7 @@ if (require.main === module) {
   // --json keeps stdout for the one object; the progress goes to stderr.
   const log = json ? (s) => console.error(s) : console.log;
   const env = environment();
-  log(`bench-indexes: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; OpenBLAS kernels ${env.blas}; Node ${env.node}`);
+  log(`bench-indexes: ${env.summary}`);
   const t = table(log);
   const data = loadData(log);
   t.header();

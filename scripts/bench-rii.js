@@ -531,7 +531,7 @@ if (require.main === module) {
   });
   const log = values.json ? (s) => console.error(s) : console.log;
   const env = environment();
-  log(`bench-rii: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; OpenBLAS kernels ${env.blas}; Node ${env.node}`);
+  log(`bench-rii: ${env.summary}`);
   const t = table(log);
   t.header();
   benchRii(log, t, { quick: values.quick, sets: values.sets?.split(','), chartDir: values['chart-dir'] }).then(({ goals, charts }) => {

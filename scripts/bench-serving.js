@@ -173,7 +173,7 @@ if (require.main === module) {
   // --json keeps stdout for the one object; the progress goes to stderr.
   const log = json ? (s) => console.error(s) : console.log;
   const env = environment();
-  log(`bench-serving: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; OpenBLAS kernels ${env.blas}; Node ${env.node}`);
+  log(`bench-serving: ${env.summary}`);
   const t = table(log);
   t.header();
   benchServing(log, t, loadData(log)).then(() => {

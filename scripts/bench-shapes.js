@@ -60,7 +60,7 @@ if (require.main === module) {
   const json = process.argv.includes('--json');
   const log = json ? (s) => console.error(s) : console.log;
   const env = environment();
-  log(`bench-shapes: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; OpenBLAS kernels ${env.blas}; Node ${env.node}`);
+  log(`bench-shapes: ${env.summary}`);
   const t = table(log);
   t.header();
   benchShapes(log, t).then(() => {

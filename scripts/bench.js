@@ -20,13 +20,15 @@
 //   --repeat N           also N interleaved runs (ours, the peer, in turn) of PQ encode against Faiss and OPQ fit
 //                        against Python nanopq: medians, and each side's spread
 //   --chart FILE.svg     also draw recall@10 against bytes per vector (scripts/bench-chart.js); the Rii rows' charts go beside it
+//   --cache PLAN         then the same rows again with NANOPQ_CACHE=PLAN ("512K", "32K,256K"; may be given more than once),
+//                        each plan's column printed next to the detected one's
 //   --help, -h           this list
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { OPQ, exactSearch } = require('..');
-const { loadData, environment, table, recallAt, rows, timed, relativeError } = require('./common');
+const { loadData, environment, cacheName, table, recallAt, rows, timed, relativeError } = require('./common');
 const { benchServing, fitPQ } = require('./bench-serving');
 const { benchIndexes } = require('./bench-indexes');
 const { benchRii } = require('./bench-rii');
@@ -34,6 +36,7 @@ const { benchFastScan } = require('./bench-fastscan');
 const { benchShapes } = require('./bench-shapes');
 const { recallChart, MS } = require('./bench-chart');
 const { runPeer } = require('./peer');
+const { spawnSync } = require('node:child_process');
 
 const M = 8, Ks = 256, TRAIN = 20000, K = 100, NQ_RECALL = 1000;
 
@@ -41,7 +44,7 @@ function parseOptions() {
   try {
     return parseArgs({
       options: {
-        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, 'skip-fastscan': { type: 'boolean' }, 'skip-shapes': { type: 'boolean' }, repeat: { type: 'string' }, chart: { type: 'string' },
+        json: { type: 'boolean' }, 'skip-faiss-opq': { type: 'boolean' }, 'skip-indexes': { type: 'boolean' }, 'skip-rii': { type: 'boolean' }, 'skip-fastscan': { type: 'boolean' }, 'skip-shapes': { type: 'boolean' }, repeat: { type: 'string' }, chart: { type: 'string' }, cache: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -107,7 +110,7 @@ async function repeatedRows(log, t, { X, Xt, pq, dir, Xq }) {
 
 async function main() {
   const env = environment();
-  log(`bench: ${env.cpu}; ${env.threads} threads; SIMD ${env.simd}; OpenBLAS kernels ${env.blas}; Node ${env.node}`);
+  log(`bench: ${env.summary}`);
   const data = loadData(log);
   const { train: X, test: Xq } = data;
   const D = X.shape[1], Xt = rows(X, 0, TRAIN);
@@ -191,6 +194,38 @@ async function main() {
     chart = await recallChart(log, data, truth, options.chart, theirs, { M, pq, codes, opq, opqCodes });
   }
   if (options.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : 'fashion-mnist', rows: t.rows, chart, rii }));
+  lastRows = t.rows;
+}
+let lastRows = [];
+
+/**
+ * The rows of this run again under each --cache plan (a child bench with
+ * NANOPQ_CACHE set and the same row options), printed side by side: each
+ * plan's figure and ratio to its own run's peer, and whether it met the goal.
+ */
+function otherPlans(env, rows) {
+  const forwarded = Object.entries(options).filter(([name]) => name.startsWith('skip-') || name === 'repeat')
+    .flatMap(([name, value]) => (value === true ? [`--${name}`] : [`--${name}`, value]));
+  const plans = options.cache.map((value) => {
+    log(`\nbench: the same rows with NANOPQ_CACHE=${value}...`);
+    const r = spawnSync(process.execPath, [__filename, '--json', ...forwarded], {
+      env: { ...process.env, NANOPQ_CACHE: value }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28,
+    });
+    if (r.status !== 0) throw new Error(`bench: the run with NANOPQ_CACHE=${value} failed (status ${r.status})`);
+    const result = JSON.parse(r.stdout.trim().split('\n').pop());
+    return { value, cache: result.cache, rows: new Map(result.rows.map((row) => [`${row.name}|${row.peerName}`, row])) };
+  });
+  const f = (v) => (v == null ? 'n/a' : v.toPrecision(4));
+  const cell = (row) => (row ? `${f(row.ours).padStart(9)} ${f(row.ratio).padStart(7)}${row.pass == null ? '   ' : row.pass ? ' ok' : ' !!'}` : ''.padStart(20));
+  const heading = (cache, label) => `${label} ${cacheName(cache)}`.slice(0, 20).padStart(20);
+  log(`\ncache plans: ours and ours / peer per plan (${env.cpu}, SIMD ${env.simd}; !! = goal missed)`);
+  log(`${'row'.padEnd(44)} ${'unit'.padEnd(5)} ${heading(env.cache, 'detected')} ${plans.map((p) => heading(p.cache, 'plan')).join(' ')}  goal`);
+  for (const row of rows.filter((r) => !r.error)) {
+    const key = `${row.name}|${row.peerName}`;
+    log(`${`${row.name}${row.peerName ? ` / ${row.peerName}` : ''}`.slice(0, 44).padEnd(44)} ${row.unit.padEnd(5)} ${cell(row)} ${plans.map((p) => cell(p.rows.get(key))).join(' ')}  ${row.goal ?? ''}`);
+  }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().then(() => {
+  if (options.cache) otherPlans(environment(), lastRows);
+}).catch((e) => { console.error(e); process.exit(1); });

@@ -35,7 +35,18 @@ function environment() {
   const { simd } = require('../dist/core/native').native;
   // OPENBLAS_CORETYPE=Haswell gives OpenBLAS's AVX2 kernels on an AVX-512 CPU (with NANOPQ_SIMD=avx2, ours).
   const blas = process.env.OPENBLAS_CORETYPE || 'as the CPU';
-  return { cpu, simd, blas, threads: nanopq.getNumThreads(), node: process.version };
+  const env = { cpu, simd, blas, threads: nanopq.getNumThreads(), node: process.version, cache: nanopq.getCachePlan() };
+  const { l1d, l2, source } = env.cache;
+  // One line of it, as every bench prints it first.
+  env.summary = `${cpu}; ${env.threads} threads; SIMD ${simd}; cache plan ${cacheName(env.cache)} (L1d,L2 from ${source}); ` +
+    `OpenBLAS kernels ${blas}; Node ${env.node}`;
+  return env;
+}
+
+/** A cache plan as NANOPQ_CACHE writes it: "48K,2M". */
+function cacheName({ l1d, l2 }) {
+  const size = (b) => (b >= 1 << 20 && b % (1 << 20) === 0 ? `${b / (1 << 20)}M` : `${b / 1024}K`);
+  return `${size(l1d)},${size(l2)}`;
 }
 
 /**
@@ -98,4 +109,4 @@ function relativeError(x, y) {
   return num / den;
 }
 
-module.exports = { loadFashionMnist, loadData, environment, table, recallAt, DIR, rows, timed, relativeError };
+module.exports = { loadFashionMnist, loadData, environment, cacheName, table, recallAt, DIR, rows, timed, relativeError };

@@ -2,7 +2,7 @@
 // Native memory in synchronous loops: a script must not grow without bound when
 // it makes and drops many models and indexes without yielding (the addon frees
 // the objects of collected handles itself: native/runtime/handles.h). Prints the RSS
-// growth of each loop (README quotes it).
+// growth of each loop (docs/internals.md quotes it).
 //   node --expose-gc scripts/memory-check.js [cycles = 100000]
 const { PQ, faiss, setNumThreads } = require('..');
 

@@ -1,4 +1,4 @@
-// A seeded, short run of scripts/fuzz.js (which README quotes at 5,000 variants
+// A seeded, short run of scripts/fuzz.js (which docs/internals.md quotes at 5,000 variants
 // a reader): mutated files of every kind, loaded and then used, in a child
 // process, and mutated index_factory descriptions, built and used. Errors are
 // fine; a crash, a hang or a memory blow-up is not.
