@@ -178,8 +178,8 @@ NANOPQ_INLINE void nearest_in_rows_by_lanes(const float* x, size_t ldx, size_t n
     typedef typename Simd<W>::I I;
     typedef const typename Simd<W>::Unaligned* Load;
     constexpr size_t tile = size_t(R) * W, width = kPanelVectors * W;
-    float* columns = scratch;                 // Ds x tile: dimension j of the tile's rows
-    float* row = scratch + Ds * tile;       // one centred row, for its norm
+    float* columns = scratch;          // Ds x tile: dimension j of the tile's rows
+    float* row = scratch + Ds * tile;  // one centred row, for its norm
     for (size_t i0 = 0; i0 < n; i0 += tile) {
         const size_t count = std::min(tile, n - i0);
         // The next tile's rows, a row of x apart, are fetched while this tile
