@@ -169,6 +169,7 @@ describe('info', () => {
     expect(info).toEqual({
       file, format, kind: 'PQ', M, Ks: 16, D, Ds: 4, metric: 'dot', codeDtype: 'uint8', bytesPerVector: 4,
       ...(format === 'faiss' && { packedCodeSize: 2 }), rotation: false, storedCodes: 0,
+      fingerprint: PQ.load(tmp('info.npq')).fingerprint,  // the same model in every format
       ...(format === 'faiss' && {
         index: { kind: 'IndexPQ', description: 'PQ4x4', d: D, ntotal: 0, metric: 'dot', isTrained: true, bytes: D * 16 * 4, bytesPerVector: null },
       }),
@@ -187,6 +188,7 @@ describe('info', () => {
     expect(out).toMatch(/^codes: +uint8, 4 bytes per vector; 4 packed in the index$/m);
     expect(out).toMatch(/^rotation: +yes \(R, 32 x 32\)$/m);
     expect(out).toMatch(/^stored codes: +1000$/m);
+    expect(out).toMatch(/^fingerprint: +[0-9a-f]{16}$/m);
     expect(ok('info', 'info-npq.model', '--from', 'npq', '--json')).toMatchObject({ format: 'npq', Ks: 16 });
   });
 
@@ -466,6 +468,64 @@ describe('search', () => {
     const result = nanopq('search', 'search.npq', 'missing.npy', 'q.npy', '--debug');
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^nanopq: Expected an existing file for CODES, got 'missing.npy'.*\nError: .*\n +at /);
+  });
+});
+
+describe('fingerprints: the model\'s beside its codes (CODES.npy.fingerprint) or in the .npk; codes of another model refused', () => {
+  const { PackedCodes } = require('..');
+  const model = new PQ({ M, Ks: 16 }).fit(X, { iter: 2, seed: 1 });
+  const other = new PQ({ M, Ks: 16 }).fit(X, { iter: 2, seed: 2 });  // the same M and Ks, another codebook
+  const refused = (modelFile, codesFile, own, found) => `nanopq: Expected codes encoded by the model in ${modelFile} (fingerprint ${own}), got ` +
+    `${codesFile}, whose sidecar ${codesFile}.fingerprint names another model (fingerprint ${found}); encode them with ${modelFile}, or remove ${codesFile}.fingerprint to use them unchecked\n`;
+  beforeAll(() => {
+    model.save(tmp('fp.npq'));
+    other.save(tmp('fp-other.npq'));
+  });
+
+  test('encode -o codes.npy writes the fingerprint, one line, beside; --json shows it; the model\'s search takes the codes, in any of its formats', () => {
+    expect(ok('encode', 'fp.npq', 'x.npy', '-o', 'fp-codes.npy', '--json')).toMatchObject({ output: 'fp-codes.npy', fingerprint: model.fingerprint });
+    expect(fs.readFileSync(tmp('fp-codes.npy.fingerprint'), 'utf8')).toBe(`${model.fingerprint}\n`);
+    const expected = Array.from(model.search(Xq, model.encode(X), 3).ids);
+    expect(ok('search', 'fp.npq', 'fp-codes.npy', 'q.npy', '-k', '3', '--json').ids.flat()).toEqual(expected);
+    ok('convert', 'fp.npq', 'fp.faiss');
+    ok('convert', 'fp.npq', 'fp.pkl');
+    expect(ok('search', 'fp.faiss', 'fp-codes.npy', 'q.npy', '-k', '3', '--json').ids.flat()).toEqual(expected);
+    expect(ok('search', 'fp.pkl', 'fp-codes.npy', 'q.npy', '-k', '3', '--json').ids.flat()).toEqual(expected);
+  });
+
+  test('search by another model of the same M and Ks: refused, naming both files; without the sidecar, searched unchecked', () => {
+    ok('encode', 'fp.npq', 'x.npy', '-o', 'fp-codes2.npy');
+    expect(fails('search', 'fp-other.npq', 'fp-codes2.npy', 'q.npy')).toBe(refused('fp-other.npq', 'fp-codes2.npy', other.fingerprint, model.fingerprint));
+    fs.rmSync(tmp('fp-codes2.npy.fingerprint'));
+    const result = ok('search', 'fp-other.npq', 'fp-codes2.npy', 'q.npy', '-k', '3', '--json');
+    expect(result.ids.flat()).toEqual(Array.from(other.search(Xq, { ...model.encode(X) }, 3).ids));
+  });
+
+  test('--pack: the fingerprint in the .npk\'s header (no sidecar); another model\'s search refuses it, naming both files', () => {
+    ok('encode', 'fp.npq', 'x.npy', '--pack', '-o', 'fp.npk');
+    expect(PackedCodes.load(tmp('fp.npk')).fingerprint).toBe(model.fingerprint);
+    expect(fs.existsSync(tmp('fp.npk.fingerprint'))).toBe(false);
+    ok('search', 'fp.npq', 'fp.npk', 'q.npy');
+    expect(fails('search', 'fp-other.npq', 'fp.npk', 'q.npy')).toBe(`nanopq: Expected codes encoded by the model in fp-other.npq (fingerprint ${other.fingerprint}), ` +
+      `got fp.npk of another model (fingerprint ${model.fingerprint}); encode them with fp-other.npq\n`);
+  });
+
+  test('a sidecar that holds no fingerprint, or is large: an error naming it', () => {
+    fs.copyFileSync(tmp('fp-codes.npy'), tmp('fp-bad.npy'));
+    fs.writeFileSync(tmp('fp-bad.npy.fingerprint'), 'hello\n');
+    expect(fails('search', 'fp.npq', 'fp-bad.npy', 'q.npy')).toBe("nanopq: Expected the line in fp-bad.npy.fingerprint to be a fingerprint of 16 hex digits (0-9, a-f), got 'hello'\n");
+    fs.writeFileSync(tmp('fp-bad.npy.fingerprint'), 'f'.repeat(1000));
+    expect(fails('search', 'fp.npq', 'fp-bad.npy', 'q.npy')).toBe('nanopq: Expected fp-bad.npy.fingerprint to be the one-line fingerprint of the model that encoded fp-bad.npy, got a file of 1000 bytes\n');
+  });
+
+  test('convert: codes written beside from a Faiss index get their sidecar (replacing a stale one); codes added to an index are checked', () => {
+    fs.writeFileSync(tmp('fp-fx.npy.fingerprint'), 'ffffffffffffffff\n');
+    ok('convert', path.join(FIXTURES, 'faiss_opq_m4.faiss'), 'fp-fx.pkl', '--codes', 'fp-fx.npy');
+    const fixture = io.readNanopqPickle(tmp('fp-fx.pkl'));
+    expect(fs.readFileSync(tmp('fp-fx.npy.fingerprint'), 'utf8')).toBe(`${fixture.fingerprint}\n`);
+    ok('convert', 'fp-fx.pkl', 'fp-fx.faiss', '--codes', 'fp-fx.npy');
+    expect(fails('convert', 'fp-other.npq', 'fp-x.faiss', '--codes', 'fp-codes.npy')).toBe(refused('fp-other.npq', 'fp-codes.npy', other.fingerprint, model.fingerprint));
+    expect(fs.existsSync(tmp('fp-x.faiss'))).toBe(false);
   });
 });
 

@@ -129,7 +129,7 @@ describe('.npk files (toBuffer / fromBuffer, save / load)', () => {
 
   test('the same packed codes back, from bytes at any offset and from a file', () => {
     const bytes = packed.toBuffer();
-    expect(bytes.length).toBe(24 + packed.data.length);
+    expect(bytes.length).toBe(40 + packed.data.length);  // the header, with the model's fingerprint (format version 2)
     for (const offset of [0, 3]) {
       const buf = Buffer.alloc(offset + bytes.length);
       bytes.copy(buf, offset);
@@ -148,7 +148,7 @@ describe('.npk files (toBuffer / fromBuffer, save / load)', () => {
     const edit = (at, write) => { const b = Buffer.from(bytes); write(b, at); return b; };
     expect(() => PackedCodes.fromBuffer(bytes.subarray(0, 20))).toThrow(/magic "NANOPQPK"/);
     expect(() => PackedCodes.fromBuffer(edit(0, (b) => b.write('X')))).toThrow(/magic/);
-    expect(() => PackedCodes.fromBuffer(edit(8, (b, at) => b.writeUInt32LE(2, at)))).toThrow(/format version 2/);
+    expect(() => PackedCodes.fromBuffer(edit(8, (b, at) => b.writeUInt32LE(3, at)))).toThrow(/format version 3; this build reads versions 1 and 2$/);
     expect(() => PackedCodes.fromBuffer(edit(12, (b, at) => b.writeUInt32LE(0, at)))).toThrow(/M = 0, not 1 to 256/);
     expect(() => PackedCodes.fromBuffer(edit(12, (b, at) => b.writeUInt32LE(300, at)))).toThrow(/M = 300/);
     expect(() => PackedCodes.fromBuffer(edit(16, (b, at) => b.writeBigUInt64LE(2n ** 40n, at)))).toThrow(/the packed codes of \d+ bytes/);

@@ -29,7 +29,9 @@ import { faissToNanopq } from '../convert';
 import {
   checkWritable, formatOf, FORMAT_NAMES, ModelFile, ModelFormat, modelFileOf, readModelFile, writeModelFile,
 } from './model-files';
-import { CodesWriter, openVectors, readCodes, readVectors, VectorSource, vectorFormatOf } from './vector-files';
+import {
+  CodesWriter, openVectors, readCodes, readSidecar, readVectors, sidecarOf, VectorSource, vectorFormatOf, writeSidecar,
+} from './vector-files';
 
 /** Ctrl-C stopped the work; nothing was written. */
 class Interrupted extends Error {}
@@ -82,20 +84,37 @@ function vectorsArg<T extends Matrix | VectorSource>(file: string, name: string,
   return x;
 }
 
-/** The codes (n, M) of argument name, with the model's M columns. */
-function codesArg(file: string, name: string, M: number): CodeMatrix {
+/**
+ * Throws, naming both files, if the codes in file carry the fingerprint
+ * (found) of another model than model, read from modelFile: they would be
+ * scanned into that model's distances. Codes that carry none pass unchecked.
+ * sidecar: where found was read, for a .npy.
+ */
+function checkCodesModel(file: string, found: string | null, model: PQ | OPQ, modelFile: string, sidecar?: string): void {
+  const own = model.fingerprint;
+  if (found === null || own === null || found === own) return;
+  const got = sidecar ? `${file}, whose sidecar ${sidecar} names another model (fingerprint ${found})` : `${file} of another model (fingerprint ${found})`;
+  throw new Error(`Expected codes encoded by the model in ${modelFile} (fingerprint ${own}), got ${got}; encode them with ${modelFile}` +
+    `${sidecar ? `, or remove ${sidecar} to use them unchecked` : ''}`);
+}
+
+/** The codes (n, M) of argument name, with the model's M columns; their sidecar, if any, is checked before they are read. */
+function codesArg(file: string, name: string, model: PQ | OPQ, modelFile: string): CodeMatrix {
   checkInput(file, name);
+  checkCodesModel(file, readSidecar(file), model, modelFile, sidecarOf(file));
   const codes = readCodes(file);
+  const { M } = model;
   if (codes.shape[1] !== M) throw new RangeError(`Expected codes of the model's M = ${M} columns in ${file}, got shape (${codes.shape.join(', ')})`);
   return codes;
 }
 
-/** Packed codes (.npk, from encode --pack) of the model's M. */
-function packedArg(file: string, name: string, model: PQ | OPQ): PackedCodes {
+/** Packed codes (.npk, from encode --pack) of the model's M, and of the model itself when their header says which. */
+function packedArg(file: string, name: string, model: PQ | OPQ, modelFile: string): PackedCodes {
   checkInput(file, name);
   const packed = PackedCodes.load(file);
   if (model.Ks !== 16) throw new RangeError(`Expected a model with Ks = 16 for the packed codes in ${file}, got Ks = ${model.Ks}`);
   if (packed.M !== model.M) throw new RangeError(`Expected packed codes of the model's M = ${model.M} in ${file}, got M = ${packed.M}`);
+  checkCodesModel(file, packed.fingerprint, model, modelFile);
   return packed;
 }
 
@@ -107,7 +126,7 @@ function describeModel(file: string, { model, format, storedCodes, packedCodeSiz
     D: Ds === null ? null : model.M * Ds, Ds, metric: model.metric, codeDtype: model.codeDtype,
     bytesPerVector: model.M * CODE_BYTES[model.codeDtype],
     ...(packedCodeSize !== undefined && { packedCodeSize }),
-    rotation: model instanceof OPQ, storedCodes,
+    rotation: model instanceof OPQ, storedCodes, fingerprint: model.fingerprint,
   };
 }
 
@@ -240,6 +259,7 @@ function info(file: string, opts: { from?: string; json?: boolean }): void {
         `metric:        ${d.metric}`,
         `codes:         ${d.codeDtype}, ${d.bytesPerVector} bytes per vector${d.packedCodeSize !== undefined ? `; ${d.packedCodeSize} packed in the index` : ''}`,
         `rotation:      ${d.rotation ? `yes (R, ${d.D} x ${d.D})` : 'no'}`,
+        `fingerprint:   ${d.fingerprint ?? 'none (not trained)'}`,
         `stored codes:  ${d.format === 'faiss' || d.format === 'rii' ? d.storedCodes : 'none (this format holds no codes)'}`,
       ] : []),
       ...(r ? [
@@ -308,7 +328,8 @@ async function convert(input: string, output: string, opts: { from?: string; to?
   const from = formatOf(input, opts.from, '--from');
   const to = formatOf(output, opts.to, '--to');
   const codesOut = from === 'faiss' && to !== 'faiss';  // --codes is written, else read
-  checkOutputs({ OUT: output, '--codes': codesOut ? opts.codes : null }, { IN: input, '--codes': codesOut ? null : opts.codes });
+  const sidecar = codesOut && opts.codes !== undefined ? sidecarOf(opts.codes) : null;
+  checkOutputs({ OUT: output, '--codes': codesOut ? opts.codes : null, "--codes' fingerprint": sidecar }, { IN: input, '--codes': codesOut ? null : opts.codes });
   if (to === 'rii' || from === 'rii') return convertRii(input, output, from, to, opts);
   const source = readModel(input, opts.from, 'IN', true);
   let codes: CodeMatrix | null = null;  // what goes into the output index
@@ -317,7 +338,7 @@ async function convert(input: string, output: string, opts: { from?: string; to?
     if (codesOut) {
       codesFile = opts.codes;
     } else if (from !== 'faiss' && to === 'faiss') {
-      codes = codesArg(opts.codes, '--codes', source.model.M);
+      codes = codesArg(opts.codes, '--codes', source.model, input);
     } else {
       throw new Error(`Expected --codes only between a Faiss index and a .pkl or .npq model (it names the codes beside the model), got ${from} to ${to}`);
     }
@@ -327,8 +348,13 @@ async function convert(input: string, output: string, opts: { from?: string; to?
       note(`${input} holds ${source.storedCodes} codes, which a ${FORMAT_LABELS[to]} cannot hold: not written (give --codes codes.npy to write them beside)`);
     }
   }
-  // The codes first: a bad --codes path then leaves no model written alone.
-  if (codesFile) await writeOutput(codesFile, (temp) => io.writeNpy(temp, source.codes!.data, source.codes!.shape));
+  // The codes first: a bad --codes path then leaves no model written alone. Then their
+  // sidecar, replacing one a stale encode left there (the model's is the one written).
+  if (codesFile) {
+    await writeOutput(codesFile, (temp) => io.writeNpy(temp, source.codes!.data, source.codes!.shape));
+    const fingerprint = source.model.fingerprint;
+    if (fingerprint !== null) await writeOutput(sidecar!, (temp) => writeSidecar(temp, fingerprint));
+  }
   await writeOutput(output, (temp) => writeModelFile(source.model, temp, to, codes));
   const stored = to === 'faiss' && codes ? codes.shape[0] : 0;
   if (opts.json) {
@@ -414,10 +440,12 @@ async function encode(modelFile: string, vectorsFile: string,
   if (path.extname(opts.output).toLowerCase() !== extension) {
     throw new Error(`Expected a ${extension} file for -o${opts.pack ? ' with --pack' : ''}, got '${opts.output}'`);
   }
-  checkOutputs({ '-o': opts.output }, { MODEL: modelFile, VECTORS: vectorsFile });
+  const sidecar = opts.pack ? null : sidecarOf(opts.output);  // a .npk holds the fingerprint in its header
+  checkOutputs({ '-o': opts.output, "-o's fingerprint": sidecar }, { MODEL: modelFile, VECTORS: vectorsFile });
   const { model } = readModel(modelFile, opts.from);
   if (opts.pack && model.Ks !== 16) throw new Error(`Expected a model with Ks = 16 for --pack (4-bit codes), got Ks = ${model.Ks}`);
   const D = dimension(model, modelFile);
+  const fingerprint = model.fingerprint!;
   const source = vectorsArg(vectorsFile, 'VECTORS', openVectors, D);
   const [n] = source.shape;
   const bar = progressBar('encoding', n, opts.progress);
@@ -425,7 +453,7 @@ async function encode(modelFile: string, vectorsFile: string,
   try {
     await writeOutput(opts.output, async (temp) => {
       // Packed codes go a whole number of 32-row blocks at a time, after their header.
-      const writer = opts.pack ? new PackedWriter(temp, n, model.M) : new CodesWriter(temp, model.codeDtype, n, model.M);
+      const writer = opts.pack ? new PackedWriter(temp, n, model.M, fingerprint) : new CodesWriter(temp, model.codeDtype, n, model.M);
       try {
         const blockRows = opts.blockRows ?? blockRowsFor(D);
         const rows = opts.pack ? Math.max(32, blockRows - (blockRows % 32)) : blockRows;
@@ -440,13 +468,15 @@ async function encode(modelFile: string, vectorsFile: string,
         writer.close();
       }
     });
+    // After the codes: codes written beside an old sidecar are at worst refused, never taken for another model's.
+    if (sidecar) await writeOutput(sidecar, (temp) => writeSidecar(temp, fingerprint));
   } finally {
     bar.stop();
     source.close();
   }
   const seconds = (performance.now() - started) / 1000;
   const dtype = opts.pack ? 'packed 4-bit' : model.codeDtype;
-  const result = { output: opts.output, shape: [n, model.M], dtype, seconds };
+  const result = { output: opts.output, shape: [n, model.M], dtype, fingerprint, seconds };
   if (opts.json) return printJson(result);
   print(`encoded ${n} vectors of ${vectorsFile} in ${seconds.toFixed(1)} s: wrote ${opts.output} (${dtype}, (${n}, ${model.M}))`);
 }
@@ -454,9 +484,9 @@ async function encode(modelFile: string, vectorsFile: string,
 /** A .npk file of n packed codes of M subspaces, written as the codes come (a multiple of 32 rows at a time but the last). */
 class PackedWriter {
   #fd: number;
-  constructor(file: string, n: number, readonly M: number) {
+  constructor(file: string, n: number, readonly M: number, fingerprint: string) {
     this.#fd = fs.openSync(file, 'w');
-    fs.writeFileSync(this.#fd, packedHeader(n, M));
+    fs.writeFileSync(this.#fd, packedHeader(n, M, fingerprint));
   }
 
   write(codes: CodeMatrix): void {
@@ -493,7 +523,7 @@ async function search(modelFile: string, second: string, third: string | undefin
   checkOutputs({ '-o': opts.output, '--distances': opts.distances }, { MODEL: modelFile, CODES: codesFile, QUERIES: queriesFile });
   const { model } = readModel(modelFile, opts.from);
   const D = dimension(model, modelFile);
-  const codes = path.extname(codesFile).toLowerCase() === '.npk' ? packedArg(codesFile, 'CODES', model) : codesArg(codesFile, 'CODES', model.M);
+  const codes = path.extname(codesFile).toLowerCase() === '.npk' ? packedArg(codesFile, 'CODES', model, modelFile) : codesArg(codesFile, 'CODES', model, modelFile);
   const N = codes instanceof PackedCodes ? codes.N : codes.shape[0];
   const queries = vectorsArg(queriesFile, 'QUERIES', readVectors, D);
   const started = performance.now();
@@ -618,7 +648,7 @@ function program(): Command {
   cli.command('encode')
     .description('encode vectors with a model into codes (n, M), streaming through the file')
     .argument('<MODEL>', 'the model file').argument('<VECTORS>', 'the vectors to encode')
-    .requiredOption('-o, --output <CODES.npy>', 'the codes to write: uint8, uint16 or uint32 (n, M); with --pack, a .npk file')
+    .requiredOption('-o, --output <CODES.npy>', 'the codes to write: uint8, uint16 or uint32 (n, M), and the model\'s fingerprint beside them (CODES.npy.fingerprint); with --pack, a .npk file (which holds it)')
     .option('--pack', 'a model with Ks = 16: write the codes packed for fast scan (.npk, 4 bits a code), which search reads')
     .addOption(fromOption())
     .addOption(new Option('--block-rows <n>', 'rows read and encoded at a time').argParser(integer('--block-rows', 1)).hideHelp())
@@ -629,7 +659,7 @@ function program(): Command {
   cli.command('search')
     .description('the k nearest of each query: by a model over its codes, or by a Faiss index of any kind over what it holds')
     .argument('<MODEL>', 'the model file, or a Faiss index searched on its own (then the next argument is QUERIES)')
-    .argument('<CODES>', 'codes (n, M) from encode (.npy), or packed by encode --pack (.npk)').argument('[QUERIES]', 'the query vectors')
+    .argument('<CODES>', 'codes (n, M) from encode (.npy), or packed by encode --pack (.npk); refused if their fingerprint (CODES.npy.fingerprint, or the .npk\'s) is another model\'s').argument('[QUERIES]', 'the query vectors')
     .option('-k <n>', 'neighbours per query', integer('-k', 1), 10)
     .option('-o, --output <ids.npy>', 'write the ids (nq, k): uint32 of a model\'s codes, int64 of a Faiss index (-1 where fewer than k)')
     .option('--distances <dists.npy>', 'write the distances (nq, k) as float32')

@@ -1,10 +1,12 @@
 // Vectors and codes in the files the command line takes: .npy, .fvecs,
 // .bvecs and IDX ((Fashion-)MNIST, gzipped or not), read whole through io,
 // or a block of rows at a time (encode), so that a file larger than memory
-// is read in bounded memory. Codes are written as .npy a block at a time too.
+// is read in bounded memory. Codes are written as .npy a block at a time too,
+// with the fingerprint of their model in a sidecar file beside them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CodeDtype, CodeMatrix, Matrix } from '../core/arrays';
+import { checkFingerprint } from '../core/validate';
 import * as io from '../io';
 import { npyHeader, readNpyHeader } from '../io/npy';
 import { Reader, TypedArrayType } from '../io/reader';
@@ -64,6 +66,30 @@ export function readCodes(file: string): CodeMatrix {
   }
   if (shape.length !== 2) throw new RangeError(`Expected a 2-D array (n, M) of codes in ${file}, got shape (${shape.join(', ')})`);
   return { data, shape: [shape[0], shape[1]] };
+}
+
+/**
+ * The sidecar of codes in file: a one-line text file that names, by its
+ * fingerprint, the model that encoded them. Beside the .npy, not in it:
+ * numpy's header refuses keys of its own (a .npk holds it in its header).
+ */
+export const sidecarOf = (file: string): string => `${file}.fingerprint`;
+
+/** The fingerprint in the sidecar of the codes in file; null when there is none (codes of no known model, taken unchecked). */
+export function readSidecar(file: string): string | null {
+  const sidecar = sidecarOf(file);
+  const stat = fs.statSync(sidecar, { throwIfNoEntry: false });
+  if (!stat) return null;
+  // One short line: a large file that happens to have this name is refused, not read.
+  if (!stat.isFile() || stat.size > 64) {
+    throw new Error(`Expected ${sidecar} to be the one-line fingerprint of the model that encoded ${file}, got ${stat.isFile() ? `a file of ${stat.size} bytes` : 'no regular file'}`);
+  }
+  return checkFingerprint(fs.readFileSync(sidecar, 'latin1').trim(), `the line in ${sidecar}`);
+}
+
+/** Writes the sidecar (to file, a temporary name of it): the fingerprint and a newline. */
+export function writeSidecar(file: string, fingerprint: string): void {
+  fs.writeFileSync(file, `${fingerprint}\n`);
 }
 
 // ------------------------------------------------------------ streaming --

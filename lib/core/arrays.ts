@@ -8,8 +8,12 @@ export type CodeDtype = 'uint8' | 'uint16' | 'uint32';
 
 /** A row-major float32 matrix of shape (rows, cols): what methods return. */
 export interface Matrix { data: Float32Array; shape: [number, number] }
-/** A row-major (N, M) matrix of PQ codes: what encode returns. */
-export interface CodeMatrix { data: CodeArray; shape: [number, number] }
+/**
+ * A row-major (N, M) matrix of PQ codes: what encode returns. `fingerprint`,
+ * on codes a model made (non-enumerable: a spread copy loses it), is that
+ * model's, which the methods that take codes check.
+ */
+export interface CodeMatrix { data: CodeArray; shape: [number, number]; readonly fingerprint?: string }
 /** A row-major (M, Ks, Ds) codebook. */
 export interface Codewords { data: Float32Array; shape: [number, number, number] }
 
@@ -19,8 +23,11 @@ export interface Codewords { data: Float32Array; shape: [number, number, number]
  * The data is read in place, not copied.
  */
 export interface MatrixInput { readonly data: Float32Array; readonly shape: readonly number[] }
-/** A row-major (N, M) matrix of codes as methods take it (shape checked at run time). */
-export interface CodeMatrixInput { readonly data: CodeArray; readonly shape: readonly number[] }
+/**
+ * A row-major (N, M) matrix of codes as methods take it (shape checked at run
+ * time); a fingerprint, if there is one, must be the model's.
+ */
+export interface CodeMatrixInput { readonly data: CodeArray; readonly shape: readonly number[]; readonly fingerprint?: string | null }
 /** A row-major (M, Ks, Ds) codebook as methods take it (shape checked at run time). */
 export interface CodewordsInput { readonly data: Float32Array; readonly shape: readonly number[] }
 

@@ -14,6 +14,18 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
+/** Hex digits of a model's fingerprint (models/fingerprint.ts): 64 bits of sha256. */
+export const FINGERPRINT_DIGITS = 16;
+const FINGERPRINT = new RegExp(`^[0-9a-f]{${FINGERPRINT_DIGITS}}$`);
+
+/** A model's fingerprint, given or read from a file (name: where, for the error): 16 lowercase hex digits. */
+export function checkFingerprint(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !FINGERPRINT.test(value)) {
+    throw new TypeError(`Expected ${name} to be a fingerprint of ${FINGERPRINT_DIGITS} hex digits (0-9, a-f), got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** How many of n a top-k search returns: k (an integer >= 1, <= max) clamped to n. */
 export function kFound(k: unknown, n: number, max = Number.MAX_SAFE_INTEGER): number {
   return Math.min(checkInteger(k, 'k', 1, max), n);

@@ -37,15 +37,22 @@ export class Reader {
   /**
    * The magic and format version that begin one of this library's files
    * (`what` names the format in errors): refused unless headerBytes are there,
-   * the magic matches (shown as `shownMagic`) and the version is `version`.
+   * the magic matches (shown as `shownMagic`) and the version is one of
+   * `versions` (a number, or those a format still reads, oldest first),
+   * which is returned.
    */
-  formatHeader(what: string, magic: string, version: number, headerBytes: number, shownMagic = magic): void {
+  formatHeader(what: string, magic: string, versions: number | readonly number[], headerBytes: number, shownMagic = magic): number {
     const bytes = this.left;
     if (bytes < headerBytes || this.text(magic.length, 'the magic') !== magic) {
       throw this.error(what, `${bytes} bytes that do not start with the magic "${shownMagic}"`, 0);
     }
+    const known = typeof versions === 'number' ? [versions] : versions;
     const found = this.u32('the format version');
-    if (found !== version) throw this.error(what, `format version ${found}; this build reads version ${version}`);
+    if (!known.includes(found)) {
+      const reads = known.length === 1 ? `version ${known[0]}` : `versions ${known.slice(0, -1).join(', ')} and ${known[known.length - 1]}`;
+      throw this.error(what, `format version ${found}; this build reads ${reads}`);
+    }
+    return found;
   }
 
   /** The offset of n bytes of what, which are then passed over. */

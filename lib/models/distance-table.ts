@@ -3,14 +3,15 @@ import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
 import { newFloats } from '../core/pool';
 import { checkMetric, checkNoOverlap, checkShape, describe, kFound, toCodes } from '../core/validate';
+import { checkCodesOf } from './fingerprint';
 import { checkPacked, PackedCodes } from './packed-codes';
 
 /** A DistanceTable over a table this library computed itself (finite by construction), unchecked. */
-let computedTable: (data: Float32Array, M: number, Ks: number, metric: Metric) => DistanceTable;
+let computedTable: (data: Float32Array, M: number, Ks: number, metric: Metric, fingerprint: string | null) => DistanceTable;
 
-/** A DistanceTable over a table (M, Ks) this library computed itself. */
-export function tableOf(table: Float32Array, M: number, Ks: number, metric: Metric): DistanceTable {
-  return computedTable(table, M, Ks, metric);
+/** A DistanceTable over a table (M, Ks) this library computed itself, of the model of fingerprint. */
+export function tableOf(table: Float32Array, M: number, Ks: number, metric: Metric, fingerprint: string | null): DistanceTable {
+  return computedTable(table, M, Ks, metric, fingerprint);
 }
 
 /**
@@ -22,13 +23,20 @@ export function tableOf(table: Float32Array, M: number, Ks: number, metric: Metr
 export class DistanceTable {
   readonly dtable: { data: Float32Array; shape: [number, number] };
   readonly metric: Metric;
+  /**
+   * The fingerprint of the model whose dtable(query) this is: adist and topk
+   * refuse codes that carry another. null for a table built here, which
+   * checks nothing.
+   */
+  readonly fingerprint: string | null;
 
   static {
     defineInspect(DistanceTable, (t) => ({ M: t.dtable.shape[0], Ks: t.dtable.shape[1], metric: t.metric }));
-    computedTable = (data, M, Ks, metric) => {
+    computedTable = (data, M, Ks, metric, fingerprint) => {
       const table = Object.create(DistanceTable.prototype) as { -readonly [K in keyof DistanceTable]: DistanceTable[K] };
       table.dtable = Object.freeze({ data, shape: Object.freeze([M, Ks]) as [number, number] });
       table.metric = metric;
+      table.fingerprint = fingerprint;
       return Object.freeze(table) as DistanceTable;
     };
   }
@@ -49,6 +57,7 @@ export class DistanceTable {
     // Read-only, as the native scans trust the shape.
     this.dtable = Object.freeze({ data: dtable.data, shape: Object.freeze([shape[0], shape[1]]) as [number, number] });
     this.metric = checkMetric(metric);
+    this.fingerprint = null;
     Object.freeze(this);
   }
 
@@ -62,6 +71,7 @@ export class DistanceTable {
     const [M, Ks] = this.dtable.shape;
     const packed = codes instanceof PackedCodes ? checkPacked(codes, M, Ks, 'codes') : null;
     const { data, rows } = packed ? { data: packed.data, rows: packed.N } : toCodes(codes, 'codes', M, Ks);
+    checkCodesOf(codes, 'codes', () => this.fingerprint);
     if (out !== undefined && (!(out instanceof Float32Array) || out.length !== rows)) {
       throw new TypeError(`Expected out to be a Float32Array of length N = ${rows}, got ${describe(out)}`);
     }
@@ -81,6 +91,7 @@ export class DistanceTable {
     const [M, Ks] = this.dtable.shape;
     const packed = codes instanceof PackedCodes ? checkPacked(codes, M, Ks, 'codes') : null;
     const { data, rows } = packed ? { data: packed.data, rows: packed.N } : toCodes(codes, 'codes', M, Ks);
+    checkCodesOf(codes, 'codes', () => this.fingerprint);
     const found = kFound(k, rows);
     const ids = new Uint32Array(found);
     const dists = new Float32Array(found);

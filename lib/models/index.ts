@@ -1,7 +1,8 @@
 // The models, over core/ and the file formats of io/: PQ and OPQ (quantizer.ts
 // what they share, around the native model; pq.ts and opq.ts what differs),
 // the DistanceTable of one query, exactSearch, normalize (for cosine), and models made from the plain
-// fields that io/ reads from a file, or written as them (fields.ts, pickle.ts).
+// fields that io/ reads from a file, or written as them (fields.ts, pickle.ts);
+// fingerprint.ts, the fingerprint that codes carry and every method that takes them checks.
 // Rii (rii.ts), the inverted index over their codes. This file is its public face.
 export { PQ } from './pq';
 export type { FitOptions } from './pq';

@@ -8,7 +8,7 @@ import { checkInteger, checkOptions, checkPath, describe, toMatrix, toVector } f
 import type { ModelFields } from '../io/model-fields';
 import { readModel } from '../io/npq';
 import { checkCodewords, PQ } from './pq';
-import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit } from './quantizer';
+import { AsyncFitOptions, Minit, ModelOptions, PQOptions, Quantizer, seedAndMinit, shareFingerprint } from './quantizer';
 
 /** What `OPQ.fit` and `OPQ.fitAsync` take. */
 export interface OPQFitOptions {
@@ -81,7 +81,10 @@ export class OPQ extends Quantizer {
     return opq;
   }
 
-  /** The PQ of the rotated vectors (a copy of this OPQ's codebook). */
+  /**
+   * The PQ of the rotated vectors (a copy of this OPQ's codebook). Its codes
+   * are this OPQ's, so it has this OPQ's fingerprint (until fitted again).
+   */
   get pq(): PQ {
     this.modelFor('pq');
     if (!this.#pq) {
@@ -89,6 +92,7 @@ export class OPQ extends Quantizer {
       this.#pq = codewords ? PQ.fromCodewords(codewords, { metric: this.metric })
         : new PQ({ M: this.M, Ks: this.Ks, metric: this.metric });
       this.#pq.verbose = this.verbose;
+      if (codewords) shareFingerprint(this, this.#pq);  // its codes are this OPQ's (of the rotated vectors)
     }
     return this.#pq;
   }

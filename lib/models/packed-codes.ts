@@ -6,9 +6,10 @@ import * as fs from 'node:fs';
 import { CodeMatrix } from '../core/arrays';
 import { defineInspect } from '../core/inspect';
 import { native } from '../core/native';
-import { checkInteger, checkPath, describe, toCodes } from '../core/validate';
+import { checkFingerprint, checkInteger, checkPath, describe, toCodes } from '../core/validate';
 import { packedBytes, packedHeader, PACKED_MAX_M as MAX_M, readPacked } from '../io/packed-file';
 import { readerFor } from '../io/reader';
+import { withFingerprint } from './fingerprint';
 
 export class PackedCodes {
   /** The layout's name, which a reader checks: 32 rows a block, 4 bits a code. */
@@ -18,13 +19,22 @@ export class PackedCodes {
   readonly N: number;
   readonly M: number;
   readonly data: Uint8Array;
+  /**
+   * The fingerprint of the model whose codes these are (packCodes), which
+   * the models' methods check; null: none, unchecked.
+   */
+  readonly fingerprint: string | null;
 
   static {
     defineInspect(PackedCodes, (p) => ({ N: p.N, M: p.M, bytes: p.data.length, layout: p.layout }));
   }
 
-  /** N codes of M subspaces packed in data (packCodes' layout; used in place, not copied): its length is checked. */
-  constructor(data: Uint8Array, N: number, M: number) {
+  /**
+   * N codes of M subspaces packed in data (packCodes' layout; used in place,
+   * not copied): its length is checked. fingerprint: of the model whose codes
+   * these are, if known (a model's fingerprint getter).
+   */
+  constructor(data: Uint8Array, N: number, M: number, fingerprint: string | null = null) {
     if (!(data instanceof Uint8Array)) throw new TypeError(`Expected data to be a Uint8Array, got ${describe(data)}`);
     this.N = checkInteger(N, 'N', 0);
     this.M = checkInteger(M, 'M', 1, MAX_M);
@@ -33,22 +43,23 @@ export class PackedCodes {
       throw new RangeError(`Expected ${bytes} bytes of packed codes for N = ${this.N}, M = ${this.M}, got ${data.length}`);
     }
     this.data = data;
+    this.fingerprint = fingerprint === null ? null : checkFingerprint(fingerprint, 'fingerprint');
     Object.freeze(this);
   }
 
-  /** codes (N, M) of a Ks = 16 model, packed. */
-  static pack(codes: unknown, M: number): PackedCodes {
+  /** codes (N, M) of a Ks = 16 model, packed; of the model of fingerprint, if known. */
+  static pack(codes: unknown, M: number, fingerprint: string | null = null): PackedCodes {
     if (M > MAX_M) throw new RangeError(`Expected M <= ${MAX_M} to pack codes, got M = ${M}`);
     const c = toCodes(codes, 'codes', M, 16);
     if (!(c.data instanceof Uint8Array)) throw new TypeError(`Expected uint8 codes to pack, got ${describe(c.data)}`);
     const out = new Uint8Array(packedBytes(c.rows, M));
     native.pack4(c.data, c.rows, M, out);
-    return new PackedCodes(out, c.rows, M);
+    return new PackedCodes(out, c.rows, M, fingerprint);
   }
 
-  /** The .npk format (docs/format.md): a header (N, M) and the packed bytes; a Node Buffer, typed as the Uint8Array it is. */
+  /** The .npk format (docs/format.md): a header (N, M, fingerprint) and the packed bytes; a Node Buffer, typed as the Uint8Array it is. */
   toBuffer(): Uint8Array {
-    return Buffer.concat([packedHeader(this.N, this.M), this.data]);
+    return Buffer.concat([packedHeader(this.N, this.M, this.fingerprint), this.data]);
   }
 
   save(path: string): void {
@@ -57,20 +68,20 @@ export class PackedCodes {
 
   /** PackedCodes of a .npk file's bytes (copied), each size checked. */
   static fromBuffer(bytes: Uint8Array): PackedCodes {
-    const { N, M, data } = readPacked(readerFor(bytes, 'bytes'));
-    return new PackedCodes(data, N, M);
+    const { N, M, fingerprint, data } = readPacked(readerFor(bytes, 'bytes'));
+    return new PackedCodes(data, N, M, fingerprint);
   }
 
   static load(path: string): PackedCodes {
-    const { N, M, data } = readPacked(readerFor(checkPath(path)));
-    return new PackedCodes(data, N, M);
+    const { N, M, fingerprint, data } = readPacked(readerFor(checkPath(path)));
+    return new PackedCodes(data, N, M, fingerprint);
   }
 
-  /** The plain codes (N, M), uint8. */
+  /** The plain codes (N, M), uint8, carrying the fingerprint. */
   unpack(): CodeMatrix {
     const codes = new Uint8Array(this.N * this.M);
     native.unpack4(this.data, this.N, this.M, codes);
-    return { data: codes, shape: [this.N, this.M] };
+    return withFingerprint({ data: codes, shape: [this.N, this.M] }, this.fingerprint);
   }
 }
 

@@ -14,6 +14,7 @@ import { checkInteger, checkMetric, checkName, checkOptions, checkPath, describe
 import type { ModelFields } from '../io/model-fields';
 import { writeModel } from '../io/npq';
 import { DistanceTable, tableOf } from './distance-table';
+import { checkCodesOf, fingerprintOf, withFingerprint } from './fingerprint';
 import { checkPacked, PackedCodes } from './packed-codes';
 import type { SearchResult } from './search';
 
@@ -132,6 +133,16 @@ export function fittedModelOf(model: Quantizer, method: string): NativeModel {
 }
 let fittedOf: (model: Quantizer, method: string) => NativeModel;
 
+/**
+ * Gives `to` the fingerprint of `from` until `to` is fitted again: OPQ's pq,
+ * the PQ of its rotated vectors, whose codes are the OPQ's own (as nanopq's
+ * opq.pq.decode(opq.encode(X)) reads them).
+ */
+export function shareFingerprint(from: Quantizer, to: Quantizer): void {
+  sharedFingerprint(from, to);
+}
+let sharedFingerprint: (from: Quantizer, to: Quantizer) => void;
+
 export abstract class Quantizer {
   readonly M: number;
   readonly Ks: number;
@@ -141,6 +152,7 @@ export abstract class Quantizer {
   #model: NativeModel | null = null;
   #disposed = false;
   #pending = 0;  // async calls running on this model
+  #fingerprint: string | null = null;  // of #model, hashed when first asked for; null again when it is replaced
 
   protected constructor(options: PQOptions, kind: string) {
     const o = checkOptions(options, ['M', 'Ks', 'metric', 'verbose'], kind);
@@ -161,6 +173,7 @@ export abstract class Quantizer {
   static {
     modelOf = (model, what) => model.modelFor(what);
     fittedOf = (model, method) => model.fitted(method);
+    sharedFingerprint = (from, to) => { to.#fingerprint = from.fingerprint; };
     // From the fields, not the getters, which throw once disposed of.
     defineInspect(Quantizer, (q) => {
       const Ds = q.#model && q.#model.Ds;
@@ -202,6 +215,31 @@ export abstract class Quantizer {
     return { data, shape: [this.M, this.Ks, model.Ds] };
   }
 
+  /**
+   * A short hash (16 hex digits) of what decides what this model's codes
+   * mean: M, Ks, Ds, the codewords and, for OPQ, R; not the metric. The
+   * codes encode gives carry it, and the methods that take codes refuse
+   * codes that carry another; null before fit.
+   */
+  get fingerprint(): string | null {
+    const model = this.modelFor('fingerprint');
+    if (!model) return null;
+    if (this.#fingerprint === null) {
+      const { M, Ks, Ds, codewords, R } = this.modelFields();  // copies, once per fitted state
+      this.#fingerprint = fingerprintOf(M, Ks, Ds!, codewords!, R ?? null);
+    }
+    return this.#fingerprint;
+  }
+
+  /**
+   * Throws if codes (the argument name) carry the fingerprint of another
+   * model. Called after the shape checks (whose errors say more of codes of
+   * another M) and before any work.
+   */
+  #checkCodes(codes: unknown, name: string): void {
+    checkCodesOf(codes, name, () => this.fingerprint);
+  }
+
   /** The class name, for messages. */
   protected abstract get kind(): 'PQ' | 'OPQ';
   /** Fit options (unknown ones refused) as native training options, but for M, Ks, Ds, metric and verbose. */
@@ -214,6 +252,7 @@ export abstract class Quantizer {
   protected setModel(model: NativeModel): void {
     if (this.#model) retire(this.#model);
     this.#model = model;
+    this.#fingerprint = null;  // a new model: its codes are no longer the old one's
   }
 
   /**
@@ -352,7 +391,7 @@ export abstract class Quantizer {
     const x = toMatrix(vecs, 'vecs', this.dimension(model));
     const codes = newCodeArray(this.codeDtype, x.rows * this.M);
     model.encode(x.data, x.rows, codes);
-    return { data: codes, shape: [x.rows, this.M] };
+    return withFingerprint({ data: codes, shape: [x.rows, this.M] }, this.fingerprint);
   }
 
   /** encode, off the event loop (see AsyncOptions for what it copies). */
@@ -362,16 +401,18 @@ export abstract class Quantizer {
     const zeroCopy = zeroCopyOption(options, `${this.kind}.encodeAsync`);
     const x = toMatrix(vecs, 'vecs', this.dimension(model), false);
     const { M } = this;
+    const fingerprint = this.fingerprint;  // now: a dispose() while the codes are made leaves none to ask
     const codes = newCodeArray(this.codeDtype, x.rows * M);
     await this.#track(model, site, () => eachRowPiece(x, 'vecs', zeroCopy, (rows, first, count) =>
       settled(model.encodeAsync(rows, count, codes.subarray(first * M, (first + count) * M)), site)));
-    return { data: codes, shape: [x.rows, M] };
+    return withFingerprint({ data: codes, shape: [x.rows, M] }, fingerprint);
   }
 
   /** Approximate vectors from codes (N, M): (N, D). */
   decode(codes: CodesLike): Matrix {
     const model = this.fitted('decode');
     const c = toCodes(codes, 'codes', this.M, this.Ks);
+    this.#checkCodes(codes, 'codes');
     const D = this.dimension(model);
     const x = new Float32Array(c.rows * D);
     model.decode(c.data, c.rows, x);
@@ -383,7 +424,7 @@ export abstract class Quantizer {
     const model = this.fitted('dtable');
     const table = newFloats(this.M * this.Ks);
     model.distanceTable(toVector(query, 'query', this.dimension(model)), table);
-    return tableOf(table, this.M, this.Ks, this.metric);
+    return tableOf(table, this.M, this.Ks, this.metric, this.fingerprint);
   }
 
   #searchArgs(method: string, queries: MatrixLike, codes: CodesLike | PackedCodes, k: number, checkValuesNow: boolean) {
@@ -391,6 +432,7 @@ export abstract class Quantizer {
     const q = toMatrix(queries, 'queries', this.dimension(model), checkValuesNow);
     const packed = codes instanceof PackedCodes ? checkPacked(codes, this.M, this.Ks, 'codes') : null;
     const c = packed ? { data: packed.data, rows: packed.N, owned: false } : toCodes(codes, 'codes', this.M, this.Ks);
+    this.#checkCodes(codes, 'codes');
     const found = kFound(k, c.rows);
     const result: SearchResult = {
       ids: new Uint32Array(q.rows * found), dists: new Float32Array(q.rows * found), shape: [q.rows, found],
@@ -437,19 +479,23 @@ export abstract class Quantizer {
   packCodes(codes: CodesLike): PackedCodes {
     this.modelFor('packCodes()');
     if (this.Ks !== 16) throw new TypeError(`Expected a model with Ks = 16 to pack codes, got Ks = ${this.Ks}`);
-    return PackedCodes.pack(codes, this.M);
+    this.#checkCodes(codes, 'codes');  // else packing would pass another model's codes off as this one's
+    return PackedCodes.pack(codes, this.M, this.fingerprint);
   }
 
   /** The plain codes (N, M) of packed codes (packCodes). */
   unpackCodes(packed: PackedCodes): CodeMatrix {
     this.modelFor('unpackCodes()');
-    return checkPacked(packed, this.M, this.Ks, 'packed').unpack();
+    checkPacked(packed, this.M, this.Ks, 'packed');
+    this.#checkCodes(packed, 'packed');
+    return packed.unpack();
   }
 
   /** Frees the native model now; later calls throw. Async calls already running finish first. */
   dispose(): void {
     if (this.#model) retire(this.#model);
     this.#model = null;
+    this.#fingerprint = null;
     this.#disposed = true;
   }
 

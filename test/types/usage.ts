@@ -90,9 +90,16 @@ const pickled: void = io.writeRiiPickle(unpickled, 'rii2.pkl');
 io.writeRiiPickle('rii2.pkl', rii);
 // @ts-expect-error codes are integers in typed arrays, not floats
 pq.decode({ data: new Float32Array(4), shape: [1, 4] });
+// Fingerprints: the model's (null before fit), carried by its codes and tables, read-only.
+const fingerprint: string | null = pq.fingerprint;
+const carried: string | undefined = codes.fingerprint;
+const tableFingerprint: string | null = dt.fingerprint;
+const unchecked: Matrix = pq.decode({ data: codes.data, shape: codes.shape, fingerprint: null });
+// @ts-expect-error a model's fingerprint is read-only
+pq.fingerprint = 'ffffffffffffffff';
 
 export {
   codes, decoded, dists, top, own, same, copy, ids, d2, shape, fitted, one, oneArray, many, R, parts, found, fromIndex,
   indexCodes, fromPre, opqBack, read, either, toFile, truth, wrong, none, found2, listed, line, centres, riiIndex, ivfpq,
-  riiBack, notRii, pickled,
+  riiBack, notRii, pickled, fingerprint, carried, tableFingerprint, unchecked,
 };
