@@ -1,26 +1,42 @@
 #!/usr/bin/env node
-// The figures of README's "Choosing M and Ks": on Fashion-MNIST (random data
-// of the same shape when it is missing, said so), training 20,000, database
-// 60,000, 1,000 queries, top-10, for each model kind, M and Ks given: bytes a
-// vector, recall@1/10/100 (the fraction of queries whose exact nearest
-// neighbour is among the first 1/10/100 found) and 10-NN overlap (the
-// fraction of the exact 10 nearest among the 10 found), the time of fit,
-// of encode a vector and of search a query (one thread, the codes scanned whole).
-//   node scripts/bench-guide.js [--M 8,16,32] [--Ks 16,256] [--opq] [--json]
+// The figures of README's "Choosing M and Ks" and docs/guide.md: on
+// Fashion-MNIST (random data of the same shape when it is missing, said so;
+// database 60,000) or a seeded clustered set of 768 dimensions
+// (scripts/make-clustered.js; database 100,000), training 20,000, 1,000
+// queries, top-100, for each model kind, M and Ks given: bytes a vector,
+// recall@1/10/100 (the fraction of queries whose exact nearest neighbour is
+// among the first 1/10/100 found) and 10-NN overlap (the fraction of the
+// exact 10 nearest among the 10 found), the time of fit, of encode a vector
+// and of search a query (one thread, the codes scanned whole; packed for Ks = 16).
+//   node scripts/bench-guide.js [--set fashion-mnist|clustered768] [--M 8,16,32] [--Ks 16,256] [--opq]
+//                               [--json | --markdown]
 const { parseArgs } = require('node:util');
 const nanopq = require('..');
 const { loadData, environment, rows, timed, recallAt } = require('./common');
 
-const { values } = parseArgs({ options: { M: { type: 'string' }, Ks: { type: 'string' }, opq: { type: 'boolean' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { set: { type: 'string' }, M: { type: 'string' }, Ks: { type: 'string' }, opq: { type: 'boolean' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } },
+});
 const list = (s, fallback) => (s ? s.split(',').map(Number) : fallback);
 const MS = list(values.M, [8, 16, 32]), KSS = list(values.Ks, [16, 256]), K = 100, NQ = 1000, TRAIN = 20000;
 const log = values.json ? (s) => console.error(s) : console.log;
 
 const env = environment();
 log(`bench-guide: ${env.summary}`);
-const data = loadData(log);
+const set = values.set ?? 'fashion-mnist';
+if (!['fashion-mnist', 'clustered768'].includes(set)) throw new Error(`bench-guide: Expected --set fashion-mnist or clustered768, got ${set}`);
+const data = set === 'fashion-mnist' ? loadData(log) : clustered768();
 const X = data.train, Xq = rows(data.test, 0, NQ), Xt = rows(X, 0, TRAIN), D = X.shape[1];
-log(`bench-guide: ${data.random ? 'RANDOM data' : 'Fashion-MNIST'} ${X.shape[0]} x ${D}, ${NQ} queries, training ${TRAIN}`);
+const setName = set === 'clustered768' ? 'clustered 768-d' : data.random ? 'RANDOM data' : 'Fashion-MNIST';
+log(`bench-guide: ${setName} ${X.shape[0]} x ${D}, ${NQ} queries, training ${TRAIN}`);
+
+/** 100,000 + 1,000 seeded clustered vectors of 768 dimensions, made once into the bench cache. */
+function clustered768() {
+  const { clusteredFiles } = require('./make-clustered');
+  const files = clusteredFiles({ n: 100000, nq: NQ, d: 768, seed: 7 }, log);
+  const read = (file) => { const { data: values, shape } = nanopq.io.readNpy(file); return { data: values, shape }; };
+  return { train: read(files.base), test: read(files.queries), random: false };
+}
 const truth = nanopq.exactSearch(Xq, X, 10).ids;
 /** The fraction of the exact 10 nearest among the first 10 ids found (rows of k). */
 function overlap10(ids, k) {
@@ -43,7 +59,8 @@ for (const kind of values.opq ? ['PQ', 'OPQ'] : ['PQ']) {
       const [codes, encodeS] = timed(() => model.encode(X));
       const threads = nanopq.getNumThreads();
       nanopq.setNumThreads(1);
-      const [{ ids }, searchS] = timed(() => model.search(Xq, codes, K));
+      const scanned = Ks === 16 ? model.packCodes(codes) : codes;  // 4-bit codes are searched packed (the same results)
+      const [{ ids }, searchS] = timed(() => model.search(Xq, scanned, K));
       nanopq.setNumThreads(threads);
       const row = {
         model: `${kind} M ${M} Ks ${Ks}`, bytes: Ks === 16 ? M / 2 : M * codes.data.BYTES_PER_ELEMENT,
@@ -55,4 +72,12 @@ for (const kind of values.opq ? ['PQ', 'OPQ'] : ['PQ']) {
     }
   }
 }
-if (values.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : 'fashion-mnist', rows: out }));
+if (values.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : set, rows: out }));
+if (values.markdown) {
+  console.log('\n| model | bytes a vector | recall@1 | recall@10 | recall@100 | 10-NN overlap | fit, s | encode, µs a vector | search, ms a query |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of out) {
+    console.log(`| ${r.model.replace(/ (M|Ks) /g, ', $1 = ').replace(', M', ' M')} | ${r.bytes} | ${r.recall1.toFixed(3)} | ${r.recall10.toFixed(3)} | ${r.recall100.toFixed(3)} | ` +
+      `${r.overlap10.toFixed(3)} | ${r.fitS.toFixed(1)} | ${r.encodeUs.toFixed(1)} | ${r.searchMs.toFixed(2)} |`);
+  }
+}

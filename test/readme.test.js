@@ -1,4 +1,4 @@
-// README's examples run as written: every js, python and sh block in order, in
+// README's (and docs/guide.md's) examples run as written: every js, python and sh block in order, in
 // one fresh project that depends on nanopq (each block as a reader would paste
 // it, the files one writes read by the next), and the serving example answers
 // requests. Python blocks need python3 with faiss (CI installs python3-faiss;
@@ -11,7 +11,8 @@ const { PQ, io } = require('..');
 const { randomMatrix } = require('./helpers/data');
 
 const ROOT = path.join(__dirname, '..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+// README's examples, then docs/guide.md's (its line numbers follow README's).
+const README = ['README.md', path.join('docs', 'guide.md')].map((file) => fs.readFileSync(path.join(ROOT, file), 'utf8')).join('\n');
 const PYTHON = process.env.NANOPQ_PYTHON || '/usr/bin/python3';
 
 /** The fenced blocks of README, in order: { lang, code, line }. */
