@@ -67,6 +67,7 @@ const log = options.json ? (s) => console.error(s) : console.log;
  * initialisation: recall@1 of 1,000 queries varies by about 0.013 from that alone).
  */
 function recallRows(t, truth, ours, theirs) {
+  log('(recall@r: the fraction of queries whose exact nearest neighbour is among the first r found)');
   for (const [kind, ids] of Object.entries(ours)) {
     for (const r of [1, 10, 100]) {
       const peerIds = theirs[kind];
