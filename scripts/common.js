@@ -32,9 +32,9 @@ function loadData(log) {
 function environment() {
   const nanopq = require('..');
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) || [])[1] || 'unknown';
-  const { simd } = require('../dist/core/native').native;
+  const { simd, blasKernels } = require('../dist/core/native').native;
   // OPENBLAS_CORETYPE=Haswell gives OpenBLAS's AVX2 kernels on an AVX-512 CPU (with NANOPQ_SIMD=avx2, ours).
-  const blas = process.env.OPENBLAS_CORETYPE || 'as the CPU';
+  const blas = blasKernels || 'not OpenBLAS';
   const env = { cpu, simd, blas, threads: nanopq.getNumThreads(), node: process.version, cache: nanopq.getCachePlan() };
   const { l1d, l2, source } = env.cache;
   // One line of it, as every bench prints it first.

@@ -177,6 +177,8 @@ export interface Addon {
   names: { metric: string[]; minit: string[]; directMap: string[] };
   /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
   readonly simd: string;
+  /** The kernels OpenBLAS chose ('SkylakeX', 'Haswell', ...; OPENBLAS_CORETYPE sets them), or '' for another BLAS. */
+  readonly blasKernels: string;
   /** The cache sizes that size blocks of work (bytes a core), and where they came from; NANOPQ_CACHE sets them. */
   cachePlan(): CachePlan;
 }

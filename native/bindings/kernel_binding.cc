@@ -3,12 +3,13 @@
 // Outputs are typed arrays allocated by the caller and filled in place.
 #include "bindings/bindings.h"
 
+#include "kernels/cache.h"
 #include "kernels/fast_scan.h"
 #include "kernels/scan.h"
-#include "kernels/cache.h"
 #include "kernels/simd.h"
 #include "kernels/values.h"
 #include "model/exact_search.h"
+#include "model/linalg.h"
 #include "runtime/args.h"
 #include "runtime/exports.h"
 
@@ -137,6 +138,7 @@ void RegisterKernels(Napi::Env env, Napi::Object exports) {
     export_function<CachePlanOf>(env, exports, "cachePlan");
     exports.Set("simd", Napi::String::New(env, simd_name()));
     exports.Set("packedKernel", Napi::String::New(env, packed_kernel_name()));
+    exports.Set("blasKernels", Napi::String::New(env, blas_kernels()));
     export_limit(env, exports, "maxAbsValue", double(kMaxAbsValue));
 }
 

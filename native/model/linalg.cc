@@ -165,6 +165,7 @@ float orthonormality_error(const float* R, size_t d) {
 // which dlsym cannot see), and is null for another BLAS (reference BLAS, MKL),
 // which is left as it is.
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" char* openblas_get_corename(void) __attribute__((weak));
 
 namespace nanopq {
 
@@ -184,6 +185,11 @@ void keep_blas_on_calling_thread() {
         return true;
     }();
     (void)done;
+}
+
+std::string blas_kernels() {
+    const char* name = openblas_get_corename ? openblas_get_corename() : nullptr;
+    return name ? name : "";
 }
 
 void matmul_rows(const float* x, size_t n, size_t d, const float* R, float* y) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace nanopq {
@@ -43,6 +44,10 @@ float orthonormality_error(const float* R, size_t d);
 // thread count: OpenBLAS's threads split products and LAPACK's SVD in ways
 // that change the last bits. Called once per load; only the first call acts.
 void keep_blas_on_calling_thread();
+
+// The kernels OpenBLAS chose for this CPU ("Haswell", "SkylakeX", ...), or ""
+// for another BLAS.
+std::string blas_kernels();
 
 // y (n, d) = x @ R, a product per block of for_row_blocks: the same result
 // whatever the number of threads.
