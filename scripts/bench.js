@@ -195,9 +195,8 @@ async function main() {
     chart = await recallChart(log, data, truth, options.chart, theirs, { M, pq, codes, opq, opqCodes });
   }
   if (options.json) console.log(JSON.stringify({ ...env, data: data.random ? 'random' : 'fashion-mnist', rows: t.rows, chart, rii }));
-  lastRows = t.rows;
+  return { env, rows: t.rows };
 }
-let lastRows = [];
 
 /**
  * The rows of this run again under each --cache plan (a child bench with
@@ -227,6 +226,6 @@ function otherPlans(env, rows) {
   }
 }
 
-main().then(() => {
-  if (options.cache) otherPlans(environment(), lastRows);
+main().then(({ env, rows }) => {
+  if (options.cache) otherPlans(env, rows);
 }).catch((e) => { console.error(e); process.exit(1); });

@@ -18,9 +18,14 @@ export function describe(value: unknown): string {
 export const FINGERPRINT_DIGITS = 16;
 const FINGERPRINT = new RegExp(`^[0-9a-f]{${FINGERPRINT_DIGITS}}$`);
 
+/** Whether text is a model's fingerprint: 16 lowercase hex digits. */
+export function isFingerprint(text: string): boolean {
+  return FINGERPRINT.test(text);
+}
+
 /** A model's fingerprint, given or read from a file (name: where, for the error): 16 lowercase hex digits. */
 export function checkFingerprint(value: unknown, name: string): string {
-  if (typeof value !== 'string' || !FINGERPRINT.test(value)) {
+  if (typeof value !== 'string' || !isFingerprint(value)) {
     throw new TypeError(`Expected ${name} to be a fingerprint of ${FINGERPRINT_DIGITS} hex digits (0-9, a-f), got ${describe(value)}`);
   }
   return value;

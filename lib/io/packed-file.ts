@@ -7,7 +7,7 @@
 //   16      8     N, uint64: codes
 //   24      16    version 2: the model's fingerprint, 16 ASCII hex digits, or 16 zero bytes for none
 //   40      ...   the packed codes: ceil(N / 32) * 32 * ceil(M / 2) bytes (at 24 in version 1)
-import { FINGERPRINT_DIGITS } from '../core/validate';
+import { FINGERPRINT_DIGITS, isFingerprint } from '../core/validate';
 import { Reader } from './reader';
 
 const MAGIC = 'NANOPQPK';
@@ -47,7 +47,7 @@ export function readPacked(r: Reader): { N: number; M: number; fingerprint: stri
   const N = r.size64('N');
   // Zero bytes, or a version-1 file's no field at all: codes of no known model, searched unchecked.
   const text = version >= 2 ? r.text(FINGERPRINT_DIGITS, 'the fingerprint') : NO_FINGERPRINT;
-  if (text !== NO_FINGERPRINT && !/^[0-9a-f]+$/.test(text)) {
+  if (text !== NO_FINGERPRINT && !isFingerprint(text)) {
     throw invalid(`the fingerprint ${JSON.stringify(text)}, not ${FINGERPRINT_DIGITS} hex digits (0-9, a-f) or zero bytes`);
   }
   const fingerprint = text === NO_FINGERPRINT ? null : text;

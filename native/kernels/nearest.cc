@@ -645,7 +645,7 @@ CodeSums assign_and_sum(const Codebook& cb, SubVectors x, Codes codes, float* di
 
 void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, const float* queries, size_t nq,
                      Metric metric, float* out, size_t q_stride, size_t k_stride) {
-    constexpr size_t kRows = 4;  // queries a tile (tables_of)
+    constexpr size_t kRows = 4, kMostBlock = 256;  // queries a tile (tables_of); the most a block
     const size_t D = cb.M * cb.Ds, Ds = cb.Ds;
     // A block of queries at a time, subspace by subspace; in a subspace, a
     // run of panels that fits in half the L1 serves every query of the block
@@ -654,8 +654,9 @@ void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, cons
     // once every 4 queries: a 784 x 256 one is 800 KB, more than a Zen 3
     // core's 512 KB L2. (One query reads it once: several panels at a time.)
     const size_t l1d = cache_plan().l1d;
-    const size_t block = nq == 1 ? 1 : fitting(l1d / 4, Ds * sizeof(float), kRows, kRows, 256);
-    std::vector<float> sub_vectors(block * Ds), offsets(block), spare(nq > 1 && nq % kRows ? cb.Ks * k_stride : 0);
+    const size_t block = nq == 1 ? 1 : fitting(l1d / 4, Ds * sizeof(float), kRows, kRows, kMostBlock);
+    std::vector<float> sub_vectors(block * Ds), spare(nq > 1 && nq % kRows ? cb.Ks * k_stride : 0);
+    float offsets[kMostBlock];  // on the stack: one query's table is a small call
     for (size_t b0 = 0; b0 < nq; b0 += block) {
         const size_t rows = std::min(block, nq - b0);
         for (size_t m = 0; m < cb.M; m++) {
