@@ -17,9 +17,13 @@ const { runPeer } = require('./peer');
 
 const M = 8, Ks = 256, TRAIN = 20000, K = 10, REPS = 2000, ADIST_N = 1e6;
 
-/** Median of REPS calls of fn(i) after REPS / 10 warm-up calls, in microseconds. */
+/**
+ * Median of REPS calls of fn(i), in microseconds, after 300 ms of warm-up
+ * calls: V8 optimises a function after thousands of calls, and the first
+ * 2,000 calls of dtable + adist measured up to 1.9x the time of later ones.
+ */
 function medianUs(fn) {
-  for (let i = 0; i < REPS / 10; i++) fn(i);
+  for (let i = 0, until = performance.now() + 300; performance.now() < until; i++) fn(i);
   const t = new Float64Array(REPS);
   for (let i = 0; i < REPS; i++) {
     const t0 = process.hrtime.bigint();

@@ -94,3 +94,45 @@ test('child processes spawned while Faiss trains and searches on other threads',
   expect(r.stderr).toBe('');
   expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, 'ok']);
 }, 70000);
+
+// One row's calls (a query's table, a vector's codes) over a codebook of more
+// than half the L2 are split with the small-call helper thread, which one
+// caller at a time may use: workers calling at once, and the main thread,
+// must each get what one thread computes alone.
+test('one-row calls from 4 workers and the main thread at once equal those of one thread', () => {
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const crypto = require('node:crypto');
+    const digestOf = \`(nanopq, setThreads) => {
+      const rand = (n, seed) => { let s = seed; return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5); };
+      const pq = nanopq.PQ.fromCodewords({ data: rand(8 * 64 * 32, 1), shape: [8, 64, 32] });
+      if (setThreads) nanopq.setNumThreads(setThreads);
+      const hash = require('node:crypto').createHash('sha1');
+      const x = rand(256 * 32 * 8, 2);
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 64; i++) {
+          const row = x.subarray(i * 256, (i + 1) * 256);
+          hash.update(pq.dtable(row).dtable.data);
+          hash.update(pq.encode({ data: row, shape: [1, 256] }).data);
+        }
+      }
+      return hash.digest('hex');
+    }\`;
+    const nanopq = require(${JSON.stringify(ROOT)});
+    const alone = eval(digestOf)(nanopq, 1);
+    nanopq.setNumThreads(2);
+    const work = \`require('node:worker_threads').parentPort.postMessage((\${digestOf})(require(${JSON.stringify(ROOT)})));\`;
+    const workers = Array.from({ length: 4 }, () => new Promise((resolve, reject) => {
+      const w = new Worker(work, { eval: true });
+      w.on('message', resolve);
+      w.on('error', reject);
+    }));
+    const main = eval(digestOf)(nanopq);
+    Promise.all(workers).then((got) => {
+      console.log(JSON.stringify({ alone, main, got }));
+    }, (e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120000, env: { ...process.env, NANOPQ_CACHE: '32K,64K' } });
+  expect(r.stderr).toBe('');
+  const { alone, main, got } = JSON.parse(r.stdout);
+  expect([main, ...got]).toEqual([alone, alone, alone, alone, alone]);
+}, 120000);

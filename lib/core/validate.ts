@@ -1,5 +1,7 @@
 // The one place where user input is checked and brought to the shape the
 // native layer reads: argument checks, value limits, matrices, vectors, codes.
+import { types } from 'node:util';
+
 import type { CodeArray, CodeMatrix, Metric } from './arrays';
 import { codeDtypeFor, newCodeArray } from './arrays';
 import { native } from './native';
@@ -149,10 +151,10 @@ export function checkedCopy(data: Float32Array, copy: Float32Array | undefined, 
 
 /**
  * Whether view's memory is a SharedArrayBuffer's, which another thread may
- * write while a native call reads it (by its tag: realms have their own class).
+ * write while a native call reads it (asked of V8: realms have their own class).
  */
 export function isShared(view: ArrayBufferView): boolean {
-  return Object.prototype.toString.call(view.buffer) === '[object SharedArrayBuffer]';
+  return types.isSharedArrayBuffer(view.buffer);
 }
 
 /**

@@ -103,13 +103,12 @@ Napi::Value ExactSearch(const Napi::CallbackInfo& info) {
 // finite or exceeds limit in magnitude, or -1; with copyTo (a Float32Array of
 // x's length), x copied there as it is checked.
 Napi::Value FirstOutOfRange(const Napi::CallbackInfo& info) {
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-        throw TypeError("Expected a Float32Array for argument 0");
+    const TypedArrayInfo x = typed_array_info(info, 0);
+    if (x.type != napi_float32_array) throw TypeError("Expected a Float32Array for argument 0");
     if (!info[1].IsNumber()) throw TypeError("Expected a number for argument 1");
-    auto x = info[0].As<Napi::Float32Array>();
-    float* copy_to = info[2].IsUndefined() ? nullptr : array_arg<float>(info, 2, x.ElementLength()).data;
-    size_t i = first_out_of_range(x.Data(), x.ElementLength(), info[1].As<Napi::Number>().FloatValue(), copy_to);
-    return Napi::Number::New(info.Env(), i == x.ElementLength() ? -1.0 : double(i));
+    float* copy_to = info[2].IsUndefined() ? nullptr : array_arg<float>(info, 2, x.length).data;
+    size_t i = first_out_of_range(static_cast<float*>(x.data), x.length, info[1].As<Napi::Number>().FloatValue(), copy_to);
+    return Napi::Number::New(info.Env(), i == x.length ? -1.0 : double(i));
 }
 
 // cachePlan(): { l1d, l2, source }, the cache sizes that size blocks of work

@@ -474,33 +474,53 @@ void store_code(Codes codes, size_t i, size_t m, int32_t k) {
     codes.visit([&](auto* out) { out[i * codes.M + m] = std::remove_pointer_t<decltype(out)>(k); });
 }
 
+// distances[i] = the sum over subspaces of row i's, in subspace order (whatever the threads).
+void add_up_subspaces(const std::vector<float>& per_subspace, size_t n, size_t M, float* distances) {
+    for (size_t i = 0; i < n; i++) {
+        float total = 0;
+        for (size_t m = 0; m < M; m++) total += per_subspace[m * n + i];
+        distances[i] = total;
+    }
+}
+
+// body(first, last) over the subspaces [0, M) of a call on a few rows: in
+// two halves (in_two_halves) when the codebook is more than half a core's L2,
+// so that each half stays in the L2 of the core that reads it, call after call.
+template <typename Body>
+void on_codebook(const Codebook& cb, const Body& body) {
+    if (cb.M * cb.Ks * cb.Ds * sizeof(float) > cache_plan().l2 / 2) return in_two_halves(cb.M, body);
+    body(0, cb.M);
+}
+
 // nearest_codewords for a few rows: a distance table per row and subspace and
 // its smallest entry, settled as exact_nearest() does when another entry is
 // within tie_window() of it.
 void nearest_by_tables(const Codebook& cb, const std::vector<Panels>& panels, SubVectors x, Codes codes,
                        bool settle_near_ties, float* distances) {
-    std::vector<float> centred(cb.Ds), table(cb.Ks), exact;
-    for (size_t i = 0; i < codes.n; i++) {
-        float total = 0;
-        for (size_t m = 0; m < cb.M; m++) {
+    std::vector<float> per_subspace(distances ? cb.M * codes.n : 0);
+    on_codebook(cb, [&](size_t first, size_t last) {
+        std::vector<float> centred(cb.Ds), table(cb.Ks), exact;
+        for (size_t m = first; m < last; m++) {
             const Panels& p = panels[m];
-            const float* in = x.at(i, m);
-            const float norm = table_of(in, p, cb.Ks, centred.data(), table.data());
-            const size_t best = size_t(std::min_element(table.begin(), table.end()) - table.begin());
-            const float d = table[best];
-            const float limit = d + tie_window(d, norm, p);
-            size_t close = 0;
-            if (settle_near_ties)
-                for (float e : table) close += e <= limit;
-            // settle() rescans on overflow, or when asked to by a zero gap.
-            const Candidate found{int32_t(best), d, close > 1 ? 0.0f : INFINITY, norm};
-            float distance;
-            store_code(codes, i, m, settle(found, in, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks, settle_near_ties,
-                                           distance, exact));
-            total += distance;
+            for (size_t i = 0; i < codes.n; i++) {
+                const float* in = x.at(i, m);
+                const float norm = table_of(in, p, cb.Ks, centred.data(), table.data());
+                const size_t best = size_t(std::min_element(table.begin(), table.end()) - table.begin());
+                const float d = table[best];
+                const float limit = d + tie_window(d, norm, p);
+                size_t close = 0;
+                if (settle_near_ties)
+                    for (float e : table) close += e <= limit;
+                // settle() rescans on overflow, or when asked to by a zero gap.
+                const Candidate found{int32_t(best), d, close > 1 ? 0.0f : INFINITY, norm};
+                float distance;
+                store_code(codes, i, m, settle(found, in, cb.codewords + m * cb.Ks * cb.Ds, p, cb.Ks, settle_near_ties,
+                                               distance, exact));
+                if (distances) per_subspace[m * codes.n + i] = distance;
+            }
         }
-        if (distances) distances[i] = total;
-    }
+    });
+    if (distances) add_up_subspaces(per_subspace, codes.n, cb.M, distances);
 }
 
 }  // namespace
@@ -578,15 +598,6 @@ constexpr size_t kBlockRows = 256;
 // vectors with M = 192 read each line 4 times, and stalled on it).
 size_t subspaces_a_group(size_t Ds) { return std::max<size_t>(1, 64 / sizeof(float) / Ds); }
 
-// distances[i] = the sum over subspaces of row i's, in subspace order (whatever the threads).
-void add_up_subspaces(const std::vector<float>& per_subspace, size_t n, size_t M, float* distances) {
-    for (size_t i = 0; i < n; i++) {
-        float total = 0;
-        for (size_t m = 0; m < M; m++) total += per_subspace[m * n + i];
-        distances[i] = total;
-    }
-}
-
 // nearest_codewords over sub-vectors laid out as `x` says.
 void nearest_in(const Codebook& cb, const std::vector<Panels>& panels, SubVectors x, Codes codes,
                 bool settle_near_ties, float* distances) {
@@ -653,8 +664,30 @@ void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, cons
     // of it. The codebook is read from L2 or beyond once a block instead of
     // once every 4 queries: a 784 x 256 one is 800 KB, more than a Zen 3
     // core's 512 KB L2. (One query reads it once: several panels at a time.)
+    if (nq == 1) {  // one query: a subspace at a time, from where its panels are
+        std::vector<float> sub_vectors(D);
+        on_codebook(cb, [&](size_t first, size_t last) {
+            for (size_t m = first; m < last; m++) {
+                const Panels& p = panels[m];
+                const float* in = queries + m * Ds;
+                float *sub_vector = &sub_vectors[m * Ds], *table = out + m * cb.Ks * k_stride, offset = 0;
+                if (metric == Metric::L2) {
+                    centred_sub_vector(in, p, sub_vector);
+                } else {
+                    std::copy(in, in + Ds, sub_vector);
+                    for (size_t j = 0; j < Ds; j++) offset += in[j] * p.mean[j];
+                }
+                kernel().tables(&sub_vector, 1, p, 0, p.count, metric == Metric::Dot, &offset, cb.Ks, &table, k_stride);
+            }
+        });
+        // The table's lines the helper wrote, fetched all at once: a scan
+        // would then miss on them one lookup at a time (2-3 us for 8 KB).
+        const size_t floats = (cb.M * cb.Ks - 1) * k_stride + 1;
+        for (size_t i = 0; i < floats; i += 64 / sizeof(float)) __builtin_prefetch(out + i);
+        return;
+    }
     const size_t l1d = cache_plan().l1d;
-    const size_t block = nq == 1 ? 1 : fitting(l1d / 4, Ds * sizeof(float), kRows, kRows, kMostBlock);
+    const size_t block = fitting(l1d / 4, Ds * sizeof(float), kRows, kRows, kMostBlock);
     std::vector<float> sub_vectors(block * Ds), spare(nq > 1 && nq % kRows ? cb.Ks * k_stride : 0);
     float offsets[kMostBlock];  // on the stack: one query's table is a small call
     for (size_t b0 = 0; b0 < nq; b0 += block) {
@@ -672,7 +705,7 @@ void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, cons
                     for (size_t j = 0; j < Ds; j++) offsets[r] += in[j] * p.mean[j];
                 }
             }
-            const size_t run = nq == 1 ? p.count : fitting(l1d / 2, Ds * p.width * sizeof(float), 1, 1, p.count);
+            const size_t run = fitting(l1d / 2, Ds * p.width * sizeof(float), 1, 1, p.count);
             for (size_t first = 0; first < p.count; first += run) {
                 for (size_t q0 = 0; q0 < rows; q0 += kRows) {
                     const size_t count = std::min(kRows, rows - q0);
@@ -684,7 +717,7 @@ void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, cons
                         offset[r] = offsets[q];
                         tables[r] = r < count ? out + (b0 + q) * q_stride + m * cb.Ks * k_stride : spare.data();
                     }
-                    kernel().tables(group, nq == 1 ? 1 : kRows, p, first, std::min(p.count, first + run),
+                    kernel().tables(group, kRows, p, first, std::min(p.count, first + run),
                                     metric == Metric::Dot, offset, cb.Ks, tables, k_stride);
                 }
             }

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <thread>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 
 namespace nanopq {
 
@@ -74,6 +76,105 @@ void run_in_background() {
     team_lowered = team;
 #pragma omp parallel num_threads(team)
     lower_this_thread();
+}
+
+namespace {
+// How long the helper spins for the next half after one: long enough for
+// calls in a row (a server's requests, a loop) to find it awake, short enough
+// that an idle process stops burning a core within a fraction of a millisecond.
+constexpr auto kHelperSpin = std::chrono::microseconds(100);
+
+struct HalfJob {
+    void (*run)(const void*, size_t, size_t);
+    const void* body;
+    size_t first, last;
+    std::exception_ptr error;
+    std::atomic<bool> done{false};
+};
+
+// The helper thread and its one slot. Made on first use and never destroyed:
+// a thread still waiting on them at exit must not see them torn down.
+struct Helper {
+    std::atomic<bool> in_use{false};       // a caller owns the slot
+    std::atomic<HalfJob*> slot{nullptr};   // the half waiting for the helper
+    std::atomic<bool> asleep{false};
+    std::mutex mutex;
+    std::condition_variable wake;
+
+    Helper() { std::thread([this] { serve(); }).detach(); }
+
+    void serve() {
+        for (;;) {
+            // Mostly pauses: the other thread of a core (two vCPUs are often
+            // one core's two) keeps its share while this one waits.
+            const auto until = std::chrono::steady_clock::now() + kHelperSpin;
+            HalfJob* job = nullptr;
+            for (unsigned spin = 1; !(job = take()); spin++) {
+                pause();
+                if (spin % 64 == 0 && std::chrono::steady_clock::now() >= until) break;
+            }
+            if (!job) {
+                std::unique_lock<std::mutex> lock(mutex);
+                asleep.store(true);
+                wake.wait(lock, [&] { return slot.load() != nullptr; });
+                asleep.store(false);
+                continue;
+            }
+            try {
+                job->run(job->body, job->first, job->last);
+            } catch (...) {
+                job->error = std::current_exception();
+            }
+            job->done.store(true, std::memory_order_release);  // the caller's job: not touched after this
+        }
+    }
+
+    HalfJob* take() { return slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr) : nullptr; }
+
+    static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
+    }
+};
+
+Helper& helper() {
+    static Helper* const h = new Helper();
+    return *h;
+}
+}  // namespace
+
+void split_with_helper(size_t n, void (*run)(const void*, size_t, size_t), const void* body) {
+    const size_t half = n / 2;
+    if (half == 0 || num_threads() < 2 || in_async_call() || helper().in_use.exchange(true)) return run(body, 0, n);
+    Helper& h = helper();
+    HalfJob job{run, body, half, n, nullptr};
+    h.slot.store(&job);
+    if (h.asleep.load()) {
+        std::lock_guard<std::mutex> lock(h.mutex);
+        h.wake.notify_one();
+    }
+    std::exception_ptr error;
+    try {
+        run(body, 0, half);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    HalfJob* mine = &job;
+    if (h.slot.compare_exchange_strong(mine, nullptr)) {  // not taken: the helper is asleep, or late
+        try {
+            run(body, half, n);
+        } catch (...) {
+            if (!error) error = std::current_exception();
+        }
+    } else {
+        while (!job.done.load(std::memory_order_acquire)) Helper::pause();
+        if (!error) error = job.error;
+    }
+    h.in_use.store(false);
+    if (error) std::rethrow_exception(error);
 }
 
 size_t rows_per_block(size_t floats_per_row) {

@@ -94,6 +94,25 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     if (error) std::rethrow_exception(error);
 }
 
+// body(first, last) for [0, n/2) on the calling thread and [n/2, n) on the
+// small-call helper: one thread kept for calls of microseconds (one query's
+// distance table, one vector's codes) that read more than a core's L2 holds.
+// An OpenMP team would sleep between such calls (the addon loads OpenMP
+// passive: busy threads starved the BLAS ones) and take tens of microseconds
+// to wake. The helper spins for a short while after each part, so calls in
+// a row find it awake, and each thread reads the same half of a codebook
+// every call, which stays in its core's L2. The caller runs both halves
+// itself when the helper is busy with another caller's or has not started
+// on its half by the time the caller's is done (asleep), when num_threads()
+// is 1, and in async calls (their threads share the cores already). The
+// first exception is rethrown after both halves.
+void split_with_helper(size_t n, void (*run)(const void* body, size_t first, size_t last), const void* body);
+template <typename Body>
+void in_two_halves(size_t n, const Body& body) {
+    split_with_helper(n, [](const void* b, size_t first, size_t last) { (*static_cast<const Body*>(b))(first, last); },
+                      &body);
+}
+
 // The most blocks for_row_blocks cuts rows into: a number that 1, 2, 3, 4
 // and 6 threads share evenly.
 constexpr size_t kRowBlocks = 12;

@@ -59,39 +59,50 @@ inline napi_typedarray_type typed_array_type<uint8_t>() { return napi_uint8_arra
 template <>
 inline napi_typedarray_type typed_array_type<int64_t>() { return napi_bigint64_array; }
 
+// What argument i is as a typed array, read in one call (each of napi's
+// typed-array calls looks the array's type up again, which showed in the
+// profile of a call of microseconds): type -1 when it is not one. data
+// honours byteOffset and works on a SharedArrayBuffer too.
+struct TypedArrayInfo {
+    int type = -1;
+    size_t length = 0;
+    void* data = nullptr;
+};
+inline TypedArrayInfo typed_array_info(const Napi::CallbackInfo& info, size_t i) {
+    napi_typedarray_type type;
+    TypedArrayInfo out;
+    if (napi_get_typedarray_info(info.Env(), info[i], &type, &out.length, &out.data, nullptr, nullptr) == napi_ok)
+        out.type = int(type);
+    return out;
+}
+
 // A typed array of exactly `length` elements of T.
 template <typename T>
 ArrayArg<T> array_arg(const Napi::CallbackInfo& info, size_t i, size_t length) {
-    if (!info[i].IsTypedArray() ||
-        info[i].As<Napi::TypedArray>().TypedArrayType() != typed_array_type<T>())
+    const TypedArrayInfo array = typed_array_info(info, i);
+    if (array.type != int(typed_array_type<T>()))
         throw TypeError("Expected a typed array of the right type for " + arg_name(i));
-    auto array = info[i].As<Napi::TypedArrayOf<T>>();
-    if (array.ElementLength() != length)
-        throw RangeError("Expected " + std::to_string(length) + " elements for " + arg_name(i) +
-                         ", got " + std::to_string(array.ElementLength()));
-    return {array.Data(), length};
+    if (array.length != length)
+        throw RangeError("Expected " + std::to_string(length) + " elements for " + arg_name(i) + ", got " +
+                         std::to_string(array.length));
+    return {static_cast<T*>(array.data), length};
 }
 
 // An (n, M) code matrix: a Uint8Array, Uint16Array or Uint32Array of n * M elements.
 inline Codes codes_arg(const Napi::CallbackInfo& info, size_t i, size_t n, size_t M) {
-    if (!info[i].IsTypedArray()) throw TypeError("Expected a typed array for " + arg_name(i));
-    auto array = info[i].As<Napi::TypedArray>();
+    const TypedArrayInfo array = typed_array_info(info, i);
     int width;
-    switch (array.TypedArrayType()) {
+    switch (array.type) {
         case napi_uint8_array: width = 1; break;
         case napi_uint16_array: width = 2; break;
         case napi_uint32_array: width = 4; break;
         default: throw TypeError("Expected a Uint8Array, Uint16Array or Uint32Array for " + arg_name(i));
     }
     const size_t length = checked_mul(n, M);
-    if (array.ElementLength() != length)
-        throw RangeError("Expected " + std::to_string(length) + " codes for " + arg_name(i) +
-                         ", got " + std::to_string(array.ElementLength()));
-    // TypedArrayOf::Data() honours byteOffset and works on a SharedArrayBuffer too.
-    void* data = width == 1   ? static_cast<void*>(info[i].As<Napi::Uint8Array>().Data())
-                 : width == 2 ? static_cast<void*>(info[i].As<Napi::Uint16Array>().Data())
-                              : static_cast<void*>(info[i].As<Napi::Uint32Array>().Data());
-    return {data, n, M, width};
+    if (array.length != length)
+        throw RangeError("Expected " + std::to_string(length) + " codes for " + arg_name(i) + ", got " +
+                         std::to_string(array.length));
+    return {array.data, n, M, width};
 }
 
 // Reads arguments as the functions above do, and keeps the handle and each

@@ -1,8 +1,8 @@
 // Run by test/cache-plan.test.js with NANOPQ_CACHE and OMP_NUM_THREADS set:
 // prints the cache plan in use and one digest of what the work sized by it
 // computes (encoding by both codeword kernels, the distance tables of many
-// queries, search over plain and packed codes, a fit), which must not
-// depend on the plan or the thread count.
+// queries and of one, encoding of a few rows, search over plain and packed
+// codes, a fit), which must not depend on the plan or the thread count.
 const crypto = require('node:crypto');
 const { PQ, getCachePlan } = require('../..');
 const { randomMatrix } = require('./data');
@@ -17,8 +17,13 @@ for (const [M, Ks, Ds] of [[3, 300, 20], [16, 256, 4], [2, 256, 98]]) {
   for (const metric of ['l2', 'dot']) {
     const pq = PQ.fromCodewords(codewords(M, Ks, Ds, M), { metric });
     const codes = pq.encode(randomMatrix(700, M * Ds, 7 + M));
-    const r = pq.search(randomMatrix(37, M * Ds, 8 + M), codes, 10);
+    const queries = randomMatrix(37, M * Ds, 8 + M);
+    const r = pq.search(queries, codes, 10);
     add(codes.data, r.ids, r.dists);
+    // One row's calls: their subspaces in two halves on two threads where the
+    // codebook is more than half the plan's L2.
+    for (let i = 0; i < 3; i++) add(pq.dtable(queries.data.subarray(i * M * Ds, (i + 1) * M * Ds)).dtable.data);
+    add(pq.encode(randomMatrix(3, M * Ds, 9 + M)).data);
   }
 }
 // Packed codes searched a chunk at a time (chunks sized by the L2).
