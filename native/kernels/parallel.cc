@@ -147,9 +147,10 @@ Helper& helper() {
 }  // namespace
 
 void split_with_helper(size_t n, void (*run)(const void*, size_t, size_t), const void* body) {
-    const size_t half = n / 2;
-    if (half == 0 || num_threads() < 2 || in_async_call() || helper().in_use.exchange(true)) return run(body, 0, n);
+    if (n < 2 || num_threads() < 2 || in_async_call()) return run(body, 0, n);
     Helper& h = helper();
+    if (h.in_use.exchange(true)) return run(body, 0, n);
+    const size_t half = n / 2;
     HalfJob job{run, body, half, n, nullptr};
     h.slot.store(&job);
     if (h.asleep.load()) {
