@@ -483,12 +483,13 @@ void add_up_subspaces(const std::vector<float>& per_subspace, size_t n, size_t M
     }
 }
 
-// body(first, last) over the subspaces [0, M) of a call on a few rows: in
-// two halves (in_two_halves) when the codebook is more than half a core's L2,
-// so that each half stays in the L2 of the core that reads it, call after call.
+// body(first, last) over the subspaces [0, M) of a call on a few rows: shared
+// with the helper thread (with_helper) when the codebook is more than half a
+// core's L2, each thread from its own end, so that each reads about the same
+// half call after call, and it stays in that core's L2.
 template <typename Body>
 void on_codebook(const Codebook& cb, const Body& body) {
-    if (cb.M * cb.Ks * cb.Ds * sizeof(float) > cache_plan().l2 / 2) return in_two_halves(cb.M, body);
+    if (cb.M * cb.Ks * cb.Ds * sizeof(float) > cache_plan().l2 / 2) return with_helper(cb.M, body);
     body(0, cb.M);
 }
 

@@ -84,19 +84,37 @@ namespace {
 // that an idle process stops burning a core within a fraction of a millisecond.
 constexpr auto kHelperSpin = std::chrono::microseconds(100);
 
-struct HalfJob {
+// The parts of a call: the caller takes them from the front, the helper from
+// the back, one at a time, until all are claimed (claimed counts both).
+struct SplitJob {
     void (*run)(const void*, size_t, size_t);
     const void* body;
-    size_t first, last;
-    std::exception_ptr error;
+    size_t n;
+    std::atomic<size_t> claimed{0};
+    std::exception_ptr error;  // the helper's
     std::atomic<bool> done{false};
+
+    // Runs the parts this thread claims, from the front or from the back; stops
+    // both threads at the first exception, which goes to `error`.
+    void take_parts(bool from_back, std::exception_ptr& error) {
+        for (size_t taken = 0; claimed.fetch_add(1) < n; taken++) {
+            const size_t part = from_back ? n - 1 - taken : taken;
+            try {
+                run(body, part, part + 1);
+            } catch (...) {
+                error = std::current_exception();
+                claimed.store(n);
+                return;
+            }
+        }
+    }
 };
 
 // The helper thread and its one slot. Made on first use and never destroyed:
 // a thread still waiting on them at exit must not see them torn down.
 struct Helper {
     std::atomic<bool> in_use{false};       // a caller owns the slot
-    std::atomic<HalfJob*> slot{nullptr};   // the half waiting for the helper
+    std::atomic<SplitJob*> slot{nullptr};  // the job waiting for the helper
     std::atomic<bool> asleep{false};
     std::mutex mutex;
     std::condition_variable wake;
@@ -108,7 +126,7 @@ struct Helper {
             // Mostly pauses: the other thread of a core (two vCPUs are often
             // one core's two) keeps its share while this one waits.
             const auto until = std::chrono::steady_clock::now() + kHelperSpin;
-            HalfJob* job = nullptr;
+            SplitJob* job = nullptr;
             for (unsigned spin = 1; !(job = take()); spin++) {
                 pause();
                 if (spin % 64 == 0 && std::chrono::steady_clock::now() >= until) break;
@@ -120,16 +138,12 @@ struct Helper {
                 asleep.store(false);
                 continue;
             }
-            try {
-                job->run(job->body, job->first, job->last);
-            } catch (...) {
-                job->error = std::current_exception();
-            }
+            job->take_parts(true, job->error);
             job->done.store(true, std::memory_order_release);  // the caller's job: not touched after this
         }
     }
 
-    HalfJob* take() { return slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr) : nullptr; }
+    SplitJob* take() { return slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr) : nullptr; }
 
     static void pause() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -150,27 +164,16 @@ void split_with_helper(size_t n, void (*run)(const void*, size_t, size_t), const
     if (n < 2 || num_threads() < 2 || in_async_call()) return run(body, 0, n);
     Helper& h = helper();
     if (h.in_use.exchange(true)) return run(body, 0, n);
-    const size_t half = n / 2;
-    HalfJob job{run, body, half, n, nullptr};
+    SplitJob job{run, body, n};
     h.slot.store(&job);
     if (h.asleep.load()) {
         std::lock_guard<std::mutex> lock(h.mutex);
         h.wake.notify_one();
     }
     std::exception_ptr error;
-    try {
-        run(body, 0, half);
-    } catch (...) {
-        error = std::current_exception();
-    }
-    HalfJob* mine = &job;
-    if (h.slot.compare_exchange_strong(mine, nullptr)) {  // not taken: the helper is asleep, or late
-        try {
-            run(body, half, n);
-        } catch (...) {
-            if (!error) error = std::current_exception();
-        }
-    } else {
+    job.take_parts(false, error);
+    SplitJob* mine = &job;
+    if (!h.slot.compare_exchange_strong(mine, nullptr)) {  // the helper took the job: wait until it lets go
         while (!job.done.load(std::memory_order_acquire)) Helper::pause();
         if (!error) error = job.error;
     }

@@ -94,21 +94,21 @@ void parallel_for(int64_t n, Body&& body, bool parallel = true) {
     if (error) std::rethrow_exception(error);
 }
 
-// body(first, last) for [0, n/2) on the calling thread and [n/2, n) on the
-// small-call helper: one thread kept for calls of microseconds (one query's
-// distance table, one vector's codes) that read more than a core's L2 holds.
-// An OpenMP team would sleep between such calls (the addon loads OpenMP
-// passive: busy threads starved the BLAS ones) and take tens of microseconds
-// to wake. The helper spins for a short while after each part, so calls in
-// a row find it awake, and each thread reads the same half of a codebook
-// every call, which stays in its core's L2. The caller runs both halves
-// itself when the helper is busy with another caller's or has not started
-// on its half by the time the caller's is done (asleep), when num_threads()
-// is 1, and in async calls (their threads share the cores already). The
-// first exception is rethrown after both halves.
+// body(i, i + 1) for each i in [0, n), the calling thread taking them from
+// the front and the small-call helper from the back until they meet: one
+// thread kept for calls of microseconds (one query's distance table, one
+// vector's codes) that read more than a core's L2 holds. An OpenMP team would
+// sleep between such calls (the addon loads OpenMP passive: busy threads
+// starved the BLAS ones) and take tens of microseconds to wake. The helper
+// spins for a short while after each call, so calls in a row find it awake,
+// and each thread reads about the same half of a codebook every call, which
+// stays in its core's L2. The caller takes every part itself when the helper
+// is busy with another caller's or asleep, when num_threads() is 1, and in
+// async calls (their threads share the cores already). The first exception
+// stops both and is rethrown.
 void split_with_helper(size_t n, void (*run)(const void* body, size_t first, size_t last), const void* body);
 template <typename Body>
-void in_two_halves(size_t n, const Body& body) {
+void with_helper(size_t n, const Body& body) {
     split_with_helper(n, [](const void* b, size_t first, size_t last) { (*static_cast<const Body*>(b))(first, last); },
                       &body);
 }
