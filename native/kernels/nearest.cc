@@ -402,6 +402,20 @@ float centred_sub_vector(const float* in, const Panels& p, float* out) {
     return norm;
 }
 
+// A query's sub-vector as the table kernel reads it into `out`: centred for
+// L2, as it is for Dot. Returns what the table adds to each entry: x . mean
+// for Dot (the codewords are centred), 0 for L2.
+float query_sub_vector(const float* in, const Panels& p, Metric metric, float* out) {
+    if (metric == Metric::L2) {
+        centred_sub_vector(in, p, out);
+        return 0;
+    }
+    std::copy(in, in + p.Ds, out);
+    float offset = 0;
+    for (size_t j = 0; j < p.Ds; j++) offset += in[j] * p.mean[j];
+    return offset;
+}
+
 // A sub-vector's distance table (differences of centred values) into `table`;
 // returns |x'|^2. `centred` holds Ds floats.
 float table_of(const float* in, const Panels& p, size_t Ks, float* centred, float* table) {
@@ -487,10 +501,12 @@ void add_up_subspaces(const std::vector<float>& per_subspace, size_t n, size_t M
 // with the helper thread (with_helper) when the codebook is more than half a
 // core's L2, each thread from its own end, so that each reads about the same
 // half call after call, and it stays in that core's L2.
+// Returns whether it was shared.
 template <typename Body>
-void on_codebook(const Codebook& cb, const Body& body) {
-    if (cb.M * cb.Ks * cb.Ds * sizeof(float) > cache_plan().l2 / 2) return with_helper(cb.M, body);
-    body(0, cb.M);
+bool on_codebook(const Codebook& cb, const Body& body) {
+    const bool shared = cb.M * cb.Ks * cb.Ds * sizeof(float) > cache_plan().l2 / 2;
+    shared ? with_helper(cb.M, body) : body(0, cb.M);
+    return shared;
 }
 
 // nearest_codewords for a few rows: a distance table per row and subspace and
@@ -659,53 +675,39 @@ void distance_tables(const Codebook& cb, const std::vector<Panels>& panels, cons
                      Metric metric, float* out, size_t q_stride, size_t k_stride) {
     constexpr size_t kRows = 4, kMostBlock = 256;  // queries a tile (tables_of); the most a block
     const size_t D = cb.M * cb.Ds, Ds = cb.Ds;
-    // A block of queries at a time, subspace by subspace; in a subspace, a
-    // run of panels that fits in half the L1 serves every query of the block
-    // before the next run is read, and the block's sub-vectors fill a quarter
-    // of it. The codebook is read from L2 or beyond once a block instead of
-    // once every 4 queries: a 784 x 256 one is 800 KB, more than a Zen 3
-    // core's 512 KB L2. (One query reads it once: several panels at a time.)
-    if (nq == 1) {  // one query: a subspace at a time, from where its panels are
+    if (nq == 1) {  // one query: a subspace at a time, all of its panels
         std::vector<float> sub_vectors(D);
-        on_codebook(cb, [&](size_t first, size_t last) {
+        const bool shared = on_codebook(cb, [&](size_t first, size_t last) {
             for (size_t m = first; m < last; m++) {
-                const Panels& p = panels[m];
-                const float* in = queries + m * Ds;
-                float *sub_vector = &sub_vectors[m * Ds], *table = out + m * cb.Ks * k_stride, offset = 0;
-                if (metric == Metric::L2) {
-                    centred_sub_vector(in, p, sub_vector);
-                } else {
-                    std::copy(in, in + Ds, sub_vector);
-                    for (size_t j = 0; j < Ds; j++) offset += in[j] * p.mean[j];
-                }
-                kernel().tables(&sub_vector, 1, p, 0, p.count, metric == Metric::Dot, &offset, cb.Ks, &table, k_stride);
+                float *sub_vector = &sub_vectors[m * Ds], *table = out + m * cb.Ks * k_stride;
+                const float offset = query_sub_vector(queries + m * Ds, panels[m], metric, sub_vector);
+                kernel().tables(&sub_vector, 1, panels[m], 0, panels[m].count, metric == Metric::Dot, &offset, cb.Ks,
+                                &table, k_stride);
             }
         });
         // The table's lines the helper wrote, fetched all at once: a scan
         // would then miss on them one lookup at a time (2-3 us for 8 KB).
         const size_t floats = (cb.M * cb.Ks - 1) * k_stride + 1;
-        for (size_t i = 0; i < floats; i += 64 / sizeof(float)) __builtin_prefetch(out + i);
+        if (shared)
+            for (size_t i = 0; i < floats; i += 64 / sizeof(float)) __builtin_prefetch(out + i);
         return;
     }
+    // A block of queries at a time, subspace by subspace; in a subspace, a
+    // run of panels that fits in half the L1 serves every query of the block
+    // before the next run is read, and the block's sub-vectors fill a quarter
+    // of it. The codebook is read from L2 or beyond once a block instead of
+    // once every 4 queries: a 784 x 256 one is 800 KB, more than a Zen 3
+    // core's 512 KB L2.
     const size_t l1d = cache_plan().l1d;
     const size_t block = fitting(l1d / 4, Ds * sizeof(float), kRows, kRows, kMostBlock);
-    std::vector<float> sub_vectors(block * Ds), spare(nq > 1 && nq % kRows ? cb.Ks * k_stride : 0);
-    float offsets[kMostBlock];  // on the stack: one query's table is a small call
+    std::vector<float> sub_vectors(block * Ds), spare(nq % kRows ? cb.Ks * k_stride : 0);
+    float offsets[kMostBlock];
     for (size_t b0 = 0; b0 < nq; b0 += block) {
         const size_t rows = std::min(block, nq - b0);
         for (size_t m = 0; m < cb.M; m++) {
             const Panels& p = panels[m];
-            for (size_t r = 0; r < rows; r++) {
-                const float* in = queries + (b0 + r) * D + m * Ds;
-                float* sub_vector = &sub_vectors[r * Ds];
-                offsets[r] = 0;
-                if (metric == Metric::L2) {
-                    centred_sub_vector(in, p, sub_vector);
-                } else {
-                    std::copy(in, in + Ds, sub_vector);
-                    for (size_t j = 0; j < Ds; j++) offsets[r] += in[j] * p.mean[j];
-                }
-            }
+            for (size_t r = 0; r < rows; r++)
+                offsets[r] = query_sub_vector(queries + (b0 + r) * D + m * Ds, p, metric, &sub_vectors[r * Ds]);
             const size_t run = fitting(l1d / 2, Ds * p.width * sizeof(float), 1, 1, p.count);
             for (size_t first = 0; first < p.count; first += run) {
                 for (size_t q0 = 0; q0 < rows; q0 += kRows) {

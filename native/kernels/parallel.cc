@@ -79,7 +79,7 @@ void run_in_background() {
 }
 
 namespace {
-// How long the helper spins for the next half after one: long enough for
+// How long the helper spins for the next call after one: long enough for
 // calls in a row (a server's requests, a loop) to find it awake, short enough
 // that an idle process stops burning a core within a fraction of a millisecond.
 constexpr auto kHelperSpin = std::chrono::microseconds(100);
