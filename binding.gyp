@@ -69,6 +69,9 @@
       "ldflags": [
         "-Wl,-z,nodelete",
         "-Wl,-rpath,'$$ORIGIN'"
+      ],
+      "conditions": [
+        ["target_arch=='arm64'", { "cflags_cc": ["-ffp-contract=off"] }]
       ]
     }
   ]

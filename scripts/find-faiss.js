@@ -19,7 +19,9 @@ const roots = process.env.FAISS_ROOT ? [process.env.FAISS_ROOT] : [
   '/usr/local',
   '/usr',
 ].filter(Boolean);
-const multiarch = `${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`;
+// The target's architecture: prebuildify names it (PREBUILD_ARCH) when it cross-builds.
+const arch = process.env.PREBUILD_ARCH || process.arch;
+const multiarch = `${arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`;
 const libDirs = (root) => [path.join(root, 'lib'), path.join(root, 'lib', multiarch), path.join(root, 'lib64')];
 
 function find() {
@@ -50,7 +52,7 @@ function libs(found) {
   // be (their .a are not position-independent): scripts/prebuild.sh ships them
   // beside the addon, which finds them through its $ORIGIN rpath (binding.gyp):
   // an RPATH, not a RUNPATH, so that it serves libgfortran's own libquadmath too.
-  return [found.lib, '-Wl,-Bstatic', '-lopenblas', '-Wl,-Bdynamic', '-lgomp', '-lgfortran',
+  return [found.lib, '-Wl,-Bstatic', '-lopenblas', '-Wl,-Bdynamic', '-lgomp', '-l:libgfortran.so.5',
     '-lpthread', '-Wl,--exclude-libs,ALL', '-Wl,--disable-new-dtags'];
 }
 

@@ -1,20 +1,38 @@
 #!/usr/bin/env node
-// npm's `install` step. Uses the prebuilt addon that node-gyp-build finds in
+// npm's `install` step. Uses the prebuilt addon that node-gyp-build picks in
 // prebuilds/ for this platform, architecture and libc, when it loads;
-// otherwise, or with `npm install --build-from-source`, builds it from the
-// system Faiss with cmake-js. Says in one line which it did (npm shows it with
-// --foreground-scripts), and on failure says why once, without CMake's pages.
+// otherwise, or with NANOPQ_BUILD_FROM_SOURCE=1, builds it from the system
+// Faiss with cmake-js. The build tools (cmake-js, node-addon-api) are optional
+// peer dependencies, so that an install that uses the prebuilt addon pulls
+// none: a project that builds from source installs them beside nanopq. Says
+// in one line which it did (npm shows it with --foreground-scripts), and on
+// failure says why once, without CMake's pages.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const rel = (file) => path.relative(root, file);
-// `npm install --build-from-source` (every package), or `--build-from-source=nanopq`,
-// as node-gyp-build reads it; and a checkout that has built before (build/
-// exists) rebuilds, so that changed sources are compiled.
-const flag = process.env.npm_config_build_from_source ?? '';
-const fromSource = flag === 'true' || flag.split(',').includes('nanopq') || fs.existsSync(path.join(root, 'build'));
+// NANOPQ_BUILD_FROM_SOURCE=1 (an environment variable: npm 11 warns that it
+// will stop passing unknown configs such as --build-from-source); and a
+// checkout that has built before (build/ exists) rebuilds, so that changed
+// sources are compiled.
+const fromSource = process.env.NANOPQ_BUILD_FROM_SOURCE === '1' || fs.existsSync(path.join(root, 'build'));
+const target = `${process.platform}-${process.arch}${process.platform === 'linux' ? ` (${libc()})` : ''}`;
+
+/** glibc or musl, as node-gyp-build tells them apart. */
+function libc() {
+  return fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+}
+
+/** The module `name` as Node resolves it from nanopq's folder (beside it in a project), or null. */
+function resolve(name) {
+  try {
+    return require.resolve(name, { paths: [root] });
+  } catch {
+    return null;
+  }
+}
 
 function loadable() {
   let file;
@@ -34,7 +52,7 @@ function loadable() {
 
 const found = fromSource ? null : loadable();
 if (found) {
-  console.log(`nanopq: using the prebuilt addon ${rel(found)} (Faiss and OpenBLAS linked in; --build-from-source=nanopq builds against your own)`);
+  console.log(`nanopq: using the prebuilt addon ${rel(found)} for ${target} (Faiss and OpenBLAS linked in; NANOPQ_BUILD_FROM_SOURCE=1 builds against your own)`);
   process.exit(0);
 }
 
@@ -44,7 +62,17 @@ if (faiss.status !== 0) {
   process.stderr.write(faiss.stderr);
   process.exit(1);
 }
-const cmakeJs = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+// Then the build tools, which a project that builds from source installs.
+const why = fromSource ? 'building from source' : `no prebuilt addon for ${target}: building from source`;
+const cmakeJsPackage = resolve('cmake-js/package.json');
+if (!cmakeJsPackage || !resolve('node-addon-api')) {
+  console.error([
+    `nanopq: ${why} needs cmake-js and node-addon-api beside nanopq (they are optional peer dependencies):`,
+    '  npm install cmake-js node-addon-api, then npm rebuild nanopq',
+  ].join('\n'));
+  process.exit(1);
+}
+const cmakeJs = path.join(path.dirname(cmakeJsPackage), 'bin', 'cmake-js');
 const build = spawnSync(process.execPath, [cmakeJs, 'compile'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
 const log = `${build.stdout ?? ''}${build.stderr ?? ''}`;
 if (build.status !== 0) {

@@ -308,7 +308,15 @@ np.save(sys.argv[1] + '/distances.npy', D)
 print(type(index).__name__)
 `, [dir]);
     expect(Array.from(readNpy(path.join(dir, 'labels.npy')).data)).toEqual(Array.from(ours.labels));
-    expect(Array.from(readNpy(path.join(dir, 'distances.npy')).data)).toEqual(Array.from(ours.distances));
+    const theirs = Array.from(readNpy(path.join(dir, 'distances.npy')).data);
+    if (process.arch === 'x64') {
+      expect(theirs).toEqual(Array.from(ours.distances));
+    } else {
+      // Faiss's arm64 build (Debian's, under the arm64 Node) computes distances
+      // with NEON's fused multiply-adds, Python's x86-64 one without: a few ulps apart.
+      const far = theirs.filter((d, i) => !(Math.abs(d - ours.distances[i]) <= 8 * 2 ** -23 * Math.abs(d)));
+      expect(far).toEqual([]);
+    }
   });
 
   test.each([['IndexPQ', false], ['IndexPreTransform', true]])('%s trained by Python, read here: same search, codes and model', (_, isOpq) => {

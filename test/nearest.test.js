@@ -60,10 +60,11 @@ function nearestOf(Ds) {
   return nearest;
 }
 
+// NEON on arm64 (never wider than AVX2).
 const levels = [
   ['generic', ['generic']],
-  ['avx2', ['avx2', 'generic']],
-  ['', ['avx512', 'avx2', 'generic']],
+  ['avx2', ['avx2', 'neon', 'generic']],
+  ['', ['avx512', 'avx2', 'neon', 'generic']],
 ];
 describe.each([20, 8, 7, 4])('Ds %p', (Ds) => {
   const nearest = nearestOf(Ds);

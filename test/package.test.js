@@ -106,7 +106,9 @@ describe('install', () => {
   const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-install-'));
   fs.mkdirSync(path.join(pkg, 'scripts'));
   for (const f of ['scripts/install.js', 'scripts/find-faiss.js', 'package.json']) fs.copyFileSync(path.join(ROOT, f), path.join(pkg, f));
-  const missing = { ...process.env, FAISS_ROOT: path.join(pkg, 'no-faiss-here'), npm_config_build_from_source: '' };
+  const missing = { ...process.env, FAISS_ROOT: path.join(pkg, 'no-faiss-here'), NANOPQ_BUILD_FROM_SOURCE: '' };
+  const target = `${process.platform}-${process.arch}${process.platform === 'linux' ? ' (glibc)' : ''}`;
+  const install = (dir, env) => spawnSync(process.execPath, [path.join(dir, 'scripts', 'install.js')], { cwd: dir, encoding: 'utf8', env });
 
   test('the Faiss finder names the Faiss it found in one line', () => {
     const r = node([path.join(ROOT, 'scripts', 'find-faiss.js')], ROOT);
@@ -114,13 +116,40 @@ describe('install', () => {
   });
 
   test('without Faiss, the install says so once, with what to install, and runs no CMake', () => {
-    const r = spawnSync(process.execPath, [path.join(pkg, 'scripts', 'install.js')], { cwd: pkg, encoding: 'utf8', env: missing });
+    const r = install(pkg, missing);
     expect(r.status).toBe(1);
     const out = r.stdout + r.stderr;
     expect(out.match(/Faiss was not found/g)).toHaveLength(1);
     expect(out).toMatch(`in ${missing.FAISS_ROOT}`);
     expect(out).toMatch('sudo apt-get install libfaiss-dev libopenblas-dev cmake g++');
     expect(out).not.toMatch(/CMake|OMG/);
+  });
+
+  test('without the build tools beside nanopq, building from source names them, and runs nothing', () => {
+    // This machine's Faiss is found; cmake-js and node-addon-api (optional peer dependencies) are not.
+    const r = install(pkg, { ...process.env, NANOPQ_BUILD_FROM_SOURCE: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe([
+      `nanopq: no prebuilt addon for ${target}: building from source needs cmake-js and node-addon-api beside nanopq (they are optional peer dependencies):`,
+      '  npm install cmake-js node-addon-api, then npm rebuild nanopq',
+      ''].join('\n'));
+    expect(fs.existsSync(path.join(pkg, 'build'))).toBe(false);
+  });
+
+  test('a prebuilt addon that loads is used, in one line naming it and the target; NANOPQ_BUILD_FROM_SOURCE=1 passes over it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanopq-prebuilt-'));
+    fs.cpSync(pkg, dir, { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    const prebuilds = path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`);
+    fs.mkdirSync(prebuilds, { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'build', 'Release', 'nanopq.node'), path.join(prebuilds, 'nanopq.glibc.node'));
+    const used = install(dir, missing);
+    expect(used.status).toBe(0);
+    expect(used.stdout).toBe(`nanopq: using the prebuilt addon ${path.join('prebuilds', `${process.platform}-${process.arch}`, 'nanopq.glibc.node')} ` +
+      `for ${target} (Faiss and OpenBLAS linked in; NANOPQ_BUILD_FROM_SOURCE=1 builds against your own)\n`);
+    const passed = install(dir, { ...missing, NANOPQ_BUILD_FROM_SOURCE: '1' });
+    expect(passed.status).toBe(1);
+    expect(passed.stderr).toMatch('Faiss was not found');
   });
 
   test('CMakeLists.txt and binding.gyp ask the same finder', () => {
@@ -137,13 +166,24 @@ test('the packed package holds what installing and using it needs, and no build 
   const paths = files.map((f) => f.path);
   expect(paths).toEqual(expect.arrayContaining([
     'LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'docs/api.md', 'docs/troubleshooting.md', 'docs/format.md',
-    'scripts/install.js', 'scripts/find-faiss.js', 'CMakeLists.txt', 'binding.gyp', 'dist/index.js', 'dist/index.mjs',
+    'scripts/install.js', 'scripts/find-faiss.js', 'CMakeLists.txt', 'dist/index.js', 'dist/index.mjs',
     'dist/index.d.ts', 'dist/index.d.mts', 'native/addon.cc',
   ]));
   expect(paths.filter((p) => /^(build|test|node_modules)\/|\.tgz$/.test(p))).toEqual([]);
+  // binding.gyp builds the prebuilt addons only. Installed, npm would list its default
+  // `node-gyp rebuild` as the install script on a second install (from the lockfile, which
+  // keeps no scripts: npm 11's @npmcli/arborist install-scripts.js); installs build with cmake-js.
+  expect(paths).not.toContain('binding.gyp');
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   expect(pkg.license).toBe('MIT');
   expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   expect(pkg.scripts.install).toBe('node scripts/install.js');
-  expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['node-gyp-build', 'cmake-js', 'node-addon-api']));
+  // The build tools are optional peers: an install that uses a prebuilt addon pulls none of them.
+  expect(Object.keys(pkg.dependencies)).toContain('node-gyp-build');
+  for (const tool of ['cmake-js', 'node-addon-api']) {
+    expect(Object.keys(pkg.dependencies)).not.toContain(tool);
+    expect(pkg.peerDependenciesMeta[tool]).toEqual({ optional: true });
+    expect(pkg.devDependencies[tool]).toBe(pkg.peerDependencies[tool]);
+  }
+  expect(pkg.scripts.prepack).toBe('node scripts/prepack.js');
 });

@@ -96,7 +96,7 @@ export interface Addon {
     idsOut: Uint32Array, distsOut: Float32Array): void;
   /** Rows the fast scans ranked by the float tables since the addon loaded (for the bench). */
   packedRowsRanked(): number;
-  /** The fast-scan kernel: 'avx512bw', 'avx2' or 'generic'. */
+  /** The fast-scan kernel: 'avx512bw', 'avx2', 'neon' or 'generic'. */
   readonly packedKernel: string;
   /** max |R^T R - I|. */
   orthonormalityError(R: Float32Array, D: number): number;
@@ -175,7 +175,7 @@ export interface Addon {
   limits: { maxAbsValue: number; maxOpqDimension: number };
   /** The names an option may take, defined once natively (in the order of its enum). */
   names: { metric: string[]; minit: string[]; directMap: string[] };
-  /** The nearest-codeword kernel in use: 'avx512', 'avx2' or 'generic' (NANOPQ_SIMD caps it). */
+  /** The nearest-codeword kernel in use: 'avx512', 'avx2', 'neon' or 'generic' (NANOPQ_SIMD caps it). */
   readonly simd: string;
   /** The kernels OpenBLAS chose ('SkylakeX', 'Haswell', ...; OPENBLAS_CORETYPE sets them), or '' for another BLAS. */
   readonly blasKernels: string;

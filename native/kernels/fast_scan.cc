@@ -2,6 +2,8 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 #include <algorithm>
@@ -185,6 +187,13 @@ void scan_generic(PackedScan& scan, const uint8_t* data, size_t first, size_t la
     }
 }
 
+// Whether any of kQueriesAtOnce scans may still take a row.
+inline bool any_live(const PackedScan* scans) {
+    for (size_t q = 0; q < kQueriesAtOnce; q++)
+        if (scans[q].threshold() >= 0) return true;
+    return false;
+}
+
 void scan_many_generic(PackedScan* scans, const uint8_t* data, size_t first, size_t last) {
     for (size_t q = 0; q < kQueriesAtOnce; q++) scan_generic(scans[q], data, first, last);
 }
@@ -206,13 +215,6 @@ __attribute__((target("avx512bw"), always_inline)) inline __m512i quad_table(con
 __attribute__((target("avx2"), always_inline)) inline uint32_t within(__m256i sums, int32_t t) {
     const __m256i limit = _mm256_set1_epi8(char(t));
     return uint32_t(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(sums, limit), sums)));
-}
-
-// Whether any of kQueriesAtOnce scans may still take a row.
-inline bool any_live(const PackedScan* scans) {
-    for (size_t q = 0; q < kQueriesAtOnce; q++)
-        if (scans[q].threshold() >= 0) return true;
-    return false;
 }
 
 // The rows [0, count) of a block that some query's sums (sums[q], one byte a
@@ -396,6 +398,80 @@ void scan_avx512(PackedScan& scan, const uint8_t* data, size_t first, size_t las
 }
 #endif
 
+#if defined(__aarch64__)
+// The arm64 kernels, as the x86 ones with 128-bit table lookups: a block's 32
+// rows are two registers of 16 bytes (rows 0-15 and 16-31), and a pair's
+// tables are the first 16 bytes of its 32 (the x86 ones hold them twice).
+typedef uint8x16x2_t BlockSums;
+
+// One pair of a block (its 32 bytes at `codes`) looked up in the pair's tables
+// and added to sums (saturating).
+NANOPQ_INLINE void add_pair(BlockSums& sums, const uint8_t* codes, const uint8_t* low, const uint8_t* high) {
+    const uint8x16_t lo = vld1q_u8(low), hi = vld1q_u8(high), low4 = vdupq_n_u8(15);
+    for (int h = 0; h < 2; h++) {
+        const uint8x16_t c = vld1q_u8(codes + 16 * h);
+        sums.val[h] = vqaddq_u8(sums.val[h], vqtbl1q_u8(lo, vandq_u8(c, low4)));
+        sums.val[h] = vqaddq_u8(sums.val[h], vqtbl1q_u8(hi, vshrq_n_u8(c, 4)));
+    }
+}
+
+// The bits of the rows whose sums (one byte a row) are at most t: each row's
+// compare (all ones or none) keeps its bit in its byte's weight, and the eight
+// bytes of each half-register add up to one byte of the mask.
+NANOPQ_INLINE uint32_t within(const BlockSums& sums, int32_t t) {
+    static const uint8_t weights[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t bits = vld1q_u8(weights), limit = vdupq_n_u8(uint8_t(t));
+    uint32_t mask = 0;
+    for (int h = 0; h < 2; h++) {
+        const uint8x16_t in = vandq_u8(vcleq_u8(sums.val[h], limit), bits);
+        mask |= uint32_t(vaddv_u8(vget_low_u8(in))) << (16 * h);
+        mask |= uint32_t(vaddv_u8(vget_high_u8(in))) << (16 * h + 8);
+    }
+    return mask;
+}
+
+// The sums of pairs [from, to) of a block, added to sums.
+NANOPQ_INLINE void add_pairs(BlockSums& sums, const PackedScan& scan, const uint8_t* block, size_t from, size_t to) {
+    for (size_t p = from; p < to; p++)
+        add_pair(sums, block + p * kPackedBlock, scan.bounds().lut_low() + p * 32, scan.bounds().lut_high() + p * 32);
+}
+
+void scan_neon(PackedScan& scan, const uint8_t* data, size_t first, size_t last) {
+    const size_t pairs = scan.pairs(), bytes = pairs * kPackedBlock;
+    for (size_t base = first; base < last && scan.threshold() >= 0; base += kPackedBlock) {
+        const uint8_t* block = data + base / kPackedBlock * bytes;
+        BlockSums sums = {{vdupq_n_u8(0), vdupq_n_u8(0)}};
+        add_pairs(sums, scan, block, 0, pairs);
+        const uint32_t mask = within(sums, scan.threshold()) & rows_below(last - base);
+        if (mask) scan.take(block, mask, base);
+    }
+}
+
+// As scan_many_avx2: half the pairs first, and a block no query can take from is passed over.
+void scan_many_neon(PackedScan* scans, const uint8_t* data, size_t first, size_t last) {
+    constexpr size_t Q = kQueriesAtOnce;
+    const size_t pairs = scans[0].pairs(), bytes = pairs * kPackedBlock, half = pairs / 2;
+    for (size_t base = first; base < last && any_live(scans); base += kPackedBlock) {
+        const uint8_t* block = data + base / kPackedBlock * bytes;
+        const size_t count = last - base;
+        BlockSums sums[Q];
+        uint32_t any = 0;
+        for (size_t q = 0; q < Q; q++) {
+            sums[q] = {{vdupq_n_u8(0), vdupq_n_u8(0)}};
+            add_pairs(sums[q], scans[q], block, 0, half);
+            if (scans[q].threshold() >= 0) any |= within(sums[q], scans[q].threshold());
+        }
+        if (half > 0 && !(any & rows_below(count))) continue;
+        for (size_t q = 0; q < Q; q++) {
+            if (scans[q].threshold() < 0) continue;
+            add_pairs(sums[q], scans[q], block, half, pairs);
+            const uint32_t mask = within(sums[q], scans[q].threshold()) & rows_below(count);
+            if (mask) scans[q].take(block, mask, base);
+        }
+    }
+}
+#endif
+
 struct Kernel {
     ScanFn scan;
     ScanManyFn scan_many;
@@ -411,6 +487,8 @@ Kernel choose_kernel() {
         case SimdLevel::Avx2: return {scan_avx2, scan_many_avx2, "avx2"};
         default: break;
     }
+#elif defined(__aarch64__)
+    if (simd_level() == SimdLevel::Neon) return {scan_neon, scan_many_neon, "neon"};
 #endif
     return {scan_generic, scan_many_generic, "generic"};
 }

@@ -343,6 +343,25 @@ __attribute__((target("avx2,fma"))) void tables_avx2(const float* const* q, size
         : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
 }
 #endif
+#if defined(__aarch64__)
+// arm64 builds with -ffp-contract=off, so that the plain kernels and every
+// scalar sum add up as x86-64's (which has no FMA) do, to the bit; the NEON
+// kernels fuse multiply-adds, as the AVX2 and AVX-512 ones do, and find what
+// they find to the bit.
+template <int W, int R, int L, bool Settle, bool Lanes>
+__attribute__((optimize("fp-contract=fast"))) void rows_neon(const float* x, size_t ldx, size_t n, const Panels& p,
+                                                             float* scratch, Found found) {
+    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
+          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
+}
+template <int W>
+__attribute__((optimize("fp-contract=fast"))) void tables_neon(const float* const* q, size_t rows, const Panels& p,
+                                                               size_t first, size_t last, bool dot, const float* offset,
+                                                               size_t Ks, float* const* out, size_t stride) {
+    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
+        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
+}
+#endif
 template <int W, int R, int L, bool Settle, bool Lanes>
 void rows_generic(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch, Found found) {
     Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
@@ -369,6 +388,9 @@ Kernel choose_kernel() {
 #if defined(__x86_64__) || defined(__i386__)
         case SimdLevel::Avx512: return NANOPQ_KERNEL(avx512, 16, 8, 4);  // registers: 16 + 2 + 1 of 32 zmm
         case SimdLevel::Avx2: return NANOPQ_KERNEL(avx2, 8, 4, 4);       // 8 + 2 + 1 of 16 ymm
+#endif
+#if defined(__aarch64__)
+        case SimdLevel::Neon: return NANOPQ_KERNEL(neon, 4, 8, 4);  // registers: 16 + 2 + 1 of 32 q
 #endif
         default: return NANOPQ_KERNEL(generic, 4, 4, 2);
     }

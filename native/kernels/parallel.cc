@@ -91,7 +91,7 @@ struct SplitJob {
     const void* body;
     size_t n;
     std::atomic<size_t> claimed{0};
-    std::exception_ptr error;  // the helper's
+    std::exception_ptr error{};  // the helper's
     std::atomic<bool> done{false};
 
     // Runs the parts this thread claims, from the front or from the back; stops

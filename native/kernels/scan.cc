@@ -139,6 +139,11 @@ __attribute__((target("avx2"))) void topk_many_avx2(const float* t, size_t q, si
     topk_many_lanes<8, 4>(t, q, Ks, c, k, largest, ids, dists);
 }
 #endif
+#if defined(__aarch64__)
+void topk_many_neon(const float* t, size_t q, size_t Ks, Codes c, size_t k, bool largest, uint32_t* ids, float* dists) {
+    topk_many_lanes<4, 4>(t, q, Ks, c, k, largest, ids, dists);
+}
+#endif
 void topk_many_generic(const float* t, size_t q, size_t Ks, Codes c, size_t k, bool largest, uint32_t* ids,
                        float* dists) {
     topk_many_lanes<4, 2>(t, q, Ks, c, k, largest, ids, dists);
@@ -156,6 +161,9 @@ const ManyKernel& many_kernel() {
 #if defined(__x86_64__) || defined(__i386__)
             case SimdLevel::Avx512: return ManyKernel{topk_many_avx512, 16};
             case SimdLevel::Avx2: return ManyKernel{topk_many_avx2, 32};
+#endif
+#if defined(__aarch64__)
+            case SimdLevel::Neon: return ManyKernel{topk_many_neon, 16};
 #endif
             default: return ManyKernel{topk_many_generic, 8};
         }

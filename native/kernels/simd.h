@@ -32,14 +32,14 @@ NANOPQ_INLINE bool any_less(typename Simd<Q>::F a, typename Simd<Q>::F b) {
     return any != 0;
 }
 
-enum class SimdLevel { Generic, Avx2, Avx512 };
+enum class SimdLevel { Generic, Avx2, Avx512, Neon };
 
-// The widest level this CPU runs (AVX2 with FMA, AVX-512F), or no wider than
-// NANOPQ_SIMD says ("avx2" or "generic"), so that tests reach every kernel on
-// one machine.
+// The widest level this CPU runs (x86: AVX2 with FMA, AVX-512F; arm64: NEON,
+// which every arm64 CPU has), or no wider than NANOPQ_SIMD says ("avx2" or
+// "generic"), so that tests reach every kernel on one machine.
 SimdLevel simd_level();
 
-// "avx512", "avx2" or "generic".
+// "avx512", "avx2", "neon" or "generic".
 const char* simd_name();
 
 }  // namespace nanopq
