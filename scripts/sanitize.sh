@@ -17,5 +17,5 @@ export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=lib
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:quarantine_size_mb=64"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export NANOPQ_ADDON="$PWD/build-sanitize/Release/nanopq.node"
-npx jest --runInBand "$@"
+npx jest "$@"
 node scripts/stress.js 30
