@@ -61,7 +61,8 @@
         "-frtti",
         "-fopenmp",
         "-O3",
-        "-Wno-psabi"
+        "-Wno-psabi",
+        "-Wno-maybe-uninitialized"
       ],
       "libraries": [
         "<!@(node scripts/find-faiss.js libs)"

@@ -92,10 +92,11 @@ test('child processes spawned while Faiss trains and searches on other threads',
       }
       console.log('ok');
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+  // A hang is what this looks for: 3 minutes, for a sanitizer build beside another suite (30-60 s there).
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 180000 });
   expect(r.stderr).toBe('');
   expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, 'ok']);
-}, 70000);
+}, 190000);
 
 // One row's calls (a query's table, a vector's codes) over a codebook of more
 // than half the L2 are split with the small-call helper thread, which one
