@@ -52,6 +52,7 @@ function libs(found) {
   // be (their .a are not position-independent): scripts/prebuild.sh ships them
   // beside the addon, which finds them through its $ORIGIN rpath (binding.gyp):
   // an RPATH, not a RUNPATH, so that it serves libgfortran's own libquadmath too.
+  // libgfortran by its file name: a cross-build's arm64 folder holds the runtime, not the -dev link.
   return [found.lib, '-Wl,-Bstatic', '-lopenblas', '-Wl,-Bdynamic', '-lgomp', '-l:libgfortran.so.5',
     '-lpthread', '-Wl,--exclude-libs,ALL', '-Wl,--disable-new-dtags'];
 }
