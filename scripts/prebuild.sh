@@ -9,7 +9,7 @@
 #   scripts/prebuild.sh              both architectures
 #   scripts/prebuild.sh x64|arm64    one
 # Needs what scripts/setup.sh installs (libfaiss-dev, libopenblas-dev,
-# gfortran, g++), and for arm64 what `scripts/setup.sh --arm64` adds
+# gfortran, g++), and for arm64 what `scripts/arm64.sh setup` adds
 # (crossbuild-essential-arm64, libfaiss-dev:arm64, libopenblas-dev:arm64).
 # Each is built in a copy of the sources, so that the checkout's own build/
 # (a development build, which node-gyp-build loads first) is left alone.
@@ -26,7 +26,7 @@ runtime_lib() {
   local file
   file=$("$1-gcc" -print-file-name="$2")
   [ -f "$file" ] || file="/usr/lib/$1/$2"
-  [ -f "$file" ] || { echo "prebuild: $2 for $1 is missing (scripts/setup.sh installs it)" >&2; exit 1; }
+  [ -f "$file" ] || { echo "prebuild: $2 for $1 is missing (scripts/setup.sh installs it; for arm64, scripts/arm64.sh setup)" >&2; exit 1; }
   echo "$file"
 }
 
@@ -39,7 +39,7 @@ build() {
   esac
   if ! command -v "$triplet-g++" > /dev/null || [ ! -f "/usr/lib/$triplet/libfaiss.a" ]; then
     local setup=scripts/setup.sh
-    [ "$arch" = x64 ] || setup="scripts/setup.sh --$arch"
+    [ "$arch" = x64 ] || setup="scripts/arm64.sh setup"
     echo "prebuild: building for linux-$arch needs $triplet-g++ and libfaiss-dev:$arch; $setup installs them" >&2
     exit 1
   fi

@@ -317,62 +317,36 @@ struct Kernel {
     size_t lane_rows;           // rows per tile of nearest_in_rows_by_lanes
 };
 
+// Each level's entry points, compiled with its attributes (the kernels are
+// inlined into them): rows_<target> (nearest_in_rows, or by lanes) and
+// tables_<target> (tables_of).
+#define NANOPQ_ENTRIES(target, ...)                                                                               \
+    template <int W, int R, int L, bool Settle, bool Lanes>                                                      \
+    __VA_ARGS__ void rows_##target(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch,         \
+                                   Found found) {                                                                \
+        Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)                             \
+              : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);                                     \
+    }                                                                                                            \
+    template <int W>                                                                                             \
+    __VA_ARGS__ void tables_##target(const float* const* q, size_t rows, const Panels& p, size_t first,          \
+                                     size_t last, bool dot, const float* offset, size_t Ks, float* const* out,   \
+                                     size_t stride) {                                                            \
+        dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)                               \
+            : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);                             \
+    }
+
 #if defined(__x86_64__) || defined(__i386__)
-template <int W, int R, int L, bool Settle, bool Lanes>
-__attribute__((target("avx512f"))) void rows_avx512(const float* x, size_t ldx, size_t n, const Panels& p,
-                                                    float* scratch, Found found) {
-    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
-          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
-}
-template <int W>
-__attribute__((target("avx512f"))) void tables_avx512(const float* const* q, size_t rows, const Panels& p, size_t first, size_t last, bool dot,
-                   const float* offset, size_t Ks, float* const* out, size_t stride) {
-    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
-        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
-}
-template <int W, int R, int L, bool Settle, bool Lanes>
-__attribute__((target("avx2,fma"))) void rows_avx2(const float* x, size_t ldx, size_t n, const Panels& p,
-                                                   float* scratch, Found found) {
-    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
-          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
-}
-template <int W>
-__attribute__((target("avx2,fma"))) void tables_avx2(const float* const* q, size_t rows, const Panels& p, size_t first, size_t last, bool dot,
-                   const float* offset, size_t Ks, float* const* out, size_t stride) {
-    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
-        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
-}
+NANOPQ_ENTRIES(avx512, __attribute__((target("avx512f"))))
+NANOPQ_ENTRIES(avx2, __attribute__((target("avx2,fma"))))
 #endif
 #if defined(__aarch64__)
 // arm64 builds with -ffp-contract=off, so that the plain kernels and every
 // scalar sum add up as x86-64's (which has no FMA) do, to the bit; the NEON
 // kernels fuse multiply-adds, as the AVX2 and AVX-512 ones do, and find what
 // they find to the bit.
-template <int W, int R, int L, bool Settle, bool Lanes>
-__attribute__((optimize("fp-contract=fast"))) void rows_neon(const float* x, size_t ldx, size_t n, const Panels& p,
-                                                             float* scratch, Found found) {
-    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
-          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
-}
-template <int W>
-__attribute__((optimize("fp-contract=fast"))) void tables_neon(const float* const* q, size_t rows, const Panels& p,
-                                                               size_t first, size_t last, bool dot, const float* offset,
-                                                               size_t Ks, float* const* out, size_t stride) {
-    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
-        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
-}
+NANOPQ_ENTRIES(neon, __attribute__((optimize("fp-contract=fast"))))
 #endif
-template <int W, int R, int L, bool Settle, bool Lanes>
-void rows_generic(const float* x, size_t ldx, size_t n, const Panels& p, float* scratch, Found found) {
-    Lanes ? nearest_in_rows_by_lanes<W, L, Settle>(x, ldx, n, p, scratch, found)
-          : nearest_in_rows<W, R, Settle>(x, ldx, n, p, scratch, found);
-}
-template <int W>
-void tables_generic(const float* const* q, size_t rows, const Panels& p, size_t first, size_t last, bool dot,
-                   const float* offset, size_t Ks, float* const* out, size_t stride) {
-    dot ? tables_of<W, true>(q, rows, p, first, last, offset, Ks, out, stride)
-        : tables_of<W, false>(q, rows, p, first, last, offset, Ks, out, stride);
-}
+NANOPQ_ENTRIES(generic)
 
 // R rows a tile for nearest_in_rows; L vectors of W rows for nearest_in_rows_by_lanes.
 #define NANOPQ_KERNEL(target, W, R, L)                                                                           \
